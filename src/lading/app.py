@@ -1,0 +1,90 @@
+"""The composition root: the only module that builds concrete stores and wires services."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+from collections.abc import AsyncIterator, Callable
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from lading import __version__
+from lading.http.middleware import ErrorGuard
+from lading.http.s3.dispatch import S3Dispatcher
+from lading.http.s3.handlers import HANDLERS
+from lading.metadata.store import MetadataStore, create_engine
+from lading.services.buckets import BucketService
+from lading.services.container import Services
+from lading.services.identity import IdentityService
+from lading.services.multipart import MultipartService
+from lading.services.objects import ObjectService
+from lading.settings import Settings
+from lading.storage.local import LocalBlobStore
+
+SETTINGS_ENV = "LADING_RESOLVED_SETTINGS"
+
+
+def build_stores(settings: Settings) -> tuple[MetadataStore, LocalBlobStore]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.metadata_url, pool_size=settings.metadata.pool_size)
+    blobs = LocalBlobStore(settings.data_dir, fsync=settings.storage.fsync)
+    return MetadataStore(engine), blobs
+
+
+def build_services(settings: Settings, meta: MetadataStore, blobs: LocalBlobStore) -> Services:
+    objects = ObjectService(meta, blobs)
+    return Services(
+        buckets=BucketService(meta, blobs, settings.region),
+        objects=objects,
+        multipart=MultipartService(meta, objects, settings.s3.min_part_size),
+        identity=IdentityService(meta),
+    )
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now) -> ASGIApp:
+    """Build the ASGI application for these settings (stores, services, routes)."""
+    meta, blobs = build_stores(settings)
+    services = build_services(settings, meta, blobs)
+    s3 = S3Dispatcher(services, settings, HANDLERS, clock)
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "version": __version__, "region": settings.region})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Services]]:
+        yield {"services": services}
+        meta.engine.dispose()
+
+    control = Starlette(
+        routes=[Route("/_/health", health, methods=["GET", "HEAD"])], lifespan=lifespan
+    )
+    return ErrorGuard(LadingApp(control, s3))
+
+
+class LadingApp:
+    """Lading's own namespace /_/ goes to the control app; every other path is S3."""
+
+    def __init__(self, control: ASGIApp, s3: S3Dispatcher) -> None:
+        self.control = control
+        self.s3 = s3
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/_/"):
+            await self.control(scope, receive, send)
+            return
+        response = await self.s3(Request(scope, receive))
+        await response(scope, receive, send)
+
+
+def create_app_from_environment() -> ASGIApp:
+    """Factory for server worker processes: settings resolved by `lading serve`."""
+    return create_app(Settings.model_validate_json(os.environ[SETTINGS_ENV]))

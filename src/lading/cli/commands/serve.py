@@ -1,0 +1,72 @@
+"""`lading serve`: run the server."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from lading.cli.options import data_options, load
+
+
+@click.command()
+@data_options
+@click.option("--address", help="HOST:PORT to listen on [default: 127.0.0.1:9000].")
+@click.option("--workers", type=click.IntRange(min=1), help="Server processes [default: 1].")
+def serve(
+    data_dir: Path | None, config_file: Path | None, address: str | None, workers: int | None
+) -> None:
+    """Start the S3 server with embedded defaults (SQLite + local files).
+
+    \b
+    Examples:
+      lading serve
+      lading serve --data-dir /srv/lading --address 0.0.0.0:9000 --workers 2
+      LADING_ROOT_ACCESS_KEY=admin LADING_ROOT_SECRET_KEY=secret123 lading serve
+    """
+    import logging
+
+    import uvicorn
+
+    from lading.app import SETTINGS_ENV, build_stores
+    from lading.housekeeping import prepare
+
+    settings = load(config_file, data_dir=data_dir, address=address, workers=workers)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    meta, blobs = build_stores(settings)
+    generated = prepare(settings, meta, blobs)
+    meta.engine.dispose()
+    if generated is not None:
+        click.echo(
+            "Generated root credentials (shown once; stored in "
+            f"{settings.data_dir / 'root-credentials.json'}):\n"
+            f"  AWS_ACCESS_KEY_ID={generated.access_key}\n"
+            f"  AWS_SECRET_ACCESS_KEY={generated.secret_key}",
+            err=True,
+        )
+    dumped = settings.model_dump(mode="json")
+    for secret in ("root_access_key", "root_secret_key"):
+        value = getattr(settings, secret)
+        dumped[secret] = value.get_secret_value() if value is not None else None
+    os.environ[SETTINGS_ENV] = json.dumps(dumped)
+    click.echo(f"Lading S3 endpoint: http://{settings.address}", err=True)
+    sys.stderr.flush()
+    uvicorn.run(
+        "lading.app:create_app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        access_log=settings.log_level == "debug",
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        timeout_keep_alive=30,
+        server_header=False,
+    )

@@ -1,0 +1,49 @@
+"""The `lading` command: a root group whose subcommands import lazily."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from lading import __version__
+
+# name -> "module:attribute"; a command's module is imported only when it runs
+COMMANDS = {
+    "serve": "lading.cli.commands.serve:serve",
+    "admin": "lading.cli.commands.admin:admin",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports each subcommand on first use."""
+
+    def __init__(self, *args: object, lazy: dict[str, str], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module_name, _, attribute = self.lazy[cmd_name].partition(":")
+            command: click.Command = getattr(importlib.import_module(module_name), attribute)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="lading")
+def cli() -> None:
+    """Lading: an S3-compatible research data store.
+
+    \b
+    Examples:
+      lading serve --data-dir ./lading-data
+      lading admin add-user alice
+    """
+
+
+def main() -> None:
+    cli(auto_envvar_prefix=None)

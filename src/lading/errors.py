@@ -1,0 +1,365 @@
+"""Domain errors of Lading; they know nothing about HTTP.
+
+Every layer below the HTTP layer raises these, and the HTTP layer maps them to wire errors in
+one table per protocol (`lading.http.s3.errors` for S3). Errors carry fields, not pre-formatted
+wire messages; `message` is a human sentence.
+
+    LadingError
+    ├── NotFound
+    │   ├── NoSuchBucket(bucket)
+    │   ├── NoSuchKey(bucket, key)
+    │   ├── NoSuchVersion(bucket, key, version_id)
+    │   ├── NoSuchUpload(upload_id)
+    │   └── NoSuchUser(name)
+    ├── Conflict
+    │   ├── BucketAlreadyExists(bucket)
+    │   ├── BucketAlreadyOwnedByYou(bucket)
+    │   ├── BucketNotEmpty(bucket)
+    │   ├── UserAlreadyExists(name)
+    │   └── ConditionalRequestConflict
+    ├── AccessDenied
+    │   └── RequestExpired
+    ├── AuthError
+    │   ├── InvalidAccessKeyId(access_key)
+    │   ├── SignatureDoesNotMatch
+    │   ├── RequestTimeTooSkewed
+    │   ├── AuthorizationHeaderMalformed
+    │   ├── AuthorizationQueryParametersError
+    │   └── MissingSecurityHeader
+    ├── InvalidRequest
+    │   ├── InvalidArgument
+    │   ├── InvalidBucketName(bucket)
+    │   ├── InvalidLocationConstraint
+    │   ├── KeyTooLong(key)
+    │   ├── MetadataTooLarge
+    │   ├── InvalidDigest
+    │   ├── BadDigest
+    │   ├── ContentSHA256Mismatch
+    │   ├── ChecksumMismatch(algorithm)
+    │   ├── InvalidChecksum(algorithm)
+    │   ├── IncompleteBody
+    │   ├── MissingContentLength
+    │   ├── MalformedXML
+    │   ├── InvalidPart
+    │   ├── InvalidPartOrder
+    │   ├── EntityTooSmall
+    │   ├── EntityTooLarge
+    │   ├── TooManyParts
+    │   ├── InvalidRange(size)
+    │   ├── InvalidStorageClass
+    │   ├── InvalidEncodingType
+    │   └── InvalidCopySource
+    ├── PreconditionFailed
+    ├── NotModified
+    ├── MethodNotAllowed
+    ├── NotImplementedOperation(operation)
+    └── ServiceUnavailable
+"""
+
+from __future__ import annotations
+
+
+class LadingError(Exception):
+    """Base of every domain error; `message` is a sentence for people."""
+
+    default_message = "The request failed."
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+# --- not found -------------------------------------------------------------------------------
+
+
+class NotFound(LadingError):
+    default_message = "The resource does not exist."
+
+
+class NoSuchBucket(NotFound):
+    default_message = "The specified bucket does not exist."
+
+    def __init__(self, bucket: str, message: str | None = None) -> None:
+        self.bucket = bucket
+        super().__init__(message)
+
+
+class NoSuchKey(NotFound):
+    default_message = "The specified key does not exist."
+
+    def __init__(self, bucket: str, key: str, message: str | None = None) -> None:
+        self.bucket = bucket
+        self.key = key
+        super().__init__(message)
+
+
+class NoSuchVersion(NotFound):
+    default_message = "The specified version does not exist."
+
+    def __init__(self, bucket: str, key: str, version_id: str) -> None:
+        self.bucket = bucket
+        self.key = key
+        self.version_id = version_id
+        super().__init__()
+
+
+class NoSuchUpload(NotFound):
+    default_message = (
+        "The specified multipart upload does not exist. The upload ID may be invalid, "
+        "or the upload may have been aborted or completed."
+    )
+
+    def __init__(self, upload_id: str) -> None:
+        self.upload_id = upload_id
+        super().__init__()
+
+
+class NoSuchUser(NotFound):
+    default_message = "The specified user does not exist."
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"The user {name!r} does not exist.")
+
+
+# --- conflicts -------------------------------------------------------------------------------
+
+
+class Conflict(LadingError):
+    default_message = "The request conflicts with the current state of the resource."
+
+
+class BucketAlreadyExists(Conflict):
+    default_message = (
+        "The requested bucket name is not available. The bucket namespace is shared by all "
+        "users of the system. Please select a different name and try again."
+    )
+
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
+        super().__init__()
+
+
+class BucketAlreadyOwnedByYou(Conflict):
+    default_message = (
+        "Your previous request to create the named bucket succeeded and you already own it."
+    )
+
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
+        super().__init__()
+
+
+class BucketNotEmpty(Conflict):
+    default_message = "The bucket you tried to delete is not empty."
+
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
+        super().__init__()
+
+
+class UserAlreadyExists(Conflict):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"The user {name!r} already exists.")
+
+
+class ConditionalRequestConflict(Conflict):
+    default_message = (
+        "A conflicting operation occurred. If using PutObject you can retry the request."
+    )
+
+
+# --- access ----------------------------------------------------------------------------------
+
+
+class AccessDenied(LadingError):
+    default_message = "Access Denied"
+
+
+class RequestExpired(AccessDenied):
+    default_message = "Request has expired"
+
+
+class AuthError(LadingError):
+    """The request's credentials or signature could not be accepted."""
+
+    default_message = "The request could not be authenticated."
+
+
+class InvalidAccessKeyId(AuthError):
+    default_message = "The AWS Access Key Id you provided does not exist in our records."
+
+    def __init__(self, access_key: str) -> None:
+        self.access_key = access_key
+        super().__init__()
+
+
+class SignatureDoesNotMatch(AuthError):
+    default_message = (
+        "The request signature we calculated does not match the signature you provided. "
+        "Check your key and signing method."
+    )
+
+
+class RequestTimeTooSkewed(AuthError):
+    default_message = "The difference between the request time and the current time is too large."
+
+
+class AuthorizationHeaderMalformed(AuthError):
+    default_message = "The authorization header is malformed."
+
+
+class AuthorizationQueryParametersError(AuthError):
+    default_message = "Query-string authentication parameters are malformed."
+
+
+class MissingSecurityHeader(AuthError):
+    default_message = "Your request is missing a required header."
+
+
+# --- invalid requests ------------------------------------------------------------------------
+
+
+class InvalidRequest(LadingError):
+    default_message = "The request is invalid."
+
+
+class InvalidArgument(InvalidRequest):
+    default_message = "Invalid Argument"
+
+
+class InvalidBucketName(InvalidRequest):
+    default_message = "The specified bucket is not valid."
+
+    def __init__(self, bucket: str, message: str | None = None) -> None:
+        self.bucket = bucket
+        super().__init__(message)
+
+
+class InvalidLocationConstraint(InvalidRequest):
+    default_message = "The specified location-constraint is not valid."
+
+
+class KeyTooLong(InvalidRequest):
+    default_message = "Your key is too long."
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__()
+
+
+class MetadataTooLarge(InvalidRequest):
+    default_message = "Your metadata headers exceed the maximum allowed metadata size."
+
+
+class InvalidDigest(InvalidRequest):
+    default_message = "The Content-MD5 you specified was invalid."
+
+
+class BadDigest(InvalidRequest):
+    default_message = "The Content-MD5 you specified did not match what we received."
+
+
+class ContentSHA256Mismatch(InvalidRequest):
+    default_message = "The provided 'x-amz-content-sha256' header does not match what was computed."
+
+
+class ChecksumMismatch(InvalidRequest):
+    def __init__(self, algorithm: str) -> None:
+        self.algorithm = algorithm
+        super().__init__(
+            f"The {algorithm.upper()} you specified did not match the calculated checksum."
+        )
+
+
+class InvalidChecksum(InvalidRequest):
+    def __init__(self, algorithm: str, message: str | None = None) -> None:
+        self.algorithm = algorithm
+        super().__init__(message or f"Value for x-amz-checksum-{algorithm.lower()} is invalid.")
+
+
+class IncompleteBody(InvalidRequest):
+    default_message = "You did not provide the number of bytes specified by the Content-Length."
+
+
+class MissingContentLength(InvalidRequest):
+    default_message = "You must provide the Content-Length HTTP header."
+
+
+class MalformedXML(InvalidRequest):
+    default_message = (
+        "The XML you provided was not well-formed or did not validate against our published schema."
+    )
+
+
+class InvalidPart(InvalidRequest):
+    default_message = (
+        "One or more of the specified parts could not be found. The part may not have been "
+        "uploaded, or the specified entity tag may not match the part's entity tag."
+    )
+
+
+class InvalidPartOrder(InvalidRequest):
+    default_message = (
+        "The list of parts was not in ascending order. Parts must be ordered by part number."
+    )
+
+
+class EntityTooSmall(InvalidRequest):
+    default_message = "Your proposed upload is smaller than the minimum allowed object size."
+
+
+class EntityTooLarge(InvalidRequest):
+    default_message = "Your proposed upload exceeds the maximum allowed object size."
+
+
+class TooManyParts(InvalidRequest):
+    default_message = "Part number must be an integer between 1 and 10000, inclusive."
+
+
+class InvalidRange(InvalidRequest):
+    default_message = "The requested range is not satisfiable"
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        super().__init__()
+
+
+class InvalidStorageClass(InvalidRequest):
+    default_message = "The storage class you specified is not valid."
+
+
+class InvalidEncodingType(InvalidRequest):
+    default_message = "Invalid Encoding Method specified in Request"
+
+
+class InvalidCopySource(InvalidRequest):
+    default_message = "Copy Source must mention the source bucket and key: sourcebucket/sourcekey."
+
+
+# --- conditions and the rest -----------------------------------------------------------------
+
+
+class PreconditionFailed(LadingError):
+    default_message = "At least one of the pre-conditions you specified did not hold"
+
+
+class NotModified(LadingError):
+    default_message = "Not Modified"
+
+
+class MethodNotAllowed(LadingError):
+    default_message = "The specified method is not allowed against this resource."
+
+
+class NotImplementedOperation(LadingError):
+    default_message = "A header or query you provided implies functionality that is not implemented."
+
+    def __init__(self, operation: str) -> None:
+        self.operation = operation
+        super().__init__(f"{operation} is not implemented by this server yet.")
+
+
+class ServiceUnavailable(LadingError):
+    default_message = "Please reduce your request rate."

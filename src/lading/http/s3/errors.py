@@ -1,0 +1,81 @@
+"""THE table from domain errors to S3 error codes and HTTP statuses.
+
+Resolved through the exception's MRO, so the most specific mapped class wins; anything not
+in the table is an InternalError (500) whose details go to the log only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lading import errors
+
+
+@dataclass(frozen=True, slots=True)
+class S3Error:
+    code: str
+    status: int
+
+
+INTERNAL = S3Error("InternalError", 500)
+
+ERRORS: dict[type[errors.LadingError], S3Error] = {
+    errors.LadingError: INTERNAL,
+    errors.NotFound: S3Error("NoSuchKey", 404),
+    errors.NoSuchBucket: S3Error("NoSuchBucket", 404),
+    errors.NoSuchKey: S3Error("NoSuchKey", 404),
+    errors.NoSuchVersion: S3Error("NoSuchVersion", 404),
+    errors.NoSuchUpload: S3Error("NoSuchUpload", 404),
+    errors.NoSuchUser: S3Error("InvalidArgument", 400),
+    errors.Conflict: S3Error("OperationAborted", 409),
+    errors.BucketAlreadyExists: S3Error("BucketAlreadyExists", 409),
+    errors.BucketAlreadyOwnedByYou: S3Error("BucketAlreadyOwnedByYou", 409),
+    errors.BucketNotEmpty: S3Error("BucketNotEmpty", 409),
+    errors.UserAlreadyExists: S3Error("EntityAlreadyExists", 409),
+    errors.ConditionalRequestConflict: S3Error("ConditionalRequestConflict", 409),
+    errors.AccessDenied: S3Error("AccessDenied", 403),
+    errors.AuthError: S3Error("AccessDenied", 403),
+    errors.InvalidAccessKeyId: S3Error("InvalidAccessKeyId", 403),
+    errors.SignatureDoesNotMatch: S3Error("SignatureDoesNotMatch", 403),
+    errors.RequestTimeTooSkewed: S3Error("RequestTimeTooSkewed", 403),
+    errors.AuthorizationHeaderMalformed: S3Error("AuthorizationHeaderMalformed", 400),
+    errors.AuthorizationQueryParametersError: S3Error("AuthorizationQueryParametersError", 400),
+    errors.MissingSecurityHeader: S3Error("MissingSecurityHeader", 400),
+    errors.InvalidRequest: S3Error("InvalidRequest", 400),
+    errors.InvalidArgument: S3Error("InvalidArgument", 400),
+    errors.InvalidBucketName: S3Error("InvalidBucketName", 400),
+    errors.InvalidLocationConstraint: S3Error("InvalidLocationConstraint", 400),
+    errors.KeyTooLong: S3Error("KeyTooLongError", 400),
+    errors.MetadataTooLarge: S3Error("MetadataTooLarge", 400),
+    errors.InvalidDigest: S3Error("InvalidDigest", 400),
+    errors.BadDigest: S3Error("BadDigest", 400),
+    errors.ContentSHA256Mismatch: S3Error("XAmzContentSHA256Mismatch", 400),
+    errors.ChecksumMismatch: S3Error("BadDigest", 400),
+    errors.InvalidChecksum: S3Error("InvalidRequest", 400),
+    errors.IncompleteBody: S3Error("IncompleteBody", 400),
+    errors.MissingContentLength: S3Error("MissingContentLength", 411),
+    errors.MalformedXML: S3Error("MalformedXML", 400),
+    errors.InvalidPart: S3Error("InvalidPart", 400),
+    errors.InvalidPartOrder: S3Error("InvalidPartOrder", 400),
+    errors.EntityTooSmall: S3Error("EntityTooSmall", 400),
+    errors.EntityTooLarge: S3Error("EntityTooLarge", 400),
+    errors.TooManyParts: S3Error("InvalidArgument", 400),
+    errors.InvalidRange: S3Error("InvalidRange", 416),
+    errors.InvalidStorageClass: S3Error("InvalidStorageClass", 400),
+    errors.InvalidEncodingType: S3Error("InvalidArgument", 400),
+    errors.InvalidCopySource: S3Error("InvalidArgument", 400),
+    errors.PreconditionFailed: S3Error("PreconditionFailed", 412),
+    errors.NotModified: S3Error("NotModified", 304),
+    errors.MethodNotAllowed: S3Error("MethodNotAllowed", 405),
+    errors.NotImplementedOperation: S3Error("NotImplemented", 501),
+    errors.ServiceUnavailable: S3Error("SlowDown", 503),
+}
+
+
+def lookup(exc: errors.LadingError) -> S3Error:
+    """The S3 code and status for a domain error (most specific mapped class wins)."""
+    for cls in type(exc).__mro__:
+        found = ERRORS.get(cls)  # type: ignore[call-overload]
+        if found is not None:
+            return found
+    return INTERNAL

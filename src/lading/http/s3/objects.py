@@ -1,0 +1,144 @@
+"""Object operations: GetObject, HeadObject, PutObject, DeleteObject(s), CopyObject."""
+
+from __future__ import annotations
+
+from starlette.responses import Response, StreamingResponse
+
+from lading import errors
+from lading.http.s3 import xml
+from lading.http.s3.common import (
+    RESPONSE_OVERRIDES,
+    body_checks,
+    checksum_headers,
+    new_object,
+    object_headers,
+    parse_range,
+    read_conditions,
+    write_conditions,
+    xml_response,
+)
+from lading.http.s3.dispatch import ReqCtx, copy_source
+from lading.http.s3.errors import lookup
+from lading.metadata.models import ObjectVersion
+from lading.services.objects import NewObject
+
+SMALL_OBJECT = 256 * 1024  # read in one hop and answered with a plain Response
+
+
+def _part_range(obj: ObjectVersion, part_number: int) -> tuple[int, int]:
+    sizes = obj.part_sizes or (obj.size,)
+    if not 1 <= part_number <= len(sizes):
+        raise errors.InvalidRange(obj.size) if obj.size == 0 else errors.InvalidArgument(
+            "The requested partnumber is not satisfiable"
+        )
+    start = sum(sizes[: part_number - 1])
+    return start, start + sizes[part_number - 1] - 1
+
+
+async def get_object(ctx: ReqCtx) -> Response:
+    """GetObject and HeadObject: conditions, ranges, part numbers and header overrides."""
+    bucket, key = ctx.need_bucket(), ctx.need_key()
+    obj = await ctx.services.objects.head_object(bucket, key, ctx.query.get("versionId"))
+    read_conditions(ctx.headers).check(obj)
+    part_param = ctx.query.get("partNumber")
+    span: tuple[int, int] | None
+    if part_param is not None:
+        if not part_param.isdigit():
+            raise errors.InvalidArgument("Part number must be an integer between 1 and 10000")
+        span = _part_range(obj, int(part_param))
+    else:
+        span = parse_range(ctx.headers.get("range"), obj.size)
+    whole = span is None
+    mode = ctx.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED"
+    headers = object_headers(obj, with_checksums=mode and whole)
+    if part_param is not None:
+        headers["x-amz-mp-parts-count"] = str(len(obj.part_sizes or (obj.size,)))
+    for param, header in RESPONSE_OVERRIDES.items():
+        if param in ctx.query:
+            headers[header] = ctx.query[param]
+    status = 200
+    start, end = 0, obj.size - 1
+    if span is not None:
+        start, end = span
+        status = 206
+        headers["content-range"] = f"bytes {start}-{end}/{obj.size}"
+    length = end - start + 1 if obj.size else 0
+    headers["content-length"] = str(length)
+    if ctx.request.method == "HEAD" or length == 0:
+        return Response(status_code=status, headers=headers)
+    if whole and obj.size <= SMALL_OBJECT:
+        return Response(await ctx.services.objects.read_small(obj), status, headers)
+    return StreamingResponse(ctx.services.objects.read(obj, start, end), status, headers)
+
+
+async def put_object(ctx: ReqCtx) -> Response:
+    bucket, key = ctx.need_bucket(), ctx.need_key()
+    checks = body_checks(ctx.headers, ctx.decoder.trailers.get)
+    obj = await ctx.services.objects.put_object(
+        bucket,
+        key,
+        ctx.body(),
+        owner_id=ctx.user_id,
+        new=new_object(ctx.headers),
+        checks=checks,
+        conditions=write_conditions(ctx.headers),
+    )
+    return Response(status_code=200, headers={"etag": obj.etag, **checksum_headers(obj.checksums)})
+
+
+async def delete_object(ctx: ReqCtx) -> Response:
+    await ctx.services.objects.delete_object(
+        ctx.need_bucket(), ctx.need_key(), ctx.query.get("versionId")
+    )
+    return Response(status_code=204)
+
+
+async def delete_objects(ctx: ReqCtx) -> Response:
+    bucket = ctx.need_bucket()
+    entries, quiet = xml.parse_delete(await ctx.read_body())
+    outcomes = []
+    for entry in entries:
+        try:
+            await ctx.services.objects.delete_object(bucket, entry.key, entry.version_id)
+            outcomes.append(xml.DeleteOutcome(entry.key, entry.version_id))
+        except errors.LadingError as exc:
+            outcomes.append(
+                xml.DeleteOutcome(
+                    entry.key, entry.version_id, error_code=lookup(exc).code, error_message=exc.message
+                )
+            )
+    return xml_response(xml.delete_result(outcomes, quiet))
+
+
+def _copy_directive(ctx: ReqCtx, source: ObjectVersion) -> NewObject | None:
+    directive = ctx.headers.get("x-amz-metadata-directive", "COPY").upper()
+    if directive not in ("COPY", "REPLACE"):
+        raise errors.InvalidArgument("Unknown metadata directive.")
+    if directive == "REPLACE":
+        return new_object(ctx.headers)
+    storage_class = ctx.headers.get("x-amz-storage-class")
+    if storage_class and storage_class != source.storage_class:
+        return NewObject(source.content_type, source.metadata, source.headers, storage_class)
+    return None
+
+
+async def source_object(ctx: ReqCtx) -> ObjectVersion:
+    """The object x-amz-copy-source names, with the x-amz-copy-source-if-* conditions checked."""
+    assert ctx.source_bucket is not None, "dispatch resolves the copy source bucket"
+    _, key, version = copy_source(ctx.headers)
+    source = await ctx.services.objects.head_object(ctx.source_bucket, key, version)
+    read_conditions(ctx.headers, "x-amz-copy-source-if-").check(source, copy_source=True)
+    return source
+
+
+async def copy_object(ctx: ReqCtx) -> Response:
+    source = await source_object(ctx)
+    obj = await ctx.services.objects.copy_object(
+        source,
+        ctx.need_bucket(),
+        ctx.need_key(),
+        owner_id=ctx.user_id,
+        new=_copy_directive(ctx, source),
+        conditions=write_conditions(ctx.headers),
+    )
+    return xml_response(xml.copy_result(obj))

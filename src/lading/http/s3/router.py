@@ -1,0 +1,155 @@
+"""Request -> S3 operation, as a pure function (garage's router.rs, minio's api-router.go).
+
+The router names the operation and the action authorization checks; it reads nothing but the
+method, the path, the query parameter names and a few headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from lading import errors
+from lading.iam.policy import Action
+
+# Sub-resources S3 knows and this server does not implement yet, by method.
+_BUCKET_SUBRESOURCES = {
+    "acl": "Acl",
+    "accelerate": "AccelerateConfiguration",
+    "analytics": "AnalyticsConfiguration",
+    "cors": "Cors",
+    "encryption": "Encryption",
+    "intelligent-tiering": "IntelligentTieringConfiguration",
+    "inventory": "InventoryConfiguration",
+    "lifecycle": "LifecycleConfiguration",
+    "logging": "Logging",
+    "metadataTable": "MetadataTableConfiguration",
+    "metrics": "MetricsConfiguration",
+    "notification": "NotificationConfiguration",
+    "object-lock": "ObjectLockConfiguration",
+    "ownershipControls": "OwnershipControls",
+    "policy": "Policy",
+    "policyStatus": "PolicyStatus",
+    "publicAccessBlock": "PublicAccessBlock",
+    "replication": "Replication",
+    "requestPayment": "RequestPayment",
+    "tagging": "Tagging",
+    "versioning": "Versioning",
+    "website": "Website",
+}
+_OBJECT_SUBRESOURCES = {
+    "acl": "ObjectAcl",
+    "attributes": "ObjectAttributes",
+    "legal-hold": "ObjectLegalHold",
+    "retention": "ObjectRetention",
+    "tagging": "ObjectTagging",
+    "torrent": "ObjectTorrent",
+    "restore": "RestoreObject",
+    "select": "SelectObjectContent",
+}
+_VERB = {"GET": "Get", "PUT": "Put", "DELETE": "Delete", "POST": "Post", "HEAD": "Get"}
+
+
+@dataclass(frozen=True, slots=True)
+class S3Op:
+    """One S3 operation: its AWS name, target and the action authorization checks."""
+
+    name: str
+    action: Action
+    bucket: str | None = None
+    key: str | None = None
+    implemented: bool = True
+
+
+def split_target(raw_path: str, host: str, base_domain: str) -> tuple[str | None, str | None]:
+    """(bucket, key) from a path-style or virtual-host-style request; keys are decoded."""
+    path = raw_path[1:] if raw_path.startswith("/") else raw_path
+    hostname = host.rsplit(":", 1)[0].lower() if host else ""
+    if base_domain and hostname.endswith("." + base_domain):
+        bucket = hostname[: -len(base_domain) - 1]
+        return bucket, (unquote(path) or None)
+    if not path:
+        return None, None
+    bucket, _, key = path.partition("/")
+    return unquote(bucket), (unquote(key) or None)
+
+
+def _unsupported(method: str, name: str) -> S3Op:
+    return S3Op(f"{_VERB.get(method, method.title())}{name}", Action.READ_BUCKET, implemented=False)
+
+
+def _bucket_op(method: str, query: Mapping[str, str]) -> S3Op:
+    if method == "HEAD":
+        return S3Op("HeadBucket", Action.READ_BUCKET)
+    if method == "GET":
+        if "location" in query:
+            return S3Op("GetBucketLocation", Action.READ_BUCKET)
+        if "versions" in query:
+            return S3Op("ListObjectVersions", Action.READ_BUCKET)
+        if "uploads" in query:
+            return S3Op("ListMultipartUploads", Action.READ_BUCKET)
+    if method == "POST" and "delete" in query:
+        return S3Op("DeleteObjects", Action.DELETE_OBJECT)
+    for param, name in _BUCKET_SUBRESOURCES.items():
+        if param in query:
+            return _unsupported(method, "Bucket" + name)
+    if method == "GET":
+        if query.get("list-type") == "2":
+            return S3Op("ListObjectsV2", Action.READ_BUCKET)
+        return S3Op("ListObjects", Action.READ_BUCKET)
+    if method == "PUT":
+        return S3Op("CreateBucket", Action.CREATE_BUCKET)
+    if method == "DELETE":
+        return S3Op("DeleteBucket", Action.DELETE_BUCKET)
+    if method == "POST":
+        return S3Op("PostObject", Action.WRITE_OBJECT, implemented=False)
+    raise errors.MethodNotAllowed()
+
+
+def _object_op(method: str, query: Mapping[str, str], headers: Mapping[str, str]) -> S3Op:
+    if "uploadId" in query:
+        if method == "PUT" and "partNumber" in query:
+            if "x-amz-copy-source" in headers:
+                return S3Op("UploadPartCopy", Action.WRITE_OBJECT)
+            return S3Op("UploadPart", Action.WRITE_OBJECT)
+        if method == "GET":
+            return S3Op("ListParts", Action.WRITE_OBJECT)
+        if method == "POST":
+            return S3Op("CompleteMultipartUpload", Action.WRITE_OBJECT)
+        if method == "DELETE":
+            return S3Op("AbortMultipartUpload", Action.WRITE_OBJECT)
+    if method == "POST" and "uploads" in query:
+        return S3Op("CreateMultipartUpload", Action.WRITE_OBJECT)
+    for param, name in _OBJECT_SUBRESOURCES.items():
+        if param in query:
+            return _unsupported(method, name)
+    if method == "GET":
+        return S3Op("GetObject", Action.READ_OBJECT)
+    if method == "HEAD":
+        return S3Op("HeadObject", Action.READ_OBJECT)
+    if method == "PUT":
+        if "x-amz-copy-source" in headers:
+            return S3Op("CopyObject", Action.WRITE_OBJECT)
+        return S3Op("PutObject", Action.WRITE_OBJECT)
+    if method == "DELETE":
+        return S3Op("DeleteObject", Action.DELETE_OBJECT)
+    raise errors.MethodNotAllowed()
+
+
+def route(
+    method: str,
+    raw_path: str,
+    query: Mapping[str, str],
+    headers: Mapping[str, str],
+    *,
+    base_domain: str = "",
+) -> S3Op:
+    """Name the S3 operation a request asks for; raises MethodNotAllowed."""
+    bucket, key = split_target(raw_path, headers.get("host", ""), base_domain)
+    if bucket is None:
+        if method == "GET":
+            return S3Op("ListBuckets", Action.LIST_BUCKETS)
+        raise errors.MethodNotAllowed()
+    op = _bucket_op(method, query) if key is None else _object_op(method, query, headers)
+    return S3Op(op.name, op.action, bucket, key, op.implemented)

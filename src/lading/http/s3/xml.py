@@ -1,0 +1,497 @@
+"""Every S3 XML request and response shape, and nothing else writes or parses S3 XML.
+
+Responses are built as strings with escaping (fast for 1,000-entry listings); requests are
+parsed with ElementTree after a size check, namespace-agnostic as S3 itself is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from urllib.parse import quote
+from xml.sax.saxutils import escape
+
+from lading import errors
+from lading.metadata.models import Bucket, ObjectVersion, Part, Upload, User
+
+NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
+MAX_REQUEST_XML = 2 * 1024 * 1024
+_ENTITIES = {'"': "&quot;", "\r": "&#13;"}
+
+
+def _text(value: str) -> str:
+    # keep characters XML 1.0 cannot carry out of the document (keys may hold them)
+    cleaned = escape(value, _ENTITIES)
+    if any(ord(ch) < 0x20 and ch not in "\t\n" for ch in cleaned):
+        cleaned = "".join(f"&#{ord(ch)};" if ord(ch) < 0x20 else ch for ch in cleaned)
+    return cleaned
+
+
+def el(name: str, value: str | int | bool | None) -> str:
+    """One element; None leaves it out."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    return f"<{name}>{_text(str(value))}</{name}>"
+
+
+def document(root: str, body: Iterable[str], *, namespace: bool = True) -> bytes:
+    xmlns = f' xmlns="{NS}"' if namespace else ""
+    return (HEADER + f"<{root}{xmlns}>" + "".join(body) + f"</{root}>").encode()
+
+
+def iso_time(micros: int) -> str:
+    """S3's timestamp form in XML: 2009-10-12T17:50:30.000Z."""
+    moment = dt.datetime.fromtimestamp(micros / 1_000_000, tz=dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def http_time(micros: int) -> str:
+    """RFC 7231 date for Last-Modified headers."""
+    moment = dt.datetime.fromtimestamp(micros // 1_000_000, tz=dt.UTC)
+    return moment.strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+
+def owner(user_name: str, display_name: str | None = None) -> str:
+    return (
+        "<Owner>" + el("ID", user_name) + el("DisplayName", display_name or user_name) + "</Owner>"
+    )
+
+
+def _encoder(encoding_type: str | None) -> Callable[[str], str]:
+    if encoding_type == "url":
+        return lambda s: quote(s, safe="/")
+    return lambda s: s
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+def error(code: str, message: str, resource: str, request_id: str, **extra: str) -> bytes:
+    fields = [el("Code", code), el("Message", message)]
+    fields += [el(name, value) for name, value in extra.items()]
+    fields += [el("Resource", resource), el("RequestId", request_id), el("HostId", request_id)]
+    return document("Error", fields, namespace=False)
+
+
+# --- buckets ---------------------------------------------------------------------------------
+
+
+def list_buckets(user: User, buckets: list[Bucket]) -> bytes:
+    entries = "".join(
+        "<Bucket>"
+        + el("Name", b.name)
+        + el("CreationDate", iso_time(b.created_at))
+        + el("BucketRegion", b.region)
+        + "</Bucket>"
+        for b in buckets
+    )
+    return document(
+        "ListAllMyBucketsResult",
+        [owner(user.name, user.display_name), "<Buckets>", entries, "</Buckets>"],
+    )
+
+
+def location(region: str) -> bytes:
+    # us-east-1 is reported as an empty constraint, as AWS does
+    value = "" if region == "us-east-1" else _text(region)
+    return (HEADER + f'<LocationConstraint xmlns="{NS}">{value}</LocationConstraint>').encode()
+
+
+def _checksum_elements(checksums: dict[str, str]) -> str:
+    out = [el(f"Checksum{alg}", value) for alg, value in checksums.items() if alg != "type"]
+    if out and checksums.get("type"):
+        out.append(el("ChecksumType", checksums["type"]))
+    return "".join(out)
+
+
+# --- listings --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ListParams:
+    """The echo of a listing request that goes back in the result."""
+
+    prefix: str
+    delimiter: str
+    max_keys: int
+    encoding_type: str | None
+
+
+def _contents(
+    obj: ObjectVersion, enc: Callable[[str], str], owner_name: str | None, tag: str = "Contents"
+) -> str:
+    parts = [
+        f"<{tag}>",
+        el("Key", enc(obj.key)),
+        el("LastModified", iso_time(obj.last_modified)),
+        el("ETag", obj.etag),
+    ]
+    if obj.checksums:
+        parts += [el("ChecksumAlgorithm", a) for a in obj.checksums if a != "type"]
+        if obj.checksums.get("type"):
+            parts.append(el("ChecksumType", obj.checksums["type"]))
+    parts += [el("Size", obj.size), el("StorageClass", obj.storage_class)]
+    if owner_name is not None:
+        parts.append(owner(owner_name))
+    parts.append(f"</{tag}>")
+    return "".join(parts)
+
+
+def _prefixes(prefixes: list[str], enc: Callable[[str], str]) -> str:
+    return "".join(
+        "<CommonPrefixes>" + el("Prefix", enc(p)) + "</CommonPrefixes>" for p in prefixes
+    )
+
+
+def list_objects_v1(
+    bucket: str,
+    params: ListParams,
+    marker: str,
+    objects: list[ObjectVersion],
+    prefixes: list[str],
+    truncated: bool,
+    next_marker: str,
+    owner_names: dict[int, str],
+) -> bytes:
+    enc = _encoder(params.encoding_type)
+    body = [
+        el("Name", bucket),
+        el("Prefix", enc(params.prefix)),
+        el("Marker", enc(marker)),
+        el("MaxKeys", params.max_keys),
+        el("Delimiter", enc(params.delimiter) if params.delimiter else None),
+        el("EncodingType", params.encoding_type),
+        el("IsTruncated", truncated),
+        el("NextMarker", enc(next_marker) if truncated and params.delimiter else None),
+    ]
+    body += [_contents(o, enc, owner_names.get(o.owner_id, "")) for o in objects]
+    body.append(_prefixes(prefixes, enc))
+    return document("ListBucketResult", body)
+
+
+def list_objects_v2(
+    bucket: str,
+    params: ListParams,
+    *,
+    start_after: str | None,
+    continuation_token: str | None,
+    next_token: str | None,
+    objects: list[ObjectVersion],
+    prefixes: list[str],
+    truncated: bool,
+    owner_names: dict[int, str] | None,
+) -> bytes:
+    enc = _encoder(params.encoding_type)
+    body = [
+        el("Name", bucket),
+        el("Prefix", enc(params.prefix)),
+        el("Delimiter", enc(params.delimiter) if params.delimiter else None),
+        el("MaxKeys", params.max_keys),
+        el("EncodingType", params.encoding_type),
+        el("KeyCount", len(objects) + len(prefixes)),
+        el("IsTruncated", truncated),
+        el("ContinuationToken", continuation_token),
+        el("NextContinuationToken", next_token if truncated else None),
+        el("StartAfter", enc(start_after) if start_after is not None else None),
+    ]
+    names = owner_names
+    body += [_contents(o, enc, names.get(o.owner_id, "") if names else None) for o in objects]
+    body.append(_prefixes(prefixes, enc))
+    return document("ListBucketResult", body)
+
+
+def list_versions(
+    bucket: str,
+    params: ListParams,
+    *,
+    key_marker: str,
+    version_marker: str,
+    versions: list[ObjectVersion],
+    prefixes: list[str],
+    truncated: bool,
+    next_key_marker: str,
+    next_version_marker: str,
+    owner_names: dict[int, str],
+) -> bytes:
+    enc = _encoder(params.encoding_type)
+    body = [
+        el("Name", bucket),
+        el("Prefix", enc(params.prefix)),
+        el("KeyMarker", enc(key_marker)),
+        el("VersionIdMarker", version_marker),
+        el("MaxKeys", params.max_keys),
+        el("Delimiter", enc(params.delimiter) if params.delimiter else None),
+        el("EncodingType", params.encoding_type),
+        el("IsTruncated", truncated),
+    ]
+    if truncated:
+        body += [el("NextKeyMarker", enc(next_key_marker))]
+        if next_version_marker:
+            body += [el("NextVersionIdMarker", next_version_marker)]
+    for v in versions:
+        name = owner_names.get(v.owner_id, "")
+        if v.is_delete_marker:
+            body.append(
+                "<DeleteMarker>"
+                + el("Key", enc(v.key))
+                + el("VersionId", v.version_id)
+                + el("IsLatest", v.is_latest)
+                + el("LastModified", iso_time(v.last_modified))
+                + owner(name)
+                + "</DeleteMarker>"
+            )
+            continue
+        entry = _contents(v, enc, name, tag="Version")
+        head = f"<Version>{el('Key', enc(v.key))}"
+        entry = (
+            head + el("VersionId", v.version_id) + el("IsLatest", v.is_latest) + entry[len(head) :]
+        )
+        body.append(entry)
+    body.append(_prefixes(prefixes, enc))
+    return document("ListVersionsResult", body)
+
+
+# --- multipart -------------------------------------------------------------------------------
+
+
+def initiate_upload(bucket: str, key: str, upload_id: str) -> bytes:
+    return document(
+        "InitiateMultipartUploadResult",
+        [el("Bucket", bucket), el("Key", key), el("UploadId", upload_id)],
+    )
+
+
+def complete_upload(location_url: str, bucket: str, key: str, obj: ObjectVersion) -> bytes:
+    return document(
+        "CompleteMultipartUploadResult",
+        [
+            el("Location", location_url),
+            el("Bucket", bucket),
+            el("Key", key),
+            el("ETag", obj.etag),
+            _checksum_elements(obj.checksums),
+        ],
+    )
+
+
+def list_parts(
+    bucket: str,
+    upload: Upload,
+    owner_name: str,
+    parts: list[Part],
+    *,
+    marker: int,
+    max_parts: int,
+    truncated: bool,
+) -> bytes:
+    body = [
+        el("Bucket", bucket),
+        el("Key", upload.key),
+        el("UploadId", upload.upload_id),
+        "<Initiator>" + el("ID", owner_name) + el("DisplayName", owner_name) + "</Initiator>",
+        owner(owner_name),
+        el("StorageClass", upload.storage_class),
+        el("PartNumberMarker", marker),
+        el("NextPartNumberMarker", parts[-1].part_number if parts else marker),
+        el("MaxParts", max_parts),
+        el("IsTruncated", truncated),
+        el("ChecksumAlgorithm", upload.checksum_algorithm or None),
+        el("ChecksumType", upload.checksum_type or None),
+    ]
+    for p in parts:
+        checksum = el(f"Checksum{upload.checksum_algorithm}", p.checksum) if p.checksum else ""
+        body.append(
+            "<Part>"
+            + el("PartNumber", p.part_number)
+            + el("LastModified", iso_time(p.last_modified))
+            + el("ETag", p.etag)
+            + el("Size", p.size)
+            + checksum
+            + "</Part>"
+        )
+    return document("ListPartsResult", body)
+
+
+def list_uploads(
+    bucket: str,
+    params: ListParams,
+    *,
+    key_marker: str,
+    upload_marker: str,
+    uploads: list[Upload],
+    prefixes: list[str],
+    truncated: bool,
+    next_key_marker: str,
+    next_upload_marker: str,
+    owner_names: dict[int, str],
+) -> bytes:
+    enc = _encoder(params.encoding_type)
+    body = [
+        el("Bucket", bucket),
+        el("KeyMarker", enc(key_marker)),
+        el("UploadIdMarker", upload_marker),
+        el("NextKeyMarker", enc(next_key_marker)),
+        el("NextUploadIdMarker", next_upload_marker),
+        el("Prefix", enc(params.prefix)),
+        el("Delimiter", enc(params.delimiter) if params.delimiter else None),
+        el("MaxUploads", params.max_keys),
+        el("EncodingType", params.encoding_type),
+        el("IsTruncated", truncated),
+    ]
+    for u in uploads:
+        name = owner_names.get(u.owner_id, "")
+        body.append(
+            "<Upload>"
+            + el("Key", enc(u.key))
+            + el("UploadId", u.upload_id)
+            + "<Initiator>"
+            + el("ID", name)
+            + el("DisplayName", name)
+            + "</Initiator>"
+            + owner(name)
+            + el("StorageClass", u.storage_class)
+            + el("Initiated", iso_time(u.created_at))
+            + el("ChecksumAlgorithm", u.checksum_algorithm or None)
+            + "</Upload>"
+        )
+    body.append(_prefixes(prefixes, enc))
+    return document("ListMultipartUploadsResult", body)
+
+
+# --- copies and deletes ----------------------------------------------------------------------
+
+
+def copy_result(obj: ObjectVersion, *, part: bool = False) -> bytes:
+    body = [el("ETag", obj.etag), el("LastModified", iso_time(obj.last_modified))]
+    body.append(_checksum_elements(obj.checksums))
+    return document("CopyPartResult" if part else "CopyObjectResult", body)
+
+
+def copy_part_result(part: Part, algorithm: str) -> bytes:
+    body = [el("ETag", part.etag), el("LastModified", iso_time(part.last_modified))]
+    if part.checksum and algorithm:
+        body.append(el(f"Checksum{algorithm}", part.checksum))
+    return document("CopyPartResult", body)
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteEntry:
+    key: str
+    version_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteOutcome:
+    key: str
+    version_id: str | None = None
+    delete_marker: bool = False
+    delete_marker_version_id: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+def delete_result(outcomes: list[DeleteOutcome], quiet: bool) -> bytes:
+    body = []
+    for o in outcomes:
+        if o.error_code is not None:
+            body.append(
+                "<Error>"
+                + el("Key", o.key)
+                + el("VersionId", o.version_id)
+                + el("Code", o.error_code)
+                + el("Message", o.error_message)
+                + "</Error>"
+            )
+        elif not quiet:
+            body.append(
+                "<Deleted>"
+                + el("Key", o.key)
+                + el("VersionId", o.version_id)
+                + (el("DeleteMarker", True) if o.delete_marker else "")
+                + el("DeleteMarkerVersionId", o.delete_marker_version_id)
+                + "</Deleted>"
+            )
+    return document("DeleteResult", body)
+
+
+# --- request bodies --------------------------------------------------------------------------
+
+
+def _parse(body: bytes) -> ET.Element:
+    if len(body) > MAX_REQUEST_XML:
+        raise errors.MalformedXML("The XML you provided was larger than the maximum allowed.")
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError as exc:
+        raise errors.MalformedXML() from exc
+    return root
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _children(node: ET.Element, name: str) -> list[ET.Element]:
+    return [child for child in node if _local(child.tag) == name]
+
+
+def _child_text(node: ET.Element, name: str) -> str | None:
+    found = _children(node, name)
+    return (found[0].text or "") if found else None
+
+
+def parse_location_constraint(body: bytes) -> str | None:
+    """CreateBucketConfiguration -> LocationConstraint (None when the body is empty)."""
+    if not body.strip():
+        return None
+    root = _parse(body)
+    if _local(root.tag) != "CreateBucketConfiguration":
+        raise errors.MalformedXML()
+    return _child_text(root, "LocationConstraint")
+
+
+def parse_complete_upload(body: bytes) -> list[tuple[int, str, dict[str, str]]]:
+    """CompleteMultipartUpload -> [(part number, etag, {algorithm: checksum})]."""
+    root = _parse(body)
+    if _local(root.tag) != "CompleteMultipartUpload":
+        raise errors.MalformedXML()
+    parts = []
+    for node in _children(root, "Part"):
+        number, etag = _child_text(node, "PartNumber"), _child_text(node, "ETag")
+        if number is None or etag is None:
+            raise errors.MalformedXML()
+        try:
+            part_number = int(number)
+        except ValueError as exc:
+            raise errors.MalformedXML() from exc
+        found = {
+            _local(c.tag)[len("Checksum") :]: c.text or ""
+            for c in node
+            if _local(c.tag).startswith("Checksum")
+        }
+        parts.append((part_number, etag, found))
+    if not parts:
+        raise errors.MalformedXML()
+    return parts
+
+
+def parse_delete(body: bytes) -> tuple[list[DeleteEntry], bool]:
+    """Delete -> (entries, quiet). At most 1,000 entries, as S3 allows."""
+    root = _parse(body)
+    if _local(root.tag) != "Delete":
+        raise errors.MalformedXML()
+    entries = []
+    for node in _children(root, "Object"):
+        key = _child_text(node, "Key")
+        if key is None:
+            raise errors.MalformedXML()
+        entries.append(DeleteEntry(key, _child_text(node, "VersionId") or None))
+    if not entries or len(entries) > 1000:
+        raise errors.MalformedXML()
+    quiet = (_child_text(root, "Quiet") or "").strip().lower() == "true"
+    return entries, quiet

@@ -1,0 +1,22 @@
+"""Who is making a request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lading.metadata.models import User
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated user, or anonymous when user is None."""
+
+    user: User | None
+    access_key: str | None = None
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.user is None
+
+
+ANONYMOUS = Principal(None)

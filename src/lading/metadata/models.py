@@ -1,0 +1,119 @@
+"""Frozen records the metadata store returns; times are epoch microseconds (UTC)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+NULL_VERSION = "null"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    name: str
+    display_name: str
+    is_admin: bool
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccessKey:
+    access_key: str
+    secret_key: str
+    user: User
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    id: int
+    name: str
+    owner: User
+    region: str
+    created_at: int
+    versioning: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A run of an object's bytes held in one blob."""
+
+    blob_id: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectVersion:
+    """One version of one key; `segments` are the blobs its bytes live in, in order."""
+
+    bucket_id: int
+    key: str
+    version_id: str
+    size: int
+    etag: str
+    last_modified: int
+    content_type: str
+    segments: tuple[Segment, ...] = ()
+    part_sizes: tuple[int, ...] | None = None  # set for multipart objects
+    metadata: dict[str, str] = field(default_factory=dict)  # x-amz-meta-*, without prefix
+    headers: dict[str, str] = field(default_factory=dict)  # cache-control, content-encoding...
+    checksums: dict[str, Any] = field(default_factory=dict)  # {"CRC32": b64, "type": ...}
+    storage_class: str = "STANDARD"
+    owner_id: int = 0
+    is_latest: bool = True
+    is_delete_marker: bool = False
+    row_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    upload_id: str
+    bucket_id: int
+    key: str
+    created_at: int
+    owner_id: int
+    content_type: str
+    metadata: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    checksum_algorithm: str = ""
+    checksum_type: str = ""
+    storage_class: str = "STANDARD"
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    part_number: int
+    size: int
+    etag: str
+    blob_id: str
+    last_modified: int
+    checksum: str = ""  # base64 digest of checksum_algorithm of the upload
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One page of a current-objects listing."""
+
+    objects: list[ObjectVersion]
+    prefixes: list[str]
+    truncated: bool
+    next_marker: str  # last key or common prefix returned
+
+
+@dataclass(frozen=True, slots=True)
+class VersionListing:
+    versions: list[ObjectVersion]
+    prefixes: list[str]
+    truncated: bool
+    next_key_marker: str
+    next_version_marker: str
+
+
+@dataclass(frozen=True, slots=True)
+class UploadListing:
+    uploads: list[Upload]
+    prefixes: list[str]
+    truncated: bool
+    next_key_marker: str
+    next_upload_marker: str

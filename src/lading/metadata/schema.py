@@ -1,0 +1,119 @@
+"""The metadata schema, written once with SQLAlchemy Core for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# Keys sort by code point (S3 orders by UTF-8 bytes): SQLite compares bytes; PostgreSQL needs "C".
+KeyType = sa.String(1024).with_variant(sa.String(1024, collation="C"), "postgresql")
+NameType = sa.String(255).with_variant(sa.String(255, collation="C"), "postgresql")
+IdType = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite rowid alias
+Micros = sa.BigInteger
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", IdType, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(255), nullable=False),
+    sa.Column("is_admin", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", Micros, nullable=False),
+)
+
+access_keys = sa.Table(
+    "access_keys",
+    metadata,
+    sa.Column("access_key", sa.String(128), primary_key=True),
+    sa.Column("secret_key", sa.String(128), nullable=False),
+    sa.Column("user_id", IdType, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, default="active"),
+    sa.Column("created_at", Micros, nullable=False),
+)
+
+buckets = sa.Table(
+    "buckets",
+    metadata,
+    sa.Column("id", IdType, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(63), nullable=False, unique=True),
+    sa.Column("owner_id", IdType, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("region", sa.String(64), nullable=False),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Column("versioning", sa.String(16), nullable=False, default=""),
+    sa.Index(None, "owner_id", "name"),
+)
+
+objects = sa.Table(
+    "objects",
+    metadata,
+    sa.Column("id", IdType, primary_key=True, autoincrement=True),
+    sa.Column("bucket_id", IdType, sa.ForeignKey("buckets.id"), nullable=False),
+    sa.Column("key", KeyType, nullable=False),
+    sa.Column("version_id", sa.String(64), nullable=False),
+    sa.Column("is_latest", sa.Boolean, nullable=False),
+    sa.Column("is_delete_marker", sa.Boolean, nullable=False, default=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("etag", sa.String(80), nullable=False),
+    sa.Column("last_modified", Micros, nullable=False),
+    sa.Column("content_type", sa.String(255), nullable=False),
+    sa.Column("segments", sa.JSON, nullable=False),  # [[blob_id, size], ...]
+    sa.Column("part_sizes", sa.JSON, nullable=True),
+    sa.Column("meta", sa.JSON, nullable=False),
+    sa.Column("headers", sa.JSON, nullable=False),
+    sa.Column("checksums", sa.JSON, nullable=False),
+    sa.Column("storage_class", sa.String(32), nullable=False),
+    sa.Column("owner_id", IdType, nullable=False),
+    sa.UniqueConstraint("bucket_id", "key", "version_id"),
+    sa.Index("ix_objects_versions", "bucket_id", "key", "id"),
+)
+# At most one current version per key; listings seek through this partial index.
+sa.Index(
+    "ix_objects_current",
+    objects.c.bucket_id,
+    objects.c.key,
+    unique=True,
+    sqlite_where=objects.c.is_latest == sa.true(),
+    postgresql_where=objects.c.is_latest == sa.true(),
+)
+
+uploads = sa.Table(
+    "uploads",
+    metadata,
+    sa.Column("upload_id", sa.String(64), primary_key=True),
+    sa.Column("bucket_id", IdType, sa.ForeignKey("buckets.id"), nullable=False),
+    sa.Column("key", KeyType, nullable=False),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Column("owner_id", IdType, nullable=False),
+    sa.Column("content_type", sa.String(255), nullable=False),
+    sa.Column("meta", sa.JSON, nullable=False),
+    sa.Column("headers", sa.JSON, nullable=False),
+    sa.Column("checksum_algorithm", sa.String(16), nullable=False),
+    sa.Column("checksum_type", sa.String(16), nullable=False),
+    sa.Column("storage_class", sa.String(32), nullable=False),
+    sa.Index(None, "bucket_id", "key", "created_at"),
+)
+
+parts = sa.Table(
+    "parts",
+    metadata,
+    sa.Column(
+        "upload_id",
+        sa.String(64),
+        sa.ForeignKey("uploads.upload_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("part_number", sa.Integer, primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("etag", sa.String(80), nullable=False),
+    sa.Column("blob_id", sa.String(64), nullable=False),
+    sa.Column("last_modified", Micros, nullable=False),
+    sa.Column("checksum", sa.String(128), nullable=False),
+)

@@ -1,0 +1,796 @@
+"""The metadata store: one access layer over SQLAlchemy Core, the same on SQLite and PostgreSQL.
+
+Every method blocks; the services call them from worker threads. Write transactions on SQLite
+start with BEGIN IMMEDIATE so that concurrent writers queue instead of failing to upgrade a lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from lading import errors
+from lading.metadata import schema as t
+from lading.metadata.models import (
+    NULL_VERSION,
+    AccessKey,
+    Bucket,
+    Listing,
+    ObjectVersion,
+    Part,
+    Segment,
+    Upload,
+    UploadListing,
+    User,
+    VersionListing,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+WRITE_RETRIES = 5
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def key_successor(prefix: str) -> str | None:
+    """The smallest string greater than every string that starts with prefix (None: none)."""
+    while prefix:
+        last = ord(prefix[-1])
+        if last < 0x10FFFF:
+            nxt = last + 1
+            if 0xD800 <= nxt <= 0xDFFF:  # skip surrogates, which UTF-8 cannot hold
+                nxt = 0xE000
+            return prefix[:-1] + chr(nxt)
+        prefix = prefix[:-1]
+    return None
+
+
+def create_engine(url: str, *, pool_size: int = 8) -> sa.Engine:
+    """An engine with the pragmas and transaction behaviour the store relies on."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(connection: sa.Connection) -> None:
+            immediate = connection.get_execution_options().get("lading_write", False)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    return sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def _user(row: Any) -> User:
+    return User(
+        id=row.id,
+        name=row.name,
+        display_name=row.display_name,
+        is_admin=bool(row.is_admin),
+        created_at=row.created_at,
+    )
+
+
+def _object(row: Any) -> ObjectVersion:
+    return ObjectVersion(
+        bucket_id=row.bucket_id,
+        key=row.key,
+        version_id=row.version_id,
+        size=row.size,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        content_type=row.content_type,
+        segments=tuple(Segment(blob, size) for blob, size in row.segments),
+        part_sizes=tuple(row.part_sizes) if row.part_sizes is not None else None,
+        metadata=row.meta,
+        headers=row.headers,
+        checksums=row.checksums,
+        storage_class=row.storage_class,
+        owner_id=row.owner_id,
+        is_latest=bool(row.is_latest),
+        is_delete_marker=bool(row.is_delete_marker),
+        row_id=row.id,
+    )
+
+
+def _object_values(obj: ObjectVersion) -> dict[str, Any]:
+    return {
+        "bucket_id": obj.bucket_id,
+        "key": obj.key,
+        "version_id": obj.version_id,
+        "is_latest": True,
+        "is_delete_marker": obj.is_delete_marker,
+        "size": obj.size,
+        "etag": obj.etag,
+        "last_modified": obj.last_modified,
+        "content_type": obj.content_type,
+        "segments": [[s.blob_id, s.size] for s in obj.segments],
+        "part_sizes": list(obj.part_sizes) if obj.part_sizes is not None else None,
+        "meta": obj.metadata,
+        "headers": obj.headers,
+        "checksums": obj.checksums,
+        "storage_class": obj.storage_class,
+        "owner_id": obj.owner_id,
+    }
+
+
+def _upload(row: Any) -> Upload:
+    return Upload(
+        upload_id=row.upload_id,
+        bucket_id=row.bucket_id,
+        key=row.key,
+        created_at=row.created_at,
+        owner_id=row.owner_id,
+        content_type=row.content_type,
+        metadata=row.meta,
+        headers=row.headers,
+        checksum_algorithm=row.checksum_algorithm,
+        checksum_type=row.checksum_type,
+        storage_class=row.storage_class,
+    )
+
+
+def _part(row: Any) -> Part:
+    return Part(
+        part_number=row.part_number,
+        size=row.size,
+        etag=row.etag,
+        blob_id=row.blob_id,
+        last_modified=row.last_modified,
+        checksum=row.checksum,
+    )
+
+
+class MetadataStore:
+    """Buckets, object versions, multipart uploads, users and keys."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def _write(self, work: Callable[[sa.Connection], T]) -> T:
+        """Run work in one write transaction, retrying on a lost race for a unique row."""
+        for attempt in range(WRITE_RETRIES):
+            try:
+                with self.engine.connect().execution_options(lading_write=True) as conn:
+                    with conn.begin():
+                        return work(conn)
+            except sa.exc.IntegrityError:
+                if attempt == WRITE_RETRIES - 1:
+                    raise
+                log.debug("write conflict, retrying", exc_info=True)
+        raise AssertionError("unreachable")
+
+    # --- users and keys ------------------------------------------------------------------------
+
+    def create_user(self, name: str, *, display_name: str = "", is_admin: bool = False) -> User:
+        """Create a user; raises UserAlreadyExists."""
+
+        def work(conn: sa.Connection) -> User:
+            if conn.execute(sa.select(t.users.c.id).where(t.users.c.name == name)).first():
+                raise errors.UserAlreadyExists(name)
+            row = conn.execute(
+                t.users.insert()
+                .values(
+                    name=name,
+                    display_name=display_name or name,
+                    is_admin=is_admin,
+                    created_at=now_us(),
+                )
+                .returning(*t.users.c)
+            ).one()
+            return _user(row)
+
+        return self._write(work)
+
+    def get_user(self, name: str) -> User:
+        """Raises NoSuchUser."""
+        with self._read() as conn:
+            row = conn.execute(sa.select(t.users).where(t.users.c.name == name)).first()
+        if row is None:
+            raise errors.NoSuchUser(name)
+        return _user(row)
+
+    def add_access_key(self, user_id: int, access_key: str, secret_key: str) -> None:
+        """Attach a key pair to a user; replaces the secret of an existing id of the same user."""
+
+        def work(conn: sa.Connection) -> None:
+            existing = conn.execute(
+                sa.select(t.access_keys.c.user_id).where(t.access_keys.c.access_key == access_key)
+            ).first()
+            if existing is None:
+                conn.execute(
+                    t.access_keys.insert().values(
+                        access_key=access_key,
+                        secret_key=secret_key,
+                        user_id=user_id,
+                        status="active",
+                        created_at=now_us(),
+                    )
+                )
+            elif existing.user_id == user_id:
+                conn.execute(
+                    t.access_keys.update()
+                    .where(t.access_keys.c.access_key == access_key)
+                    .values(secret_key=secret_key, status="active")
+                )
+            else:
+                raise errors.Conflict(f"access key {access_key!r} belongs to another user")
+
+        self._write(work)
+
+    def get_access_key(self, access_key: str) -> AccessKey:
+        """Raises InvalidAccessKeyId for an unknown or disabled key."""
+        query = (
+            sa.select(t.access_keys, t.users)
+            .join(t.users, t.users.c.id == t.access_keys.c.user_id)
+            .where(t.access_keys.c.access_key == access_key)
+        )
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        if row is None or row.status != "active":
+            raise errors.InvalidAccessKeyId(access_key)
+        return AccessKey(row.access_key, row.secret_key, _user(row), row.status)
+
+    # --- buckets -------------------------------------------------------------------------------
+
+    def _bucket_query(self) -> sa.Select[Any]:
+        return sa.select(
+            t.buckets,
+            t.users.c.name.label("owner_name"),
+            t.users.c.display_name.label("owner_display_name"),
+            t.users.c.is_admin.label("owner_is_admin"),
+            t.users.c.created_at.label("owner_created_at"),
+        ).join(t.users, t.users.c.id == t.buckets.c.owner_id)
+
+    @staticmethod
+    def _bucket(row: Any) -> Bucket:
+        owner = User(
+            row.owner_id,
+            row.owner_name,
+            row.owner_display_name,
+            bool(row.owner_is_admin),
+            row.owner_created_at,
+        )
+        return Bucket(row.id, row.name, owner, row.region, row.created_at, row.versioning)
+
+    def create_bucket(self, name: str, owner: User, region: str) -> Bucket:
+        """Raises BucketAlreadyOwnedByYou or BucketAlreadyExists."""
+
+        def work(conn: sa.Connection) -> Bucket:
+            existing = conn.execute(
+                sa.select(t.buckets.c.owner_id).where(t.buckets.c.name == name)
+            ).first()
+            if existing is not None:
+                if existing.owner_id == owner.id:
+                    raise errors.BucketAlreadyOwnedByYou(name)
+                raise errors.BucketAlreadyExists(name)
+            created = now_us()
+            bucket_id = conn.execute(
+                t.buckets.insert()
+                .values(name=name, owner_id=owner.id, region=region, created_at=created)
+                .returning(t.buckets.c.id)
+            ).scalar_one()
+            return Bucket(bucket_id, name, owner, region, created)
+
+        try:
+            return self._write(work)
+        except sa.exc.IntegrityError as exc:  # lost a race with another creator
+            raise errors.BucketAlreadyExists(name) from exc
+
+    def get_bucket(self, name: str) -> Bucket:
+        """Raises NoSuchBucket."""
+        with self._read() as conn:
+            row = conn.execute(self._bucket_query().where(t.buckets.c.name == name)).first()
+        if row is None:
+            raise errors.NoSuchBucket(name)
+        return self._bucket(row)
+
+    def list_buckets(self, owner_id: int) -> list[Bucket]:
+        query = self._bucket_query().where(t.buckets.c.owner_id == owner_id)
+        with self._read() as conn:
+            return [self._bucket(r) for r in conn.execute(query.order_by(t.buckets.c.name))]
+
+    def delete_bucket(self, bucket: Bucket) -> list[str]:
+        """Delete an empty bucket and its open uploads; returns the part blobs to remove.
+
+        Raises BucketNotEmpty while any object version remains.
+        """
+
+        def work(conn: sa.Connection) -> list[str]:
+            if conn.execute(
+                sa.select(t.objects.c.id).where(t.objects.c.bucket_id == bucket.id).limit(1)
+            ).first():
+                raise errors.BucketNotEmpty(bucket.name)
+            upload_ids = sa.select(t.uploads.c.upload_id).where(t.uploads.c.bucket_id == bucket.id)
+            blobs = list(
+                conn.execute(
+                    sa.select(t.parts.c.blob_id).where(t.parts.c.upload_id.in_(upload_ids))
+                ).scalars()
+            )
+            conn.execute(t.parts.delete().where(t.parts.c.upload_id.in_(upload_ids)))
+            conn.execute(t.uploads.delete().where(t.uploads.c.bucket_id == bucket.id))
+            conn.execute(t.buckets.delete().where(t.buckets.c.id == bucket.id))
+            return blobs
+
+        return self._write(work)
+
+    # --- objects -------------------------------------------------------------------------------
+
+    def get_object(self, bucket: Bucket, key: str, version_id: str | None = None) -> ObjectVersion:
+        """The current version (or the given one); raises NoSuchKey / NoSuchVersion.
+
+        A current delete marker raises NoSuchKey; asking for a delete marker by id returns it.
+        """
+        query = sa.select(t.objects).where(
+            t.objects.c.bucket_id == bucket.id, t.objects.c.key == key
+        )
+        if version_id is None:
+            query = query.where(t.objects.c.is_latest == sa.true())
+        else:
+            query = query.where(t.objects.c.version_id == version_id)
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            if version_id is not None:
+                raise errors.NoSuchVersion(bucket.name, key, version_id)
+            raise errors.NoSuchKey(bucket.name, key)
+        obj = _object(row)
+        if version_id is None and obj.is_delete_marker:
+            raise errors.NoSuchKey(bucket.name, key)
+        return obj
+
+    def put_object(
+        self,
+        bucket: Bucket,
+        obj: ObjectVersion,
+        *,
+        check: Callable[[ObjectVersion | None], None] | None = None,
+        upload_id: str | None = None,
+    ) -> list[str]:
+        """Make obj the current version of its key; returns blob ids no longer referenced.
+
+        `check(current)` runs inside the transaction (conditional writes raise from it).
+        With `upload_id`, the upload and its parts are removed in the same transaction;
+        its part blobs that obj does not reference are returned for deletion.
+        """
+
+        def work(conn: sa.Connection) -> list[str]:
+            current_row = conn.execute(
+                sa.select(t.objects).where(
+                    t.objects.c.bucket_id == bucket.id,
+                    t.objects.c.key == obj.key,
+                    t.objects.c.is_latest == sa.true(),
+                )
+            ).first()
+            current = _object(current_row) if current_row is not None else None
+            if check is not None:
+                check(current)
+            garbage: list[str] = []
+            if upload_id is not None:
+                if not conn.execute(
+                    sa.select(t.uploads.c.upload_id).where(t.uploads.c.upload_id == upload_id)
+                ).first():
+                    raise errors.NoSuchUpload(upload_id)
+                kept = {s.blob_id for s in obj.segments}
+                garbage += [
+                    b
+                    for b in conn.execute(
+                        sa.select(t.parts.c.blob_id).where(t.parts.c.upload_id == upload_id)
+                    ).scalars()
+                    if b not in kept
+                ]
+                conn.execute(t.parts.delete().where(t.parts.c.upload_id == upload_id))
+                conn.execute(t.uploads.delete().where(t.uploads.c.upload_id == upload_id))
+            replaced = conn.execute(
+                t.objects.delete()
+                .where(
+                    t.objects.c.bucket_id == bucket.id,
+                    t.objects.c.key == obj.key,
+                    t.objects.c.version_id == obj.version_id,
+                )
+                .returning(t.objects.c.segments)
+            ).all()
+            for (segments,) in replaced:
+                garbage += [blob for blob, _size in segments]
+            if current is not None and current.version_id != obj.version_id:
+                conn.execute(
+                    t.objects.update()
+                    .where(t.objects.c.id == current.row_id)
+                    .values(is_latest=False)
+                )
+            conn.execute(t.objects.insert().values(**_object_values(obj)))
+            return garbage
+
+        return self._write(work)
+
+    def delete_object(
+        self, bucket: Bucket, key: str, version_id: str | None = None
+    ) -> tuple[ObjectVersion | None, list[str]]:
+        """Remove a version (default: the `null` version); returns it and its blobs.
+
+        Idempotent: a missing key or version returns (None, []). When the removed version was
+        current, the newest remaining version becomes current.
+        """
+        target = version_id or NULL_VERSION
+
+        def work(conn: sa.Connection) -> tuple[ObjectVersion | None, list[str]]:
+            row = conn.execute(
+                t.objects.delete()
+                .where(
+                    t.objects.c.bucket_id == bucket.id,
+                    t.objects.c.key == key,
+                    t.objects.c.version_id == target,
+                )
+                .returning(*t.objects.c)
+            ).first()
+            if row is None:
+                return None, []
+            removed = _object(row)
+            if removed.is_latest:
+                newest = conn.execute(
+                    sa.select(t.objects.c.id)
+                    .where(t.objects.c.bucket_id == bucket.id, t.objects.c.key == key)
+                    .order_by(t.objects.c.id.desc())
+                    .limit(1)
+                ).scalar()
+                if newest is not None:
+                    conn.execute(
+                        t.objects.update().where(t.objects.c.id == newest).values(is_latest=True)
+                    )
+            return removed, [s.blob_id for s in removed.segments]
+
+        return self._write(work)
+
+    def list_objects(
+        self,
+        bucket: Bucket,
+        *,
+        prefix: str = "",
+        delimiter: str = "",
+        after: str = "",
+        max_keys: int = 1000,
+    ) -> Listing:
+        """One page of current objects in key order, rolling keys up at the delimiter.
+
+        Seeks past each common prefix through the index; never scans the bucket.
+        """
+        c = t.objects.c
+        base = sa.select(t.objects).where(
+            c.bucket_id == bucket.id, c.is_latest == sa.true(), c.is_delete_marker == sa.false()
+        )
+        upper = key_successor(prefix) if prefix else None
+        if upper is not None:
+            base = base.where(c.key < upper)
+        objs: list[ObjectVersion] = []
+        prefixes: list[str] = []
+        # lower bound: (key, inclusive)
+        lower, inclusive = (after, False) if after > prefix else (prefix, True)
+        if after and after >= prefix and delimiter:
+            # a marker inside a common prefix resumes after that whole prefix
+            cut = after.find(delimiter, len(prefix))
+            if cut >= 0:
+                rolled = key_successor(after[: cut + len(delimiter)])
+                if rolled is None:
+                    return Listing([], [], False, "")
+                lower, inclusive = rolled, True
+        if max_keys <= 0:
+            return Listing([], [], self._exists_from(base, lower, inclusive), "")
+        last = ""
+        with self._read() as conn:
+            while True:
+                room = max_keys - len(objs) - len(prefixes)
+                if room <= 0:
+                    return Listing(
+                        objs, prefixes, self._exists_from(base, lower, inclusive, conn), last
+                    )
+                bound = c.key >= lower if inclusive else c.key > lower
+                rows = conn.execute(base.where(bound).order_by(c.key).limit(room)).all()
+                if not rows:
+                    return Listing(objs, prefixes, False, last)
+                seek = None
+                for row in rows:
+                    key = row.key
+                    if delimiter:
+                        cut = key.find(delimiter, len(prefix))
+                        if cut >= 0:
+                            common = key[: cut + len(delimiter)]
+                            prefixes.append(common)
+                            last = common
+                            seek = key_successor(common)
+                            break
+                    objs.append(_object(row))
+                    last = key
+                if seek is None:
+                    if len(rows) < room:
+                        return Listing(objs, prefixes, False, last)
+                    lower, inclusive = last, False
+                else:
+                    lower, inclusive = seek, True
+
+    def _exists_from(
+        self,
+        base: sa.Select[Any],
+        lower: str,
+        inclusive: bool,
+        conn: sa.Connection | None = None,
+    ) -> bool:
+        c = t.objects.c
+        bound = c.key >= lower if inclusive else c.key > lower
+        query = base.with_only_columns(c.id).where(bound).limit(1)
+        if conn is not None:
+            return conn.execute(query).first() is not None
+        with self._read() as own:
+            return own.execute(query).first() is not None
+
+    def list_versions(
+        self,
+        bucket: Bucket,
+        *,
+        prefix: str = "",
+        delimiter: str = "",
+        key_marker: str = "",
+        version_marker: str = "",
+        max_keys: int = 1000,
+    ) -> VersionListing:
+        """One page of all versions (newest first per key) and delete markers."""
+        c = t.objects.c
+        base = sa.select(t.objects).where(c.bucket_id == bucket.id)
+        upper = key_successor(prefix) if prefix else None
+        if upper is not None:
+            base = base.where(c.key < upper)
+        versions: list[ObjectVersion] = []
+        prefixes: list[str] = []
+        with self._read() as conn:
+            # position: strictly after (key, row id) in (key asc, id desc) order
+            pos_key, pos_id = key_marker, None
+            if key_marker and version_marker:
+                pos_id = conn.execute(
+                    sa.select(c.id).where(
+                        c.bucket_id == bucket.id,
+                        c.key == key_marker,
+                        c.version_id == version_marker,
+                    )
+                ).scalar()
+                if pos_id is None:
+                    raise errors.InvalidArgument("Invalid version id specified")
+            lower_inclusive = not key_marker
+            lower = max(pos_key, prefix) if key_marker else prefix
+            if key_marker and prefix > key_marker:
+                lower, lower_inclusive, pos_id = prefix, True, None
+            if delimiter and key_marker and pos_id is None:
+                cut = key_marker.find(delimiter, len(prefix))
+                if cut >= 0 and key_marker.startswith(prefix):
+                    rolled = key_successor(key_marker[: cut + len(delimiter)])
+                    if rolled is None:
+                        return VersionListing([], [], False, "", "")
+                    lower, lower_inclusive = rolled, True
+            last_key, last_version = "", ""
+            while True:
+                room = max_keys - len(versions) - len(prefixes)
+                if pos_id is not None:
+                    cond = sa.or_(c.key > lower, sa.and_(c.key == lower, c.id < pos_id))
+                else:
+                    cond = c.key >= lower if lower_inclusive else c.key > lower
+                query = base.where(cond).order_by(c.key, c.id.desc())
+                rows = conn.execute(query.limit(max(room, 0) + 1)).all()
+                if room <= 0 or not rows:
+                    truncated = bool(rows)
+                    if not truncated:
+                        last_key = last_version = ""
+                    return VersionListing(versions, prefixes, truncated, last_key, last_version)
+                rolled = False
+                for row in rows[:room]:
+                    if delimiter:
+                        cut = row.key.find(delimiter, len(prefix))
+                        if cut >= 0:
+                            common = row.key[: cut + len(delimiter)]
+                            prefixes.append(common)
+                            last_key, last_version = common, ""
+                            rolled = True
+                            break
+                    version = _object(row)
+                    versions.append(version)
+                    last_key, last_version = version.key, version.version_id
+                if rolled:
+                    seek = key_successor(last_key)
+                    if seek is None:
+                        return VersionListing(versions, prefixes, False, "", "")
+                    lower, lower_inclusive, pos_id = seek, True, None
+                elif len(rows) <= room:
+                    return VersionListing(versions, prefixes, False, "", "")
+                else:
+                    lower, pos_id = versions[-1].key, versions[-1].row_id
+
+    # --- multipart uploads ---------------------------------------------------------------------
+
+    def create_upload(self, upload: Upload) -> None:
+        self._write(
+            lambda conn: conn.execute(
+                t.uploads.insert().values(
+                    upload_id=upload.upload_id,
+                    bucket_id=upload.bucket_id,
+                    key=upload.key,
+                    created_at=upload.created_at,
+                    owner_id=upload.owner_id,
+                    content_type=upload.content_type,
+                    meta=upload.metadata,
+                    headers=upload.headers,
+                    checksum_algorithm=upload.checksum_algorithm,
+                    checksum_type=upload.checksum_type,
+                    storage_class=upload.storage_class,
+                )
+            )
+        )
+
+    def get_upload(self, bucket: Bucket, key: str, upload_id: str) -> Upload:
+        """Raises NoSuchUpload (also for an id of another bucket or key)."""
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(t.uploads).where(t.uploads.c.upload_id == upload_id)
+            ).first()
+        if row is None or row.bucket_id != bucket.id or row.key != key:
+            raise errors.NoSuchUpload(upload_id)
+        return _upload(row)
+
+    def put_part(self, upload_id: str, part: Part) -> list[str]:
+        """Record a part, replacing one of the same number; returns the replaced blob ids."""
+
+        def work(conn: sa.Connection) -> list[str]:
+            if not conn.execute(
+                sa.select(t.uploads.c.upload_id).where(t.uploads.c.upload_id == upload_id)
+            ).first():
+                raise errors.NoSuchUpload(upload_id)
+            old = (
+                conn.execute(
+                    t.parts.delete()
+                    .where(
+                        t.parts.c.upload_id == upload_id, t.parts.c.part_number == part.part_number
+                    )
+                    .returning(t.parts.c.blob_id)
+                )
+                .scalars()
+                .all()
+            )
+            conn.execute(
+                t.parts.insert().values(
+                    upload_id=upload_id,
+                    part_number=part.part_number,
+                    size=part.size,
+                    etag=part.etag,
+                    blob_id=part.blob_id,
+                    last_modified=part.last_modified,
+                    checksum=part.checksum,
+                )
+            )
+            return list(old)
+
+        return self._write(work)
+
+    def list_parts(
+        self, upload_id: str, *, after: int = 0, max_parts: int | None = None
+    ) -> list[Part]:
+        query = (
+            sa.select(t.parts)
+            .where(t.parts.c.upload_id == upload_id, t.parts.c.part_number > after)
+            .order_by(t.parts.c.part_number)
+        )
+        if max_parts is not None:
+            query = query.limit(max_parts)
+        with self._read() as conn:
+            return [_part(r) for r in conn.execute(query)]
+
+    def abort_upload(self, upload_id: str) -> list[str]:
+        """Remove an upload and its parts; returns their blob ids. Raises NoSuchUpload."""
+
+        def work(conn: sa.Connection) -> list[str]:
+            blobs = (
+                conn.execute(
+                    t.parts.delete()
+                    .where(t.parts.c.upload_id == upload_id)
+                    .returning(t.parts.c.blob_id)
+                )
+                .scalars()
+                .all()
+            )
+            gone = conn.execute(t.uploads.delete().where(t.uploads.c.upload_id == upload_id))
+            if gone.rowcount == 0:
+                raise errors.NoSuchUpload(upload_id)
+            return list(blobs)
+
+        return self._write(work)
+
+    def list_uploads(
+        self,
+        bucket: Bucket,
+        *,
+        prefix: str = "",
+        delimiter: str = "",
+        key_marker: str = "",
+        upload_marker: str = "",
+        max_uploads: int = 1000,
+    ) -> UploadListing:
+        """Open uploads ordered by key, then initiation time."""
+        c = t.uploads.c
+        query = sa.select(t.uploads).where(c.bucket_id == bucket.id)
+        upper = key_successor(prefix) if prefix else None
+        if prefix:
+            query = query.where(c.key >= prefix)
+        if upper is not None:
+            query = query.where(c.key < upper)
+        if key_marker:
+            if upload_marker:
+                query = query.where(
+                    sa.or_(
+                        c.key > key_marker,
+                        sa.and_(c.key == key_marker, c.upload_id > upload_marker),
+                    )
+                )
+            else:
+                query = query.where(c.key > key_marker)
+        query = query.order_by(c.key, c.created_at, c.upload_id)
+        uploads: list[Upload] = []
+        prefixes: list[str] = []
+        truncated = False
+        with self._read() as conn:
+            for row in conn.execute(query):
+                if len(uploads) + len(prefixes) >= max_uploads:
+                    truncated = True
+                    break
+                if delimiter:
+                    cut = row.key.find(delimiter, len(prefix))
+                    if cut >= 0:
+                        common = row.key[: cut + len(delimiter)]
+                        if not prefixes or prefixes[-1] != common:
+                            prefixes.append(common)
+                        continue
+                uploads.append(_upload(row))
+        next_key = uploads[-1].key if uploads else ""
+        next_upload = uploads[-1].upload_id if uploads else ""
+        return UploadListing(uploads, prefixes, truncated, next_key, next_upload)
+
+    # --- housekeeping --------------------------------------------------------------------------
+
+    def referenced_blobs(self) -> set[str]:
+        """Every blob id a row points at (objects and parts)."""
+        found: set[str] = set()
+        with self._read() as conn:
+            for (segments,) in conn.execute(sa.select(t.objects.c.segments)):
+                found.update(blob for blob, _ in segments)
+            found.update(conn.execute(sa.select(t.parts.c.blob_id)).scalars())
+        return found
+
+    def count_objects(self, bucket: Bucket) -> int:
+        with self._read() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).where(t.objects.c.bucket_id == bucket.id)
+                ).scalar_one()
+            )
+
+
+def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,116 @@
+"""Buckets: naming rules, creation, listing and deletion."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+import anyio.to_thread
+
+from lading import errors
+from lading.metadata.models import Bucket, Listing, UploadListing, User, VersionListing
+from lading.metadata.store import MetadataStore
+from lading.storage.base import BlobStore
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def validate_bucket_name(name: str) -> None:
+    """Raise InvalidBucketName unless name follows S3's rules for new buckets."""
+    problem = None
+    if not _NAME.match(name):
+        problem = (
+            "Bucket names must be 3 to 63 characters of lowercase letters, digits, dots and "
+            "hyphens, and begin and end with a letter or digit."
+        )
+    elif ".." in name or ".-" in name or "-." in name:
+        problem = "Bucket names must not contain two adjacent periods or a period next to a hyphen."
+    elif name.startswith(("xn--", "sthree-")) or name.endswith(("-s3alias", "--ol-s3")):
+        problem = "Bucket names must not use a reserved prefix or suffix."
+    else:
+        try:
+            ipaddress.IPv4Address(name)
+            problem = "Bucket names must not be formatted as an IP address."
+        except ValueError:
+            pass
+    if problem:
+        raise errors.InvalidBucketName(name, problem)
+
+
+class BucketService:
+    """Bucket life cycle and the listings inside a bucket."""
+
+    def __init__(self, meta: MetadataStore, blobs: BlobStore, region: str) -> None:
+        self.meta = meta
+        self.blobs = blobs
+        self.region = region
+
+    async def create_bucket(self, name: str, owner: User, location: str | None) -> Bucket:
+        validate_bucket_name(name)
+        if location not in (None, "", self.region):
+            raise errors.InvalidLocationConstraint(
+                f"The specified location-constraint {location!r} is not valid; "
+                f"this server's region is {self.region!r}."
+            )
+        return await anyio.to_thread.run_sync(self.meta.create_bucket, name, owner, self.region)
+
+    async def get_bucket(self, name: str) -> Bucket:
+        return await anyio.to_thread.run_sync(self.meta.get_bucket, name)
+
+    async def list_buckets(self, owner: User) -> list[Bucket]:
+        return await anyio.to_thread.run_sync(self.meta.list_buckets, owner.id)
+
+    async def delete_bucket(self, bucket: Bucket) -> None:
+        garbage = await anyio.to_thread.run_sync(self.meta.delete_bucket, bucket)
+        await anyio.to_thread.run_sync(lambda: [self.blobs.delete(b) for b in garbage])
+
+    async def list_objects(
+        self, bucket: Bucket, *, prefix: str, delimiter: str, after: str, max_keys: int
+    ) -> Listing:
+        return await anyio.to_thread.run_sync(
+            lambda: self.meta.list_objects(
+                bucket, prefix=prefix, delimiter=delimiter, after=after, max_keys=max_keys
+            )
+        )
+
+    async def list_versions(
+        self,
+        bucket: Bucket,
+        *,
+        prefix: str,
+        delimiter: str,
+        key_marker: str,
+        version_marker: str,
+        max_keys: int,
+    ) -> VersionListing:
+        return await anyio.to_thread.run_sync(
+            lambda: self.meta.list_versions(
+                bucket,
+                prefix=prefix,
+                delimiter=delimiter,
+                key_marker=key_marker,
+                version_marker=version_marker,
+                max_keys=max_keys,
+            )
+        )
+
+    async def list_uploads(
+        self,
+        bucket: Bucket,
+        *,
+        prefix: str,
+        delimiter: str,
+        key_marker: str,
+        upload_marker: str,
+        max_uploads: int,
+    ) -> UploadListing:
+        return await anyio.to_thread.run_sync(
+            lambda: self.meta.list_uploads(
+                bucket,
+                prefix=prefix,
+                delimiter=delimiter,
+                key_marker=key_marker,
+                upload_marker=upload_marker,
+                max_uploads=max_uploads,
+            )
+        )

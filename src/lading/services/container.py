@@ -1,0 +1,18 @@
+"""The services a request handler may use, built once by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lading.services.buckets import BucketService
+from lading.services.identity import IdentityService
+from lading.services.multipart import MultipartService
+from lading.services.objects import ObjectService
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    buckets: BucketService
+    objects: ObjectService
+    multipart: MultipartService
+    identity: IdentityService

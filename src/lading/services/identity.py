@@ -1,0 +1,97 @@
+"""Users and their access keys; the lookup S3 authentication uses on every request."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import string
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio.to_thread
+
+from lading import errors
+from lading.metadata.models import AccessKey, User
+from lading.metadata.store import MetadataStore
+
+ROOT_USER = "root"
+KEY_CACHE_SECONDS = 2.0
+_KEY_ALPHABET = string.ascii_uppercase + string.digits
+
+
+def new_key_pair() -> tuple[str, str]:
+    """A fresh (access key id, secret key), in AWS's shapes."""
+    access = "LAD" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(17))
+    return access, secrets.token_urlsafe(30)[:40]
+
+
+@dataclass(frozen=True, slots=True)
+class NewCredentials:
+    user: str
+    access_key: str
+    secret_key: str
+
+    def as_json(self) -> str:
+        return json.dumps(
+            {"user": self.user, "access_key": self.access_key, "secret_key": self.secret_key}
+        )
+
+
+class IdentityService:
+    """Resolves access keys (with a short per-process cache) and manages users."""
+
+    def __init__(self, meta: MetadataStore) -> None:
+        self.meta = meta
+        self._cache: dict[str, tuple[float, AccessKey]] = {}
+
+    async def lookup_key(self, access_key: str) -> AccessKey:
+        """Raises InvalidAccessKeyId for an unknown or disabled key."""
+        hit = self._cache.get(access_key)
+        now = time.monotonic()
+        if hit is not None and now - hit[0] < KEY_CACHE_SECONDS:
+            return hit[1]
+        key = await anyio.to_thread.run_sync(self.meta.get_access_key, access_key)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[access_key] = (now, key)
+        return key
+
+    def add_user(self, name: str, *, is_admin: bool = False) -> NewCredentials:
+        """Create a user with one fresh key pair; raises UserAlreadyExists."""
+        if not name or len(name) > 64 or not all(c.isalnum() or c in "._-@" for c in name):
+            raise errors.InvalidArgument(
+                "A user name is 1 to 64 letters, digits and the characters . _ - @"
+            )
+        user = self.meta.create_user(name, is_admin=is_admin)
+        access, secret = new_key_pair()
+        self.meta.add_access_key(user.id, access, secret)
+        return NewCredentials(name, access, secret)
+
+    def ensure_root(
+        self, data_dir: Path, access_key: str | None, secret_key: str | None
+    ) -> NewCredentials | None:
+        """Make sure the root user and its keys exist; returns generated credentials once.
+
+        Keys given in the settings win; otherwise the pair stored in the data directory
+        (mode 0600) is used, and on the very first start a pair is generated and stored.
+        """
+        try:
+            root: User = self.meta.get_user(ROOT_USER)
+        except errors.NoSuchUser:
+            root = self.meta.create_user(ROOT_USER, display_name="Root", is_admin=True)
+        generated = None
+        if not (access_key and secret_key):
+            stored = data_dir / "root-credentials.json"
+            if stored.exists():
+                saved = json.loads(stored.read_text())
+                access_key, secret_key = saved["access_key"], saved["secret_key"]
+            else:
+                access_key, secret_key = new_key_pair()
+                generated = NewCredentials(ROOT_USER, access_key, secret_key)
+                fd = os.open(stored, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(generated.as_json() + "\n")
+        self.meta.add_access_key(root.id, access_key, secret_key)
+        return generated

@@ -1,0 +1,382 @@
+"""Objects: S3 semantics (ETags, checksums, conditions, copies, ranges) over blobs + metadata."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field, replace
+
+import anyio
+import anyio.to_thread
+
+from lading import checksums, errors
+from lading.metadata.models import NULL_VERSION, Bucket, ObjectVersion, Segment
+from lading.metadata.store import MetadataStore, now_us
+from lading.storage.base import BlobStore, BlobWriter
+
+log = logging.getLogger(__name__)
+
+FLUSH_BYTES = 1024 * 1024  # bytes gathered before a hop to the writer thread
+READ_BYTES = 1024 * 1024  # bytes read per hop when streaming a GET
+MAX_KEY_BYTES = 1024
+MAX_METADATA_BYTES = 2048
+MAX_OBJECT_BYTES = 5 * 1024**4
+
+
+def validate_key(key: str) -> None:
+    """Raise KeyTooLong / InvalidArgument for keys S3 refuses."""
+    if not key:
+        raise errors.InvalidArgument("An object key must not be empty.")
+    if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+        raise errors.KeyTooLong(key)
+
+
+def validate_metadata(metadata: dict[str, str]) -> None:
+    """Raise MetadataTooLarge when user metadata exceeds S3's 2 KB."""
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in metadata.items())
+    if size > MAX_METADATA_BYTES:
+        raise errors.MetadataTooLarge(
+            f"Your metadata headers exceed the maximum allowed metadata size "
+            f"({size} bytes of {MAX_METADATA_BYTES})."
+        )
+
+
+def quote_etag(md5_hex: str) -> str:
+    return f'"{md5_hex}"'
+
+
+@dataclass(slots=True)
+class BodyChecks:
+    """What the client told us the body should hash to; `trailer` is read after the body."""
+
+    content_md5: str | None = None
+    algorithm: str | None = None  # additional checksum algorithm to compute and keep
+    value: str | None = None  # its expected base64 value, when sent as a header
+    trailer: Callable[[], str | None] | None = None  # its value, when sent as a trailer
+
+    def expected(self) -> str | None:
+        if self.value is not None:
+            return self.value
+        return self.trailer() if self.trailer is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenBlob:
+    blob_id: str
+    size: int
+    md5: bytes
+    checksum: str  # base64 of the checksum algorithm asked for, or ""
+    checksum_digest: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class WriteConditions:
+    """Conditional-write headers of PutObject and CompleteMultipartUpload."""
+
+    if_match: str | None = None
+    if_none_match: str | None = None
+
+    def check(self, bucket: Bucket, key: str, current: ObjectVersion | None) -> None:
+        live = current if current is not None and not current.is_delete_marker else None
+        if self.if_none_match is not None and self.if_none_match.strip() == "*" and live:
+            raise errors.PreconditionFailed()
+        if self.if_match is not None:
+            if live is None:
+                raise errors.NoSuchKey(bucket.name, key)
+            if not etag_matches(self.if_match, live.etag):
+                raise errors.PreconditionFailed()
+
+
+def etag_matches(header: str, etag: str) -> bool:
+    """Match an If-Match / If-None-Match list against an ETag (weak comparison, '*' any)."""
+    bare = etag.strip('"')
+    for item in header.split(","):
+        candidate = item.strip()
+        if candidate == "*":
+            return True
+        if candidate.startswith("W/"):
+            candidate = candidate[2:]
+        if candidate.strip('"') == bare:
+            return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class ReadConditions:
+    """GetObject / HeadObject / copy-source conditions; times in epoch seconds."""
+
+    if_match: str | None = None
+    if_none_match: str | None = None
+    if_modified_since: float | None = None
+    if_unmodified_since: float | None = None
+
+    def check(self, obj: ObjectVersion, *, copy_source: bool = False) -> None:
+        """S3's precedence: If-Match beats If-Unmodified-Since; If-None-Match beats IMS."""
+        modified = obj.last_modified // 1_000_000
+        if self.if_match is not None:
+            if not etag_matches(self.if_match, obj.etag):
+                raise errors.PreconditionFailed()
+        elif self.if_unmodified_since is not None and modified > self.if_unmodified_since:
+            raise errors.PreconditionFailed()
+        not_modified = errors.PreconditionFailed if copy_source else errors.NotModified
+        if self.if_none_match is not None:
+            if etag_matches(self.if_none_match, obj.etag):
+                raise not_modified()
+        elif self.if_modified_since is not None and modified <= self.if_modified_since:
+            raise not_modified()
+
+
+@dataclass(slots=True)
+class NewObject:
+    """What a write says about the object besides its bytes."""
+
+    content_type: str = "binary/octet-stream"
+    metadata: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    storage_class: str = "STANDARD"
+
+
+class ObjectService:
+    """Put, get, copy and delete objects; every method may raise lading.errors."""
+
+    def __init__(self, meta: MetadataStore, blobs: BlobStore) -> None:
+        self.meta = meta
+        self.blobs = blobs
+
+    # --- writing bytes -------------------------------------------------------------------------
+
+    async def write_blob(self, body: AsyncIterator[bytes], checks: BodyChecks) -> WrittenBlob:
+        """Stream body into a new blob while hashing; verify the client's digests, then commit.
+
+        Nothing is committed when a digest does not match (BadDigest, ChecksumMismatch).
+        """
+        md5 = hashlib.md5()
+        extra = checksums.new_checksum(checks.algorithm) if checks.algorithm else None
+        writer: BlobWriter | None = None
+        size = 0
+
+        def flush(data: bytes) -> None:
+            nonlocal writer
+            if writer is None:
+                writer = self.blobs.open_writer()
+            if data:
+                writer.write(data)
+                md5.update(data)
+                if extra is not None:
+                    extra.update(data)
+
+        def finish(data: bytes, expected: str | None) -> str:
+            flush(data)
+            self._verify_digests(md5.digest(), extra, checks, expected)
+            assert writer is not None
+            return writer.commit()
+
+        buffer = bytearray()
+        try:
+            async for chunk in body:
+                buffer += chunk
+                size += len(chunk)
+                if size > MAX_OBJECT_BYTES:
+                    raise errors.EntityTooLarge()
+                if len(buffer) >= FLUSH_BYTES:
+                    data = bytes(buffer)
+                    buffer.clear()
+                    await anyio.to_thread.run_sync(flush, data)
+            blob_id = await anyio.to_thread.run_sync(finish, bytes(buffer), checks.expected())
+        except BaseException:
+            if writer is not None:
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(writer.abort)
+            raise
+        return WrittenBlob(
+            blob_id,
+            size,
+            md5.digest(),
+            extra.b64() if extra is not None else "",
+            extra.digest() if extra is not None else b"",
+        )
+
+    @staticmethod
+    def _verify_digests(
+        md5: bytes, extra: checksums.Checksum | None, checks: BodyChecks, expected: str | None
+    ) -> None:
+        if checks.content_md5 is not None:
+            try:
+                sent = base64.b64decode(checks.content_md5, validate=True)
+            except ValueError as exc:
+                raise errors.InvalidDigest() from exc
+            if len(sent) != 16:
+                raise errors.InvalidDigest()
+            if sent != md5:
+                raise errors.BadDigest()
+        if extra is not None and expected is not None and checks.algorithm:
+            wanted = checksums.decode_b64_digest(checks.algorithm, expected)
+            if wanted != extra.digest():
+                raise errors.ChecksumMismatch(checks.algorithm)
+
+    async def discard(self, blob_ids: Iterable[str]) -> None:
+        """Remove blobs no row references any more (after the commit that dropped them)."""
+        ids = list(blob_ids)
+        if ids:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(self._delete_all, ids)
+
+    def _delete_all(self, ids: list[str]) -> None:
+        for blob_id in ids:
+            try:
+                self.blobs.delete(blob_id)
+            except OSError:
+                log.warning("could not delete blob %s; the start-up sweep will", blob_id)
+
+    # --- objects -------------------------------------------------------------------------------
+
+    async def put_object(
+        self,
+        bucket: Bucket,
+        key: str,
+        body: AsyncIterator[bytes],
+        *,
+        owner_id: int,
+        new: NewObject,
+        checks: BodyChecks,
+        conditions: WriteConditions = WriteConditions(),
+    ) -> ObjectVersion:
+        """Store a whole object; acknowledged only after the bytes and the row are durable."""
+        validate_key(key)
+        validate_metadata(new.metadata)
+        written = await self.write_blob(body, checks)
+        checks_map: dict[str, str] = {}
+        if checks.algorithm:
+            checks_map = {checks.algorithm.upper(): written.checksum, "type": "FULL_OBJECT"}
+        obj = ObjectVersion(
+            bucket_id=bucket.id,
+            key=key,
+            version_id=NULL_VERSION,
+            size=written.size,
+            etag=quote_etag(written.md5.hex()),
+            last_modified=now_us(),
+            content_type=new.content_type,
+            segments=(Segment(written.blob_id, written.size),),
+            metadata=new.metadata,
+            headers=new.headers,
+            checksums=checks_map,
+            storage_class=new.storage_class,
+            owner_id=owner_id,
+        )
+        return await self.commit(bucket, obj, conditions, [written.blob_id])
+
+    async def commit(
+        self,
+        bucket: Bucket,
+        obj: ObjectVersion,
+        conditions: WriteConditions,
+        fresh_blobs: list[str],
+        upload_id: str | None = None,
+    ) -> ObjectVersion:
+        """Commit obj as the current version; on failure drop the blobs written for it."""
+
+        def check(current: ObjectVersion | None) -> None:
+            conditions.check(bucket, obj.key, current)
+
+        try:
+            garbage = await anyio.to_thread.run_sync(
+                lambda: self.meta.put_object(bucket, obj, check=check, upload_id=upload_id)
+            )
+        except BaseException:
+            await self.discard(fresh_blobs)
+            raise
+        await self.discard(garbage)
+        return obj
+
+    async def head_object(
+        self, bucket: Bucket, key: str, version_id: str | None = None
+    ) -> ObjectVersion:
+        return await anyio.to_thread.run_sync(self.meta.get_object, bucket, key, version_id)
+
+    async def read(self, obj: ObjectVersion, start: int, end: int) -> AsyncIterator[bytes]:
+        """Yield bytes start..end (inclusive) of obj, in pieces of at most READ_BYTES."""
+        position = 0
+        for segment in obj.segments:
+            seg_start, seg_end = position, position + segment.size - 1
+            position += segment.size
+            if seg_end < start or seg_start > end:
+                continue
+            offset = max(start, seg_start) - seg_start
+            stop = min(end, seg_end) - seg_start + 1
+            while offset < stop:
+                length = min(READ_BYTES, stop - offset)
+                data = await anyio.to_thread.run_sync(
+                    self.blobs.read, segment.blob_id, offset, length
+                )
+                if len(data) != length:
+                    raise errors.LadingError(
+                        f"blob {segment.blob_id} is shorter than its metadata says"
+                    )
+                yield data
+                offset += length
+
+    async def read_small(self, obj: ObjectVersion) -> bytes:
+        """The whole object in one hop; for objects that fit in one read."""
+        if len(obj.segments) == 1:
+            seg = obj.segments[0]
+            return await anyio.to_thread.run_sync(self.blobs.read, seg.blob_id, 0, seg.size)
+        return b"".join([piece async for piece in self.read(obj, 0, obj.size - 1)])
+
+    async def delete_object(
+        self, bucket: Bucket, key: str, version_id: str | None = None
+    ) -> ObjectVersion | None:
+        """Delete a key (or one version); idempotent, returns what was removed."""
+        removed, garbage = await anyio.to_thread.run_sync(
+            self.meta.delete_object, bucket, key, version_id
+        )
+        await self.discard(garbage)
+        return removed
+
+    async def copy_object(
+        self,
+        source: ObjectVersion,
+        bucket: Bucket,
+        key: str,
+        *,
+        owner_id: int,
+        new: NewObject | None,
+        conditions: WriteConditions = WriteConditions(),
+    ) -> ObjectVersion:
+        """Copy source to bucket/key; `new` None keeps the source's metadata (COPY directive).
+
+        Whole blobs are linked, not copied, where the store can (hard links on POSIX).
+        """
+        validate_key(key)
+        if new is not None:
+            validate_metadata(new.metadata)
+        if source.bucket_id == bucket.id and source.key == key and new is None:
+            raise errors.InvalidRequest(
+                "This copy request is illegal because it is trying to copy an object to itself "
+                "without changing the object's metadata, storage class, website redirect "
+                "location or encryption attributes."
+            )
+        linked = await anyio.to_thread.run_sync(
+            lambda: [Segment(self.blobs.link_blob(s.blob_id), s.size) for s in source.segments]
+        )
+        kept = new or NewObject(
+            source.content_type, source.metadata, source.headers, source.storage_class
+        )
+        obj = replace(
+            source,
+            bucket_id=bucket.id,
+            key=key,
+            version_id=NULL_VERSION,
+            last_modified=now_us(),
+            segments=tuple(linked),
+            content_type=kept.content_type,
+            metadata=kept.metadata,
+            headers=kept.headers,
+            storage_class=kept.storage_class,
+            owner_id=owner_id,
+            is_latest=True,
+            is_delete_marker=False,
+            row_id=0,
+        )
+        return await self.commit(bucket, obj, conditions, [s.blob_id for s in linked])

@@ -1,0 +1,102 @@
+"""The one settings object: defaults < TOML file < environment (LADING_*) < explicit overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class StorageSettings(BaseModel):
+    """Where and how object bytes are kept."""
+
+    fsync: bool = Field(True, description="fsync every blob before a write is acknowledged")
+    orphan_grace_seconds: int = Field(
+        0,
+        description="sweep unreferenced blobs older than this at start; raise it when several "
+        "nodes share the data directory",
+    )
+
+
+class MetadataSettings(BaseModel):
+    """The SQL database behind buckets, objects and uploads."""
+
+    url: str = Field("", description="SQLAlchemy URL; empty means SQLite at DATA_DIR/metadata.db")
+    pool_size: int = Field(8, description="connections per process (PostgreSQL)")
+
+
+class S3Settings(BaseModel):
+    """S3 API behaviour."""
+
+    base_domain: str = Field(
+        "", description="domain for virtual-host-style requests (BUCKET.base_domain); empty: off"
+    )
+    max_skew_seconds: int = Field(900, description="largest accepted request clock skew")
+    min_part_size: int = Field(5 * 1024 * 1024, description="smallest multipart part but the last")
+
+
+class Settings(BaseSettings):
+    """Lading's configuration; every field also comes from LADING_<NAME> (nested: __)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LADING_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    data_dir: Path = Field(Path("./lading-data"), description="blobs, SQLite and credentials")
+    address: str = Field("127.0.0.1:9000", description="HOST:PORT to listen on")
+    workers: int = Field(1, ge=1, description="server processes")
+    region: str = Field("us-east-1", description="the region this server reports and signs for")
+    root_access_key: SecretStr | None = Field(None, description="root user's access key id")
+    root_secret_key: SecretStr | None = Field(None, description="root user's secret key")
+    log_level: str = Field("info", description="debug, info, warning or error")
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    metadata: MetadataSettings = Field(default_factory=MetadataSettings)
+    s3: S3Settings = Field(default_factory=S3Settings)
+
+    @property
+    def metadata_url(self) -> str:
+        """The metadata database URL, defaulting to SQLite inside the data directory."""
+        return self.metadata.url or f"sqlite:///{self.data_dir.resolve() / 'metadata.db'}"
+
+    @property
+    def host(self) -> str:
+        return self.address.rpartition(":")[0] or "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        return int(self.address.rpartition(":")[2])
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings once; `overrides` are the explicit (command-line) values."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if config_file is None:
+        return Settings(**given)
+    if not config_file.is_file():
+        raise FileNotFoundError(f"config file not found: {config_file}")
+    toml_path = config_file
+
+    class FromFile(Settings):
+        model_config = SettingsConfigDict(toml_file=toml_path)
+
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    return Settings.model_validate(
+        FromFile(**given).model_dump(mode="python", round_trip=True), strict=False
+    )

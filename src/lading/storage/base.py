@@ -1,0 +1,51 @@
+"""The blob store contract: opaque, immutable byte blobs named by ids the store chooses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class StoreFeatures:
+    """Optional speed-ups generic code may use."""
+
+    hardlink_copy: bool = False  # link_blob() is O(1) and shares the bytes
+
+
+class BlobWriter(Protocol):
+    """One blob being written; not visible to readers until commit()."""
+
+    def write(self, data: bytes) -> None:
+        """Append data; blocking."""
+
+    def commit(self) -> str:
+        """Make the bytes durable and return the new blob's id; blocking."""
+
+    def abort(self) -> None:
+        """Drop what was written; idempotent, never raises for a missing temp file."""
+
+
+class BlobStore(Protocol):
+    """Durable storage for object bytes. Methods block: call them from a worker thread."""
+
+    features: StoreFeatures
+
+    def open_writer(self) -> BlobWriter:
+        """Start a new blob."""
+
+    def read(self, blob_id: str, offset: int, length: int) -> bytes:
+        """Read up to length bytes at offset; raises FileNotFoundError for an unknown id."""
+
+    def link_blob(self, blob_id: str) -> str:
+        """Return a new blob id holding the same bytes (a hard link where the store can)."""
+
+    def delete(self, blob_id: str) -> None:
+        """Remove a blob; idempotent."""
+
+    def iter_blobs(self) -> Iterator[tuple[str, float]]:
+        """Yield (blob_id, modification time) of every committed blob."""
+
+    def sweep_temporary(self, older_than: float) -> int:
+        """Remove half-written blobs last touched before the epoch time older_than."""

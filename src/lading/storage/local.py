@@ -1,0 +1,121 @@
+"""Blobs as files under DATA_DIR/blobs/xx/yy/<id>, written to tmp/, fsynced and renamed in."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from lading.storage.base import BlobStore, BlobWriter, StoreFeatures
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class LocalBlobWriter:
+    """Writes to a temporary file; commit() fsyncs and renames it into place."""
+
+    def __init__(self, store: LocalBlobStore) -> None:
+        self._store = store
+        self._tmp = store.tmp_dir / _new_id()
+        self._fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+
+    def commit(self) -> str:
+        if self._store.fsync:
+            os.fsync(self._fd)
+        os.close(self._fd)
+        self._fd = -1
+        blob_id = _new_id()
+        final = self._store.path_of(blob_id)
+        try:
+            os.rename(self._tmp, final)
+        except FileNotFoundError:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(self._tmp, final)
+        if self._store.fsync:
+            self._store.fsync_dir(final.parent)
+        return blob_id
+
+    def abort(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        self._tmp.unlink(missing_ok=True)
+
+
+class LocalBlobStore:
+    """Blob store on any POSIX file system (local disk, CephFS, Lustre, GPFS, NFS)."""
+
+    features = StoreFeatures(hardlink_copy=True)
+
+    def __init__(self, root: Path, *, fsync: bool = True) -> None:
+        self.root = root
+        self.blob_dir = root / "blobs"
+        self.tmp_dir = root / "tmp"
+        self.fsync = fsync
+        self.blob_dir.mkdir(parents=True, exist_ok=True)
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+
+    def path_of(self, blob_id: str) -> Path:
+        if len(blob_id) != 32 or not blob_id.isalnum():
+            raise FileNotFoundError(blob_id)
+        return self.blob_dir / blob_id[:2] / blob_id[2:4] / blob_id
+
+    def fsync_dir(self, directory: Path) -> None:
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def open_writer(self) -> BlobWriter:
+        return LocalBlobWriter(self)
+
+    def read(self, blob_id: str, offset: int, length: int) -> bytes:
+        fd = os.open(self.path_of(blob_id), os.O_RDONLY)
+        try:
+            return os.pread(fd, length, offset)
+        finally:
+            os.close(fd)
+
+    def link_blob(self, blob_id: str) -> str:
+        new_id = _new_id()
+        target = self.path_of(new_id)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(self.path_of(blob_id), target)
+        if self.fsync:
+            self.fsync_dir(target.parent)
+        return new_id
+
+    def delete(self, blob_id: str) -> None:
+        self.path_of(blob_id).unlink(missing_ok=True)
+
+    def iter_blobs(self) -> Iterator[tuple[str, float]]:
+        for dirpath, _dirnames, filenames in os.walk(self.blob_dir):
+            for name in filenames:
+                try:
+                    yield name, os.stat(os.path.join(dirpath, name)).st_mtime
+                except FileNotFoundError:
+                    continue
+
+    def sweep_temporary(self, older_than: float) -> int:
+        removed = 0
+        for entry in os.scandir(self.tmp_dir):
+            try:
+                if entry.stat().st_mtime <= older_than:
+                    os.unlink(entry.path)
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
+
+
+_: type[BlobStore] = LocalBlobStore

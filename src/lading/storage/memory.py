@@ -1,0 +1,68 @@
+"""In-memory blob store: the reference implementation for the conformance suite."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+from lading.storage.base import BlobStore, BlobWriter, StoreFeatures
+
+
+class MemoryBlobWriter:
+    """Collects bytes until commit()."""
+
+    def __init__(self, store: MemoryBlobStore) -> None:
+        self._store = store
+        self._buffer = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self._buffer += data
+
+    def commit(self) -> str:
+        blob_id = uuid.uuid4().hex
+        self._store.blobs[blob_id] = (bytes(self._buffer), time.time())
+        return blob_id
+
+    def abort(self) -> None:
+        self._buffer.clear()
+
+
+class MemoryBlobStore:
+    """Blobs in a dict; for tests and throw-away servers."""
+
+    features = StoreFeatures(hardlink_copy=True)
+
+    def __init__(self) -> None:
+        self.blobs: dict[str, tuple[bytes, float]] = {}
+
+    def open_writer(self) -> BlobWriter:
+        return MemoryBlobWriter(self)
+
+    def read(self, blob_id: str, offset: int, length: int) -> bytes:
+        try:
+            data = self.blobs[blob_id][0]
+        except KeyError:
+            raise FileNotFoundError(blob_id) from None
+        return data[offset : offset + length]
+
+    def link_blob(self, blob_id: str) -> str:
+        try:
+            data = self.blobs[blob_id][0]
+        except KeyError:
+            raise FileNotFoundError(blob_id) from None
+        new_id = uuid.uuid4().hex
+        self.blobs[new_id] = (data, time.time())
+        return new_id
+
+    def delete(self, blob_id: str) -> None:
+        self.blobs.pop(blob_id, None)
+
+    def iter_blobs(self) -> Iterator[tuple[str, float]]:
+        yield from [(blob_id, mtime) for blob_id, (_, mtime) in self.blobs.items()]
+
+    def sweep_temporary(self, older_than: float) -> int:
+        return 0
+
+
+_: type[BlobStore] = MemoryBlobStore
