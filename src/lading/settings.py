@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     root_access_key: SecretStr | None = Field(None, description="root user's access key id")
     root_secret_key: SecretStr | None = Field(None, description="root user's secret key")
     log_level: str = Field("info", description="debug, info, warning or error")
+    tls_certfile: Path | None = Field(None, description="PEM certificate chain; serve HTTPS")
+    tls_keyfile: Path | None = Field(None, description="PEM private key of tls_certfile")
     storage: StorageSettings = Field(default_factory=StorageSettings)
     metadata: MetadataSettings = Field(default_factory=MetadataSettings)
     s3: S3Settings = Field(default_factory=S3Settings)

@@ -21,7 +21,10 @@ class BlobWriter(Protocol):
         """Append data; blocking."""
 
     def commit(self) -> str:
-        """Make the bytes durable and return the new blob's id; blocking."""
+        """Make the bytes durable and return the new blob's id; blocking.
+
+        Raises FileNotFoundError when sweep_temporary() removed the half-written blob.
+        """
 
     def abort(self) -> None:
         """Drop what was written; idempotent, never raises for a missing temp file."""
@@ -39,7 +42,11 @@ class BlobStore(Protocol):
         """Read up to length bytes at offset; raises FileNotFoundError for an unknown id."""
 
     def link_blob(self, blob_id: str) -> str:
-        """Return a new blob id holding the same bytes (a hard link where the store can)."""
+        """Return a new blob id holding the same bytes (a hard link where the store can).
+
+        The new id counts as just written for iter_blobs(); raises FileNotFoundError for an
+        unknown id.
+        """
 
     def delete(self, blob_id: str) -> None:
         """Remove a blob; idempotent."""
@@ -48,4 +55,4 @@ class BlobStore(Protocol):
         """Yield (blob_id, modification time) of every committed blob."""
 
     def sweep_temporary(self, older_than: float) -> int:
-        """Remove half-written blobs last touched before the epoch time older_than."""
+        """Remove half-written blobs last touched before epoch time older_than; returns the count."""

@@ -37,8 +37,8 @@ class LocalBlobWriter:
         final = self._store.path_of(blob_id)
         try:
             os.rename(self._tmp, final)
-        except FileNotFoundError:
-            final.parent.mkdir(parents=True, exist_ok=True)
+        except FileNotFoundError:  # a new fan-out directory (or the temporary was swept)
+            self._store.make_parents(final)
             os.rename(self._tmp, final)
         if self._store.fsync:
             self._store.fsync_dir(final.parent)
@@ -69,6 +69,13 @@ class LocalBlobStore:
             raise FileNotFoundError(blob_id)
         return self.blob_dir / blob_id[:2] / blob_id[2:4] / blob_id
 
+    def make_parents(self, path: Path) -> None:
+        """Create the fan-out directories above path, syncing their new entries if fsync is on."""
+        for directory in (path.parent.parent, path.parent):
+            directory.mkdir(exist_ok=True)
+            if self.fsync:
+                self.fsync_dir(directory.parent)
+
     def fsync_dir(self, directory: Path) -> None:
         fd = os.open(directory, os.O_RDONLY)
         try:
@@ -87,13 +94,15 @@ class LocalBlobStore:
             os.close(fd)
 
     def link_blob(self, blob_id: str) -> str:
-        new_id = _new_id()
-        target = self.path_of(new_id)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.link(self.path_of(blob_id), target)
+        source = self.path_of(blob_id)
+        target = self.path_of(_new_id())
+        if not target.parent.is_dir():
+            self.make_parents(target)
+        os.link(source, target)
+        os.utime(target)  # the link is new: the orphan sweep must not take it for an old blob
         if self.fsync:
             self.fsync_dir(target.parent)
-        return new_id
+        return target.name
 
     def delete(self, blob_id: str) -> None:
         self.path_of(blob_id).unlink(missing_ok=True)

@@ -10,22 +10,30 @@ from lading.storage.base import BlobStore, BlobWriter, StoreFeatures
 
 
 class MemoryBlobWriter:
-    """Collects bytes until commit()."""
+    """Collects bytes in the store's table of temporaries until commit()."""
 
     def __init__(self, store: MemoryBlobStore) -> None:
         self._store = store
-        self._buffer = bytearray()
+        self._token = uuid.uuid4().hex
+        store.temporary[self._token] = (bytearray(), time.time())
 
     def write(self, data: bytes) -> None:
-        self._buffer += data
+        entry = self._store.temporary.get(self._token)
+        if entry is not None:  # once swept, the bytes go nowhere and commit() fails
+            entry[0].extend(data)
+            self._store.temporary[self._token] = (entry[0], time.time())
 
     def commit(self) -> str:
+        try:
+            buffer, _ = self._store.temporary.pop(self._token)
+        except KeyError:
+            raise FileNotFoundError(f"temporary blob {self._token} is gone") from None
         blob_id = uuid.uuid4().hex
-        self._store.blobs[blob_id] = (bytes(self._buffer), time.time())
+        self._store.blobs[blob_id] = (bytes(buffer), time.time())
         return blob_id
 
     def abort(self) -> None:
-        self._buffer.clear()
+        self._store.temporary.pop(self._token, None)
 
 
 class MemoryBlobStore:
@@ -35,6 +43,8 @@ class MemoryBlobStore:
 
     def __init__(self) -> None:
         self.blobs: dict[str, tuple[bytes, float]] = {}
+        # writer token -> (bytes so far, last write time)
+        self.temporary: dict[str, tuple[bytearray, float]] = {}
 
     def open_writer(self) -> BlobWriter:
         return MemoryBlobWriter(self)
@@ -62,7 +72,10 @@ class MemoryBlobStore:
         yield from [(blob_id, mtime) for blob_id, (_, mtime) in self.blobs.items()]
 
     def sweep_temporary(self, older_than: float) -> int:
-        return 0
+        stale = [token for token, (_, mtime) in list(self.temporary.items()) if mtime <= older_than]
+        for token in stale:
+            self.temporary.pop(token, None)
+        return len(stale)
 
 
 _: type[BlobStore] = MemoryBlobStore

@@ -54,7 +54,8 @@ def serve(
         value = getattr(settings, secret)
         dumped[secret] = value.get_secret_value() if value is not None else None
     os.environ[SETTINGS_ENV] = json.dumps(dumped)
-    click.echo(f"Lading S3 endpoint: http://{settings.address}", err=True)
+    scheme = "https" if settings.tls_certfile else "http"
+    click.echo(f"Lading S3 endpoint: {scheme}://{settings.address}", err=True)
     sys.stderr.flush()
     uvicorn.run(
         "lading.app:create_app_from_environment",
@@ -69,4 +70,6 @@ def serve(
         lifespan="on",
         timeout_keep_alive=30,
         server_header=False,
+        ssl_certfile=settings.tls_certfile,
+        ssl_keyfile=settings.tls_keyfile,
     )

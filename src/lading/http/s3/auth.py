@@ -843,10 +843,10 @@ class _ChunkParser:
             else:
                 newline = piece.find(b"\n", pos)
                 end = size if newline < 0 else newline + 1
+                if len(self.line) + end - pos > _MAX_CHUNK_LINE:
+                    raise InvalidRequest("An aws-chunked header or trailer line is too long.")
                 self.line += view[pos:end]
                 pos = end
-                if len(self.line) > _MAX_CHUNK_LINE:
-                    raise InvalidRequest("An aws-chunked header or trailer line is too long.")
                 if newline < 0:
                     break
                 if len(self.line) < 2 or self.line[-2] != 0x0D:
@@ -897,7 +897,7 @@ class _ChunkParser:
 
 
 class BodyDecoder:
-    """Decode and check a request body as its PayloadSpec says, without buffering it."""
+    """Decode and check a body as its PayloadSpec says; discard what it yielded if it raises."""
 
     def __init__(self, spec: PayloadSpec, content_length: int | None) -> None:
         self.spec = spec

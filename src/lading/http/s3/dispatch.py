@@ -58,6 +58,10 @@ class ReqCtx:
         assert self.op.key is not None, "the router names a key for object operations"
         return self.op.key
 
+    def trailer(self, name: str) -> str | None:
+        """A trailing header of an aws-chunked body; known once the body has been read."""
+        return self.decoder.trailers.get(name)
+
     def body(self) -> AsyncIterator[bytes]:
         """The decoded request body, checked against its signature as it streams."""
         return self.decoder.stream(self.request.stream())
@@ -117,6 +121,11 @@ def copy_source(headers: dict[str, str]) -> tuple[str, str, str | None]:
     return bucket, key, version
 
 
+def _unread_body(request: Request, headers: dict[str, str]) -> bool:
+    has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+    return has_body and not getattr(request, "_stream_consumed", False)
+
+
 class S3Dispatcher:
     """Turns a Starlette request into the S3 handler's response."""
 
@@ -142,6 +151,10 @@ class S3Dispatcher:
             response = await self._handle(request, headers, raw_path, raw_query, request_id)
         except errors.LadingError as exc:
             response = self.error_response(exc, request, raw_path, request_id)
+            if _unread_body(request, headers):
+                # the client may still send the body it held back for 100-continue: the
+                # connection cannot carry another request after it
+                response.headers["connection"] = "close"
         response.headers["x-amz-request-id"] = request_id
         response.headers["x-amz-id-2"] = request_id
         return response

@@ -56,7 +56,7 @@ async def create_multipart_upload(ctx: ReqCtx) -> Response:
 async def upload_part(ctx: ReqCtx) -> Response:
     number = _part_number(ctx)
     upload = await _upload(ctx)
-    checks = body_checks(ctx.headers, ctx.decoder.trailers.get)
+    checks = body_checks(ctx.headers, ctx.trailer)
     part = await ctx.services.multipart.upload_part(upload, number, ctx.body(), checks)
     headers = {"etag": part.etag}
     if part.checksum:

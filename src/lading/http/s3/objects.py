@@ -73,7 +73,7 @@ async def get_object(ctx: ReqCtx) -> Response:
 
 async def put_object(ctx: ReqCtx) -> Response:
     bucket, key = ctx.need_bucket(), ctx.need_key()
-    checks = body_checks(ctx.headers, ctx.decoder.trailers.get)
+    checks = body_checks(ctx.headers, ctx.trailer)
     obj = await ctx.services.objects.put_object(
         bucket,
         key,
