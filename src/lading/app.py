@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import os
@@ -14,6 +15,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lading import __version__
+from lading.concurrency import blocking_executor
 from lading.http.middleware import ErrorGuard
 from lading.http.s3.dispatch import S3Dispatcher
 from lading.http.s3.handlers import HANDLERS
@@ -39,7 +41,7 @@ def build_stores(settings: Settings) -> tuple[MetadataStore, LocalBlobStore]:
 def build_services(settings: Settings, meta: MetadataStore, blobs: LocalBlobStore) -> Services:
     objects = ObjectService(meta, blobs)
     return Services(
-        buckets=BucketService(meta, blobs, settings.region),
+        buckets=BucketService(meta, blobs, settings.region, settings.s3.bucket_cache_seconds),
         objects=objects,
         multipart=MultipartService(meta, objects, settings.s3.min_part_size),
         identity=IdentityService(meta),
@@ -61,7 +63,10 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Services]]:
+        executor = blocking_executor(settings.io_threads)
+        asyncio.get_running_loop().set_default_executor(executor)
         yield {"services": services}
+        executor.shutdown(wait=True)
         meta.engine.dispose()
 
     control = Starlette(

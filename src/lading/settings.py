@@ -40,6 +40,9 @@ class S3Settings(BaseModel):
     )
     max_skew_seconds: int = Field(900, description="largest accepted request clock skew")
     min_part_size: int = Field(5 * 1024 * 1024, description="smallest multipart part but the last")
+    bucket_cache_seconds: float = Field(
+        1.0, description="how long a server process may reuse a bucket record it looked up"
+    )
 
 
 class Settings(BaseSettings):
@@ -52,15 +55,18 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("./lading-data"), description="blobs, SQLite and credentials")
     address: str = Field("127.0.0.1:9000", description="HOST:PORT to listen on")
     workers: int = Field(1, ge=1, description="server processes")
+    io_threads: int = Field(
+        32, ge=1, description="threads per process for file and database I/O"
+    )
     region: str = Field("us-east-1", description="the region this server reports and signs for")
     root_access_key: SecretStr | None = Field(None, description="root user's access key id")
     root_secret_key: SecretStr | None = Field(None, description="root user's secret key")
     log_level: str = Field("info", description="debug, info, warning or error")
     tls_certfile: Path | None = Field(None, description="PEM certificate chain; serve HTTPS")
     tls_keyfile: Path | None = Field(None, description="PEM private key of tls_certfile")
-    storage: StorageSettings = Field(default_factory=StorageSettings)
-    metadata: MetadataSettings = Field(default_factory=MetadataSettings)
-    s3: S3Settings = Field(default_factory=S3Settings)
+    storage: StorageSettings = StorageSettings()
+    metadata: MetadataSettings = MetadataSettings()
+    s3: S3Settings = S3Settings()
 
     @property
     def metadata_url(self) -> str:

@@ -34,6 +34,9 @@ from lading.metadata.models import (
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 WRITE_RETRIES = 5
+# Delimiter listings read this many rows at first, doubling while no key rolls up: a read
+# stops at the first common prefix, so the rows under it after the first are wasted.
+FIRST_BATCH = 8
 
 
 def now_us() -> int:
@@ -56,7 +59,14 @@ def key_successor(prefix: str) -> str | None:
 def create_engine(url: str, *, pool_size: int = 8) -> sa.Engine:
     """An engine with the pragmas and transaction behaviour the store relies on."""
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        # one pooled connection per worker thread, kept open: reconnecting re-runs the PRAGMAs
+        engine = sa.create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            poolclass=sa.pool.QueuePool,
+            pool_size=64,
+            max_overflow=64,
+        )
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -243,9 +253,10 @@ class MetadataStore:
 
     def get_access_key(self, access_key: str) -> AccessKey:
         """Raises InvalidAccessKeyId for an unknown or disabled key."""
-        query = (
-            sa.select(t.access_keys, t.users)
-            .join(t.users, t.users.c.id == t.access_keys.c.user_id)
+        k = t.access_keys.c
+        query = (  # not the key's own created_at: the user's must win the column name
+            sa.select(k.access_key, k.secret_key, k.status, t.users)
+            .join(t.users, t.users.c.id == k.user_id)
             .where(t.access_keys.c.access_key == access_key)
         )
         with self._read() as conn:
@@ -486,8 +497,8 @@ class MetadataStore:
             base = base.where(c.key < upper)
         objs: list[ObjectVersion] = []
         prefixes: list[str] = []
-        # lower bound: (key, inclusive)
-        lower, inclusive = (after, False) if after > prefix else (prefix, True)
+        # lower bound: (key, inclusive); the marker itself is never listed again
+        lower, inclusive = (after, False) if after and after >= prefix else (prefix, True)
         if after and after >= prefix and delimiter:
             # a marker inside a common prefix resumes after that whole prefix
             cut = after.find(delimiter, len(prefix))
@@ -499,6 +510,7 @@ class MetadataStore:
         if max_keys <= 0:
             return Listing([], [], self._exists_from(base, lower, inclusive), "")
         last = ""
+        batch = FIRST_BATCH if delimiter else max_keys
         with self._read() as conn:
             while True:
                 room = max_keys - len(objs) - len(prefixes)
@@ -506,29 +518,32 @@ class MetadataStore:
                     return Listing(
                         objs, prefixes, self._exists_from(base, lower, inclusive, conn), last
                     )
+                limit = min(room, batch)
                 bound = c.key >= lower if inclusive else c.key > lower
-                rows = conn.execute(base.where(bound).order_by(c.key).limit(room)).all()
+                rows = conn.execute(base.where(bound).order_by(c.key).limit(limit)).all()
                 if not rows:
                     return Listing(objs, prefixes, False, last)
-                seek = None
+                rolled = False
                 for row in rows:
                     key = row.key
                     if delimiter:
                         cut = key.find(delimiter, len(prefix))
                         if cut >= 0:
-                            common = key[: cut + len(delimiter)]
-                            prefixes.append(common)
-                            last = common
-                            seek = key_successor(common)
+                            last = key[: cut + len(delimiter)]
+                            prefixes.append(last)
+                            rolled = True
                             break
                     objs.append(_object(row))
                     last = key
-                if seek is None:
-                    if len(rows) < room:
+                if rolled:
+                    seek = key_successor(last)
+                    if seek is None:  # no key sorts after this common prefix
                         return Listing(objs, prefixes, False, last)
-                    lower, inclusive = last, False
+                    lower, inclusive, batch = seek, True, FIRST_BATCH
+                elif len(rows) < limit:
+                    return Listing(objs, prefixes, False, last)
                 else:
-                    lower, inclusive = seek, True
+                    lower, inclusive, batch = last, False, batch * 2
 
     def _exists_from(
         self,
@@ -588,21 +603,23 @@ class MetadataStore:
                         return VersionListing([], [], False, "", "")
                     lower, lower_inclusive = rolled, True
             last_key, last_version = "", ""
+            batch = FIRST_BATCH if delimiter else max_keys
             while True:
                 room = max_keys - len(versions) - len(prefixes)
+                take = min(room, batch)
                 if pos_id is not None:
                     cond = sa.or_(c.key > lower, sa.and_(c.key == lower, c.id < pos_id))
                 else:
                     cond = c.key >= lower if lower_inclusive else c.key > lower
                 query = base.where(cond).order_by(c.key, c.id.desc())
-                rows = conn.execute(query.limit(max(room, 0) + 1)).all()
+                rows = conn.execute(query.limit(max(take, 0) + 1)).all()
                 if room <= 0 or not rows:
                     truncated = bool(rows)
                     if not truncated:
                         last_key = last_version = ""
                     return VersionListing(versions, prefixes, truncated, last_key, last_version)
                 rolled = False
-                for row in rows[:room]:
+                for row in rows[:take]:
                     if delimiter:
                         cut = row.key.find(delimiter, len(prefix))
                         if cut >= 0:
@@ -618,11 +635,11 @@ class MetadataStore:
                     seek = key_successor(last_key)
                     if seek is None:
                         return VersionListing(versions, prefixes, False, "", "")
-                    lower, lower_inclusive, pos_id = seek, True, None
-                elif len(rows) <= room:
+                    lower, lower_inclusive, pos_id, batch = seek, True, None, FIRST_BATCH
+                elif len(rows) <= take:
                     return VersionListing(versions, prefixes, False, "", "")
                 else:
-                    lower, pos_id = versions[-1].key, versions[-1].row_id
+                    lower, pos_id, batch = versions[-1].key, versions[-1].row_id, batch * 2
 
     # --- multipart uploads ---------------------------------------------------------------------
 
@@ -732,7 +749,11 @@ class MetadataStore:
         upload_marker: str = "",
         max_uploads: int = 1000,
     ) -> UploadListing:
-        """Open uploads ordered by key, then initiation time."""
+        """Open uploads ordered by key, then initiation time; a common prefix is one entry.
+
+        Paging resumes after (key_marker, upload_marker); with no upload marker (or one that
+        is gone) it resumes after every upload of key_marker and the common prefix it names.
+        """
         c = t.uploads.c
         query = sa.select(t.uploads).where(c.bucket_id == bucket.id)
         upper = key_successor(prefix) if prefix else None
@@ -740,35 +761,62 @@ class MetadataStore:
             query = query.where(c.key >= prefix)
         if upper is not None:
             query = query.where(c.key < upper)
-        if key_marker:
-            if upload_marker:
-                query = query.where(
-                    sa.or_(
-                        c.key > key_marker,
-                        sa.and_(c.key == key_marker, c.upload_id > upload_marker),
-                    )
-                )
-            else:
-                query = query.where(c.key > key_marker)
-        query = query.order_by(c.key, c.created_at, c.upload_id)
         uploads: list[Upload] = []
         prefixes: list[str] = []
         truncated = False
+        next_key = next_upload = ""
         with self._read() as conn:
+            marker_row = None
+            if key_marker and upload_marker:
+                marker_row = conn.execute(
+                    sa.select(c.created_at).where(
+                        c.upload_id == upload_marker,
+                        c.bucket_id == bucket.id,
+                        c.key == key_marker,
+                    )
+                ).first()
+            if marker_row is not None:  # the position in (key, created_at, upload_id) order
+                query = query.where(
+                    sa.or_(
+                        c.key > key_marker,
+                        sa.and_(
+                            c.key == key_marker,
+                            sa.or_(
+                                c.created_at > marker_row.created_at,
+                                sa.and_(
+                                    c.created_at == marker_row.created_at,
+                                    c.upload_id > upload_marker,
+                                ),
+                            ),
+                        ),
+                    )
+                )
+            elif key_marker:
+                query = query.where(c.key > key_marker)
+                cut = key_marker.find(delimiter, len(prefix)) if delimiter else -1
+                if cut >= 0 and key_marker.startswith(prefix):
+                    rolled = key_successor(key_marker[: cut + len(delimiter)])
+                    if rolled is None:
+                        return UploadListing([], [], False, "", "")
+                    query = query.where(c.key >= rolled)
+            query = query.order_by(c.key, c.created_at, c.upload_id)
             for row in conn.execute(query):
-                if len(uploads) + len(prefixes) >= max_uploads:
-                    truncated = True
-                    break
+                common = None
                 if delimiter:
                     cut = row.key.find(delimiter, len(prefix))
                     if cut >= 0:
                         common = row.key[: cut + len(delimiter)]
-                        if not prefixes or prefixes[-1] != common:
-                            prefixes.append(common)
-                        continue
-                uploads.append(_upload(row))
-        next_key = uploads[-1].key if uploads else ""
-        next_upload = uploads[-1].upload_id if uploads else ""
+                        if common == next_key and not next_upload:
+                            continue  # rolled into the entry just listed
+                if len(uploads) + len(prefixes) >= max_uploads:
+                    truncated = True
+                    break
+                if common is not None:
+                    prefixes.append(common)
+                    next_key, next_upload = common, ""
+                else:
+                    uploads.append(_upload(row))
+                    next_key, next_upload = row.key, row.upload_id
         return UploadListing(uploads, prefixes, truncated, next_key, next_upload)
 
     # --- housekeeping --------------------------------------------------------------------------

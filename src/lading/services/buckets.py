@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
-
-import anyio.to_thread
+import time
 
 from lading import errors
+from lading.concurrency import run_blocking
 from lading.metadata.models import Bucket, Listing, UploadListing, User, VersionListing
 from lading.metadata.store import MetadataStore
 from lading.storage.base import BlobStore
@@ -38,12 +38,21 @@ def validate_bucket_name(name: str) -> None:
 
 
 class BucketService:
-    """Bucket life cycle and the listings inside a bucket."""
+    """Bucket life cycle and the listings inside a bucket.
 
-    def __init__(self, meta: MetadataStore, blobs: BlobStore, region: str) -> None:
+    Bucket records are cached per process for `cache_seconds` (buckets change rarely and
+    every request needs one); changes made through this process invalidate at once, changes
+    made by other server processes are seen within the cache time.
+    """
+
+    def __init__(
+        self, meta: MetadataStore, blobs: BlobStore, region: str, cache_seconds: float = 1.0
+    ) -> None:
         self.meta = meta
         self.blobs = blobs
         self.region = region
+        self.cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[float, Bucket]] = {}
 
     async def create_bucket(self, name: str, owner: User, location: str | None) -> Bucket:
         validate_bucket_name(name)
@@ -52,22 +61,34 @@ class BucketService:
                 f"The specified location-constraint {location!r} is not valid; "
                 f"this server's region is {self.region!r}."
             )
-        return await anyio.to_thread.run_sync(self.meta.create_bucket, name, owner, self.region)
+        self._cache.pop(name, None)
+        return await run_blocking(self.meta.create_bucket, name, owner, self.region)
 
     async def get_bucket(self, name: str) -> Bucket:
-        return await anyio.to_thread.run_sync(self.meta.get_bucket, name)
+        """Raises NoSuchBucket."""
+        hit = self._cache.get(name)
+        now = time.monotonic()
+        if hit is not None and now - hit[0] < self.cache_seconds:
+            return hit[1]
+        bucket = await run_blocking(self.meta.get_bucket, name)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[name] = (now, bucket)
+        return bucket
 
     async def list_buckets(self, owner: User) -> list[Bucket]:
-        return await anyio.to_thread.run_sync(self.meta.list_buckets, owner.id)
+        return await run_blocking(self.meta.list_buckets, owner.id)
 
     async def delete_bucket(self, bucket: Bucket) -> None:
-        garbage = await anyio.to_thread.run_sync(self.meta.delete_bucket, bucket)
-        await anyio.to_thread.run_sync(lambda: [self.blobs.delete(b) for b in garbage])
+        self._cache.pop(bucket.name, None)
+        garbage = await run_blocking(self.meta.delete_bucket, bucket)
+        for blob_id in garbage:
+            await run_blocking(self.blobs.delete, blob_id)
 
     async def list_objects(
         self, bucket: Bucket, *, prefix: str, delimiter: str, after: str, max_keys: int
     ) -> Listing:
-        return await anyio.to_thread.run_sync(
+        return await run_blocking(
             lambda: self.meta.list_objects(
                 bucket, prefix=prefix, delimiter=delimiter, after=after, max_keys=max_keys
             )
@@ -83,7 +104,7 @@ class BucketService:
         version_marker: str,
         max_keys: int,
     ) -> VersionListing:
-        return await anyio.to_thread.run_sync(
+        return await run_blocking(
             lambda: self.meta.list_versions(
                 bucket,
                 prefix=prefix,
@@ -104,7 +125,7 @@ class BucketService:
         upload_marker: str,
         max_uploads: int,
     ) -> UploadListing:
-        return await anyio.to_thread.run_sync(
+        return await run_blocking(
             lambda: self.meta.list_uploads(
                 bucket,
                 prefix=prefix,

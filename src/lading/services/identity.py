@@ -10,9 +10,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import anyio.to_thread
-
 from lading import errors
+from lading.concurrency import run_blocking
 from lading.metadata.models import AccessKey, User
 from lading.metadata.store import MetadataStore
 
@@ -52,7 +51,7 @@ class IdentityService:
         now = time.monotonic()
         if hit is not None and now - hit[0] < KEY_CACHE_SECONDS:
             return hit[1]
-        key = await anyio.to_thread.run_sync(self.meta.get_access_key, access_key)
+        key = await run_blocking(self.meta.get_access_key, access_key)
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[access_key] = (now, key)

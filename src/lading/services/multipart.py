@@ -8,9 +8,8 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import anyio.to_thread
-
 from lading import checksums, errors
+from lading.concurrency import run_blocking
 from lading.metadata.models import NULL_VERSION, Bucket, ObjectVersion, Part, Segment, Upload
 from lading.metadata.store import MetadataStore, now_us
 from lading.services.objects import (
@@ -81,11 +80,11 @@ class MultipartService:
             checksum_type=kind,
             storage_class=new.storage_class,
         )
-        await anyio.to_thread.run_sync(self.meta.create_upload, upload)
+        await run_blocking(self.meta.create_upload, upload)
         return upload
 
     async def get_upload(self, bucket: Bucket, key: str, upload_id: str) -> Upload:
-        return await anyio.to_thread.run_sync(self.meta.get_upload, bucket, key, upload_id)
+        return await run_blocking(self.meta.get_upload, bucket, key, upload_id)
 
     @staticmethod
     def validate_part_number(part_number: int) -> None:
@@ -118,7 +117,7 @@ class MultipartService:
             checksum=written.checksum if upload.checksum_algorithm else "",
         )
         try:
-            replaced = await anyio.to_thread.run_sync(self.meta.put_part, upload.upload_id, part)
+            replaced = await run_blocking(self.meta.put_part, upload.upload_id, part)
         except BaseException:
             await self.objects.discard([written.blob_id])
             raise
@@ -128,7 +127,7 @@ class MultipartService:
     async def list_parts(
         self, upload: Upload, *, after: int = 0, max_parts: int | None = None
     ) -> list[Part]:
-        return await anyio.to_thread.run_sync(
+        return await run_blocking(
             lambda: self.meta.list_parts(upload.upload_id, after=after, max_parts=max_parts)
         )
 
@@ -196,5 +195,5 @@ class MultipartService:
         return {algorithm: value, "type": upload.checksum_type}
 
     async def abort_upload(self, upload: Upload) -> None:
-        garbage = await anyio.to_thread.run_sync(self.meta.abort_upload, upload.upload_id)
+        garbage = await run_blocking(self.meta.abort_upload, upload.upload_id)
         await self.objects.discard(garbage)

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 import anyio
-import anyio.to_thread
 
 from lading import checksums, errors
+from lading.concurrency import run_blocking
 from lading.metadata.models import NULL_VERSION, Bucket, ObjectVersion, Segment
 from lading.metadata.store import MetadataStore, now_us
 from lading.storage.base import BlobStore, BlobWriter
@@ -183,12 +183,12 @@ class ObjectService:
                 if len(buffer) >= FLUSH_BYTES:
                     data = bytes(buffer)
                     buffer.clear()
-                    await anyio.to_thread.run_sync(flush, data)
-            blob_id = await anyio.to_thread.run_sync(finish, bytes(buffer), checks.expected())
+                    await run_blocking(flush, data)
+            blob_id = await run_blocking(finish, bytes(buffer), checks.expected())
         except BaseException:
             if writer is not None:
                 with anyio.CancelScope(shield=True):
-                    await anyio.to_thread.run_sync(writer.abort)
+                    await run_blocking(writer.abort)
             raise
         return WrittenBlob(
             blob_id,
@@ -221,7 +221,7 @@ class ObjectService:
         ids = list(blob_ids)
         if ids:
             with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(self._delete_all, ids)
+                await run_blocking(self._delete_all, ids)
 
     def _delete_all(self, ids: list[str]) -> None:
         for blob_id in ids:
@@ -281,7 +281,7 @@ class ObjectService:
             conditions.check(bucket, obj.key, current)
 
         try:
-            garbage = await anyio.to_thread.run_sync(
+            garbage = await run_blocking(
                 lambda: self.meta.put_object(bucket, obj, check=check, upload_id=upload_id)
             )
         except BaseException:
@@ -293,7 +293,7 @@ class ObjectService:
     async def head_object(
         self, bucket: Bucket, key: str, version_id: str | None = None
     ) -> ObjectVersion:
-        return await anyio.to_thread.run_sync(self.meta.get_object, bucket, key, version_id)
+        return await run_blocking(self.meta.get_object, bucket, key, version_id)
 
     async def read(self, obj: ObjectVersion, start: int, end: int) -> AsyncIterator[bytes]:
         """Yield bytes start..end (inclusive) of obj, in pieces of at most READ_BYTES."""
@@ -307,7 +307,7 @@ class ObjectService:
             stop = min(end, seg_end) - seg_start + 1
             while offset < stop:
                 length = min(READ_BYTES, stop - offset)
-                data = await anyio.to_thread.run_sync(
+                data = await run_blocking(
                     self.blobs.read, segment.blob_id, offset, length
                 )
                 if len(data) != length:
@@ -317,18 +317,35 @@ class ObjectService:
                 yield data
                 offset += length
 
+    async def open_object(
+        self, bucket: Bucket, key: str, version_id: str | None, *, inline_limit: int
+    ) -> tuple[ObjectVersion, bytes | None]:
+        """The version and, when it is at most inline_limit bytes in one blob, its bytes.
+
+        One worker-thread hop for both, which is what small-object GETs are bound by.
+        """
+
+        def work() -> tuple[ObjectVersion, bytes | None]:
+            obj = self.meta.get_object(bucket, key, version_id)
+            if obj.size <= inline_limit and len(obj.segments) == 1:
+                segment = obj.segments[0]
+                return obj, self.blobs.read(segment.blob_id, 0, segment.size)
+            return obj, None
+
+        return await run_blocking(work)
+
     async def read_small(self, obj: ObjectVersion) -> bytes:
         """The whole object in one hop; for objects that fit in one read."""
         if len(obj.segments) == 1:
             seg = obj.segments[0]
-            return await anyio.to_thread.run_sync(self.blobs.read, seg.blob_id, 0, seg.size)
+            return await run_blocking(self.blobs.read, seg.blob_id, 0, seg.size)
         return b"".join([piece async for piece in self.read(obj, 0, obj.size - 1)])
 
     async def delete_object(
         self, bucket: Bucket, key: str, version_id: str | None = None
     ) -> ObjectVersion | None:
         """Delete a key (or one version); idempotent, returns what was removed."""
-        removed, garbage = await anyio.to_thread.run_sync(
+        removed, garbage = await run_blocking(
             self.meta.delete_object, bucket, key, version_id
         )
         await self.discard(garbage)
@@ -357,7 +374,7 @@ class ObjectService:
                 "without changing the object's metadata, storage class, website redirect "
                 "location or encryption attributes."
             )
-        linked = await anyio.to_thread.run_sync(
+        linked = await run_blocking(
             lambda: [Segment(self.blobs.link_blob(s.blob_id), s.size) for s in source.segments]
         )
         kept = new or NewObject(

@@ -38,7 +38,10 @@ def _part_range(obj: ObjectVersion, part_number: int) -> tuple[int, int]:
 async def get_object(ctx: ReqCtx) -> Response:
     """GetObject and HeadObject: conditions, ranges, part numbers and header overrides."""
     bucket, key = ctx.need_bucket(), ctx.need_key()
-    obj = await ctx.services.objects.head_object(bucket, key, ctx.query.get("versionId"))
+    inline = SMALL_OBJECT if ctx.request.method == "GET" else 0
+    obj, data = await ctx.services.objects.open_object(
+        bucket, key, ctx.query.get("versionId"), inline_limit=inline
+    )
     read_conditions(ctx.headers).check(obj)
     part_param = ctx.query.get("partNumber")
     span: tuple[int, int] | None
@@ -66,8 +69,8 @@ async def get_object(ctx: ReqCtx) -> Response:
     headers["content-length"] = str(length)
     if ctx.request.method == "HEAD" or length == 0:
         return Response(status_code=status, headers=headers)
-    if whole and obj.size <= SMALL_OBJECT:
-        return Response(await ctx.services.objects.read_small(obj), status, headers)
+    if data is not None:
+        return Response(data[start : end + 1], status, headers)
     return StreamingResponse(ctx.services.objects.read(obj, start, end), status, headers)
 
 
