@@ -20,6 +20,9 @@ from lading.testing.server import RunningServer, run_server
 AWS_CLI = shutil.which("aws") or str(Path(sys.executable).with_name("aws"))
 
 
+BASE_DOMAIN = "s3.lading.test"  # virtual-host-style requests: BUCKET.s3.lading.test
+
+
 def make_client(
     url: str, access_key: str, secret_key: str, *, verify: str | bool = True, **config: Any
 ) -> Any:
@@ -55,7 +58,9 @@ def empty_bucket(client: Any, name: str) -> None:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    running = run_server(tmp_path_factory.mktemp("server") / "data")
+    running = run_server(
+        tmp_path_factory.mktemp("server") / "data", env={"LADING_S3__BASE_DOMAIN": BASE_DOMAIN}
+    )
     yield running
     running.kill()
 
