@@ -184,9 +184,9 @@ class MetadataStore:
         """Run work in one write transaction, retrying on a lost race for a unique row."""
         for attempt in range(WRITE_RETRIES):
             try:
-                with self.engine.connect().execution_options(lading_write=True) as conn:
-                    with conn.begin():
-                        return work(conn)
+                connection = self.engine.connect().execution_options(lading_write=True)
+                with connection as conn, conn.begin():
+                    return work(conn)
             except sa.exc.IntegrityError:
                 if attempt == WRITE_RETRIES - 1:
                     raise
@@ -523,7 +523,7 @@ class MetadataStore:
                 rows = conn.execute(base.where(bound).order_by(c.key).limit(limit)).all()
                 if not rows:
                     return Listing(objs, prefixes, False, last)
-                rolled = False
+                hit_prefix = False
                 for row in rows:
                     key = row.key
                     if delimiter:
@@ -531,11 +531,11 @@ class MetadataStore:
                         if cut >= 0:
                             last = key[: cut + len(delimiter)]
                             prefixes.append(last)
-                            rolled = True
+                            hit_prefix = True
                             break
                     objs.append(_object(row))
                     last = key
-                if rolled:
+                if hit_prefix:
                     seek = key_successor(last)
                     if seek is None:  # no key sorts after this common prefix
                         return Listing(objs, prefixes, False, last)
@@ -618,7 +618,7 @@ class MetadataStore:
                     if not truncated:
                         last_key = last_version = ""
                     return VersionListing(versions, prefixes, truncated, last_key, last_version)
-                rolled = False
+                hit_prefix = False
                 for row in rows[:take]:
                     if delimiter:
                         cut = row.key.find(delimiter, len(prefix))
@@ -626,12 +626,12 @@ class MetadataStore:
                             common = row.key[: cut + len(delimiter)]
                             prefixes.append(common)
                             last_key, last_version = common, ""
-                            rolled = True
+                            hit_prefix = True
                             break
                     version = _object(row)
                     versions.append(version)
                     last_key, last_version = version.key, version.version_id
-                if rolled:
+                if hit_prefix:
                     seek = key_successor(last_key)
                     if seek is None:
                         return VersionListing(versions, prefixes, False, "", "")

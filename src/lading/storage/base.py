@@ -55,4 +55,4 @@ class BlobStore(Protocol):
         """Yield (blob_id, modification time) of every committed blob."""
 
     def sweep_temporary(self, older_than: float) -> int:
-        """Remove half-written blobs last touched before epoch time older_than; returns the count."""
+        """Remove half-written blobs last touched before epoch time older_than; return how many."""

@@ -66,8 +66,9 @@ def split_target(raw_path: str, host: str, base_domain: str) -> tuple[str | None
     """(bucket, key) from a path-style or virtual-host-style request; keys are decoded."""
     path = raw_path[1:] if raw_path.startswith("/") else raw_path
     hostname = host.rsplit(":", 1)[0].lower() if host else ""
-    if base_domain and hostname.endswith("." + base_domain):
-        bucket = hostname[: -len(base_domain) - 1]
+    domain = base_domain.lower()
+    if domain and hostname.endswith("." + domain):
+        bucket = hostname[: -len(domain) - 1]
         return bucket, (unquote(path) or None)
     if not path:
         return None, None
@@ -146,6 +147,8 @@ def route(
     base_domain: str = "",
 ) -> S3Op:
     """Name the S3 operation a request asks for; raises MethodNotAllowed."""
+    if method not in _VERB:
+        raise errors.MethodNotAllowed()
     bucket, key = split_target(raw_path, headers.get("host", ""), base_domain)
     if bucket is None:
         if method == "GET":

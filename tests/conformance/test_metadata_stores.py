@@ -1,0 +1,104 @@
+"""The metadata store's conformance suite on SQLite and, when configured, PostgreSQL.
+
+PostgreSQL runs when LADING_TEST_POSTGRES_URL names a server database the tests may use to
+create (and drop) a scratch database, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from lading.metadata import schema
+from lading.metadata.migrate import upgrade
+from lading.metadata.store import MetadataStore, create_engine
+from lading.testing.metadata_suite import MetadataStoreSuite
+
+POSTGRES_URL = os.environ.get("LADING_TEST_POSTGRES_URL", "")
+NO_POSTGRES = "set LADING_TEST_POSTGRES_URL (e.g. postgresql+psycopg://postgres@127.0.0.1/postgres)"
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('metadata') / 'metadata.db'}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh database for this test session, dropped at its end."""
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    server = sa.make_url(POSTGRES_URL)
+    name = f"lading_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")
+        yield server.set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            force = " WITH (FORCE)" if (conn.dialect.server_version_info or ()) >= (13,) else ""
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}{force}")
+    finally:
+        admin.dispose()
+
+
+def migrated_store(url: str) -> Iterator[MetadataStore]:
+    engine = create_engine(url)
+    try:
+        upgrade(engine)
+        yield MetadataStore(engine)
+    finally:
+        engine.dispose()
+
+
+class TestSQLite(MetadataStoreSuite):
+    @pytest.fixture(scope="class")
+    @classmethod
+    def meta(cls, sqlite_url: str) -> Iterator[MetadataStore]:
+        yield from migrated_store(sqlite_url)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not POSTGRES_URL, reason=NO_POSTGRES)
+class TestPostgres(MetadataStoreSuite):
+    @pytest.fixture(scope="class")
+    @classmethod
+    def meta(cls, postgres_url: str) -> Iterator[MetadataStore]:
+        yield from migrated_store(postgres_url)
+
+
+@pytest.mark.parametrize(
+    "url_fixture",
+    [
+        "sqlite_url",
+        pytest.param(
+            "postgres_url",
+            marks=[pytest.mark.postgres, pytest.mark.skipif(not POSTGRES_URL, reason=NO_POSTGRES)],
+        ),
+    ],
+)
+def test_migrations_build_exactly_the_declared_schema(
+    url_fixture: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    url = request.getfixturevalue(url_fixture)
+    if url_fixture == "sqlite_url":
+        url = f"sqlite:///{tmp_path / 'fresh.db'}"  # a database nothing else touched
+    engine = create_engine(url)
+    try:
+        upgrade(engine)
+        upgrade(engine)  # idempotent
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "compare_server_default": True}
+            )
+            differences = compare_metadata(context, schema.metadata)
+    finally:
+        engine.dispose()
+    assert differences == []
