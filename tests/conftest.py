@@ -17,7 +17,13 @@ from botocore.config import Config
 
 from lading.testing.server import RunningServer, run_server
 
-AWS_CLI = shutil.which("aws") or str(Path(sys.executable).with_name("aws"))
+ROOT = Path(__file__).resolve().parent.parent
+AWS_CLI = (
+    os.environ.get("LADING_TEST_AWS_CLI")
+    or next((str(p) for p in [ROOT / ".tools/awscli/bin/aws"] if p.exists()), None)
+    or shutil.which("aws")
+    or str(Path(sys.executable).with_name("aws"))
+)
 
 
 BASE_DOMAIN = "s3.lading.test"  # virtual-host-style requests: BUCKET.s3.lading.test

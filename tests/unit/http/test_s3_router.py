@@ -124,7 +124,7 @@ ROUTES = [
         "/b",
         {"versioning": ""},
         NOTHING,
-        S3Op("GetBucketVersioning", Action.READ_BUCKET, "b", implemented=False),
+        S3Op("GetBucketVersioning", Action.READ_BUCKET, "b"),
         id="get-versioning",
     ),
     case(

@@ -36,3 +36,7 @@ async def delete_bucket(ctx: ReqCtx) -> Response:
 
 async def get_bucket_location(ctx: ReqCtx) -> Response:
     return xml_response(xml.location(ctx.need_bucket().region))
+
+
+async def get_bucket_versioning(ctx: ReqCtx) -> Response:
+    return xml_response(xml.versioning(ctx.need_bucket().versioning))

@@ -11,6 +11,7 @@ HANDLERS: dict[str, Handler] = {
     "HeadBucket": bucket.head_bucket,
     "DeleteBucket": bucket.delete_bucket,
     "GetBucketLocation": bucket.get_bucket_location,
+    "GetBucketVersioning": bucket.get_bucket_versioning,
     "ListObjects": listing.list_objects,
     "ListObjectsV2": listing.list_objects_v2,
     "ListObjectVersions": listing.list_object_versions,

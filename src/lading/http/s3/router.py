@@ -90,6 +90,8 @@ def _bucket_op(method: str, query: Mapping[str, str]) -> S3Op:
             return S3Op("ListObjectVersions", Action.READ_BUCKET)
         if "uploads" in query:
             return S3Op("ListMultipartUploads", Action.READ_BUCKET)
+        if "versioning" in query:
+            return S3Op("GetBucketVersioning", Action.READ_BUCKET)
     if method == "POST" and "delete" in query:
         return S3Op("DeleteObjects", Action.DELETE_OBJECT)
     for param, name in _BUCKET_SUBRESOURCES.items():

@@ -102,6 +102,11 @@ def location(region: str) -> bytes:
     return (HEADER + f'<LocationConstraint xmlns="{NS}">{value}</LocationConstraint>').encode()
 
 
+def versioning(status: str) -> bytes:
+    """VersioningConfiguration; empty when versioning was never enabled, as S3 answers."""
+    return document("VersioningConfiguration", [el("Status", status or None)])
+
+
 def _checksum_elements(checksums: dict[str, str]) -> str:
     out = [el(f"Checksum{alg}", value) for alg, value in checksums.items() if alg != "type"]
     if out and checksums.get("type"):
