@@ -346,7 +346,14 @@ class PreconditionFailed(LadingError):
 
 
 class NotModified(LadingError):
+    """A conditional GET or HEAD whose object did not change; 304 carries its validators."""
+
     default_message = "Not Modified"
+
+    def __init__(self, etag: str | None = None, last_modified: int | None = None) -> None:
+        self.etag = etag
+        self.last_modified = last_modified  # epoch microseconds
+        super().__init__()
 
 
 class MethodNotAllowed(LadingError):
@@ -354,7 +361,9 @@ class MethodNotAllowed(LadingError):
 
 
 class NotImplementedOperation(LadingError):
-    default_message = "A header or query you provided implies functionality that is not implemented."
+    default_message = (
+        "A header or query you provided implies functionality that is not implemented."
+    )
 
     def __init__(self, operation: str) -> None:
         self.operation = operation

@@ -319,10 +319,24 @@ class MetadataStore:
             raise errors.NoSuchBucket(name)
         return self._bucket(row)
 
-    def list_buckets(self, owner_id: int) -> list[Bucket]:
-        query = self._bucket_query().where(t.buckets.c.owner_id == owner_id)
+    def list_buckets(
+        self, owner_id: int, *, prefix: str = "", after: str = "", limit: int | None = None
+    ) -> list[Bucket]:
+        """The owner's buckets in name order: names starting with prefix, greater than after."""
+        c = t.buckets.c
+        query = self._bucket_query().where(c.owner_id == owner_id)
+        if prefix:
+            query = query.where(c.name >= prefix)
+            upper = key_successor(prefix)
+            if upper is not None:
+                query = query.where(c.name < upper)
+        if after:
+            query = query.where(c.name > after)
+        query = query.order_by(c.name)
+        if limit is not None:
+            query = query.limit(limit)
         with self._read() as conn:
-            return [self._bucket(r) for r in conn.execute(query.order_by(t.buckets.c.name))]
+            return [self._bucket(r) for r in conn.execute(query)]
 
     def delete_bucket(self, bucket: Bucket) -> list[str]:
         """Delete an empty bucket and its open uploads; returns the part blobs to remove.
@@ -438,25 +452,34 @@ class MetadataStore:
         return self._write(work)
 
     def delete_object(
-        self, bucket: Bucket, key: str, version_id: str | None = None
+        self,
+        bucket: Bucket,
+        key: str,
+        version_id: str | None = None,
+        *,
+        check: Callable[[ObjectVersion], None] | None = None,
     ) -> tuple[ObjectVersion | None, list[str]]:
         """Remove a version (default: the `null` version); returns it and its blobs.
 
         Idempotent: a missing key or version returns (None, []). When the removed version was
-        current, the newest remaining version becomes current.
+        current, the newest remaining version becomes current. `check(version)` runs inside
+        the transaction before the removal (conditional deletes raise from it).
         """
         target = version_id or NULL_VERSION
 
         def work(conn: sa.Connection) -> tuple[ObjectVersion | None, list[str]]:
-            row = conn.execute(
-                t.objects.delete()
-                .where(
-                    t.objects.c.bucket_id == bucket.id,
-                    t.objects.c.key == key,
-                    t.objects.c.version_id == target,
-                )
-                .returning(*t.objects.c)
-            ).first()
+            where = [
+                t.objects.c.bucket_id == bucket.id,
+                t.objects.c.key == key,
+                t.objects.c.version_id == target,
+            ]
+            if check is not None:
+                found = conn.execute(sa.select(t.objects).where(*where).with_for_update()).first()
+                if found is None:
+                    return None, []
+                check(_object(found))
+                where = [t.objects.c.id == found.id]
+            row = conn.execute(t.objects.delete().where(*where).returning(*t.objects.c)).first()
             if row is None:
                 return None, []
             removed = _object(row)
@@ -507,8 +530,8 @@ class MetadataStore:
                 if rolled is None:
                     return Listing([], [], False, "")
                 lower, inclusive = rolled, True
-        if max_keys <= 0:
-            return Listing([], [], self._exists_from(base, lower, inclusive), "")
+        if max_keys <= 0:  # an empty page is complete, as S3 answers max-keys=0
+            return Listing([], [], False, "")
         last = ""
         batch = FIRST_BATCH if delimiter else max_keys
         with self._read() as conn:
@@ -578,6 +601,8 @@ class MetadataStore:
             base = base.where(c.key < upper)
         versions: list[ObjectVersion] = []
         prefixes: list[str] = []
+        if max_keys <= 0:
+            return VersionListing([], [], False, "", "")
         with self._read() as conn:
             # position: strictly after (key, row id) in (key asc, id desc) order
             pos_key, pos_id = key_marker, None
@@ -589,7 +614,10 @@ class MetadataStore:
                         c.version_id == version_marker,
                     )
                 ).scalar()
-                if pos_id is None:
+                # A null version that is gone (a page's last entry, deleted since: clients
+                # delete page by page) leaves no row to seek from; the listing resumes after
+                # its key, which is exact while keys hold only their null version.
+                if pos_id is None and version_marker != NULL_VERSION:
                     raise errors.InvalidArgument("Invalid version id specified")
             lower_inclusive = not key_marker
             lower = max(pos_key, prefix) if key_marker else prefix

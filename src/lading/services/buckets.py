@@ -37,6 +37,10 @@ def validate_bucket_name(name: str) -> None:
         raise errors.InvalidBucketName(name, problem)
 
 
+# AWS's legacy region, where an owner re-creating a bucket gets 200 instead of an error.
+LEGACY_REGION = "us-east-1"
+
+
 class BucketService:
     """Bucket life cycle and the listings inside a bucket.
 
@@ -62,7 +66,13 @@ class BucketService:
                 f"this server's region is {self.region!r}."
             )
         self._cache.pop(name, None)
-        return await run_blocking(self.meta.create_bucket, name, owner, self.region)
+        try:
+            return await run_blocking(self.meta.create_bucket, name, owner, self.region)
+        except errors.BucketAlreadyOwnedByYou:
+            if self.region != LEGACY_REGION:
+                raise
+        # us-east-1 answers 200 to an owner re-creating a bucket, and keeps its contents
+        return await self.get_bucket(name)
 
     async def get_bucket(self, name: str) -> Bucket:
         """Raises NoSuchBucket."""
@@ -76,8 +86,13 @@ class BucketService:
         self._cache[name] = (now, bucket)
         return bucket
 
-    async def list_buckets(self, owner: User) -> list[Bucket]:
-        return await run_blocking(self.meta.list_buckets, owner.id)
+    async def list_buckets(
+        self, owner: User, *, prefix: str = "", after: str = "", limit: int | None = None
+    ) -> list[Bucket]:
+        """The owner's buckets by name: those starting with prefix, after `after`, at most limit."""
+        return await run_blocking(
+            lambda: self.meta.list_buckets(owner.id, prefix=prefix, after=after, limit=limit)
+        )
 
     async def delete_bucket(self, bucket: Bucket) -> None:
         self._cache.pop(bucket.name, None)

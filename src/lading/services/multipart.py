@@ -13,6 +13,7 @@ from lading.concurrency import run_blocking
 from lading.metadata.models import NULL_VERSION, Bucket, ObjectVersion, Part, Segment, Upload
 from lading.metadata.store import MetadataStore, now_us
 from lading.services.objects import (
+    MAX_OBJECT_BYTES,
     BodyChecks,
     NewObject,
     ObjectService,
@@ -23,7 +24,6 @@ from lading.services.objects import (
 )
 
 MAX_PARTS = 10_000
-MAX_PART_BYTES = 5 * 1024**3
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,15 +99,13 @@ class MultipartService:
         part_number: int,
         body: AsyncIterator[bytes],
         checks: BodyChecks,
+        declared_size: int | None = None,
     ) -> Part:
-        """Store one part; a part of the same number is replaced."""
+        """Store one part (at most 5 GiB); a part of the same number is replaced."""
         self.validate_part_number(part_number)
         if upload.checksum_algorithm and not checks.algorithm:
             checks.algorithm = upload.checksum_algorithm
-        written = await self.objects.write_blob(body, checks)
-        if written.size > MAX_PART_BYTES:
-            await self.objects.discard([written.blob_id])
-            raise errors.EntityTooLarge()
+        written = await self.objects.write_blob(body, checks, declared_size=declared_size)
         part = Part(
             part_number=part_number,
             size=written.size,
@@ -136,14 +134,16 @@ class MultipartService:
         bucket: Bucket,
         upload: Upload,
         requested: list[CompletedPart],
-        conditions: WriteConditions = WriteConditions(),
+        conditions: WriteConditions | None = None,
+        checksum: str | None = None,
     ) -> ObjectVersion:
-        """Check the part list against what was uploaded and commit the object manifest."""
-        if not requested:
-            raise errors.MalformedXML()
-        numbers = [p.part_number for p in requested]
-        if any(b <= a for a, b in zip(numbers, numbers[1:], strict=False)):
-            raise errors.InvalidPartOrder()
+        """Check the part list against what was uploaded and commit the object manifest.
+
+        `checksum` is the whole object's checksum the client expects, in the upload's
+        algorithm (BadDigest when it differs). Completing an upload that is already complete
+        answers the object it made, as S3 does for a retried completion.
+        """
+        requested = self._part_list(requested)
         stored = {p.part_number: p for p in await self.list_parts(upload)}
         chosen: list[Part] = []
         for item in requested:
@@ -160,6 +160,8 @@ class MultipartService:
                     f"{part.part_number} has {part.size} bytes, the minimum is "
                     f"{self.min_part_size}."
                 )
+        if sum(p.size for p in chosen) > MAX_OBJECT_BYTES:
+            raise errors.EntityTooLarge()
         md5s = b"".join(bytes.fromhex(p.etag.strip('"')) for p in chosen)
         etag = quote_etag(f"{hashlib.md5(md5s).hexdigest()}-{len(chosen)}")
         obj = ObjectVersion(
@@ -178,7 +180,60 @@ class MultipartService:
             storage_class=upload.storage_class,
             owner_id=upload.owner_id,
         )
-        return await self.objects.commit(bucket, obj, conditions, [], upload_id=upload.upload_id)
+        if checksum is not None:
+            self._check_object_checksum(upload, obj, checksum)
+        try:
+            return await self.objects.commit(
+                bucket, obj, conditions, [], upload_id=upload.upload_id
+            )
+        except errors.NoSuchUpload:  # completed by a concurrent request meanwhile
+            done = await self.completed_object(bucket, upload.key, requested)
+            if done is None:
+                raise
+            return done
+
+    @staticmethod
+    def _part_list(requested: list[CompletedPart]) -> list[CompletedPart]:
+        """The part list in ascending order; a number listed twice counts once, its last entry.
+
+        A client that resent a part may list both answers; the part stored is the last one.
+        """
+        if not requested:
+            raise errors.MalformedXML()
+        numbers = [p.part_number for p in requested]
+        if any(b < a for a, b in zip(numbers, numbers[1:], strict=False)):
+            raise errors.InvalidPartOrder()
+        return list({p.part_number: p for p in requested}.values())
+
+    @staticmethod
+    def _check_object_checksum(upload: Upload, obj: ObjectVersion, expected: str) -> None:
+        algorithm = upload.checksum_algorithm
+        computed = obj.checksums.get(algorithm) if algorithm else None
+        if computed is None:
+            return  # nothing to compare with: the parts were uploaded without checksums
+        bare = computed.rpartition("-")[0] if upload.checksum_type == "COMPOSITE" else computed
+        if expected.strip() not in (computed, bare):
+            raise errors.BadDigest(
+                f"The {algorithm} you specified did not match the calculated checksum."
+            )
+
+    async def completed_object(
+        self, bucket: Bucket, key: str, requested: list[CompletedPart]
+    ) -> ObjectVersion | None:
+        """The current object at key if a completion of exactly these parts made it.
+
+        A client that lost the answer to CompleteMultipartUpload retries it after the upload
+        is gone; S3 answers the retry as it answered the completion. The object's ETag, the
+        MD5 of its parts' ETags, identifies the parts.
+        """
+        try:
+            parts = self._part_list(requested)
+            md5s = b"".join(bytes.fromhex(p.etag.strip().strip('"')) for p in parts)
+            current = await self.objects.head_object(bucket, key)
+        except (errors.LadingError, ValueError):
+            return None
+        etag = quote_etag(f"{hashlib.md5(md5s).hexdigest()}-{len(parts)}")
+        return current if current.part_sizes is not None and current.etag == etag else None
 
     @staticmethod
     def _object_checksum(upload: Upload, parts: list[Part]) -> dict[str, str]:

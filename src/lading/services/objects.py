@@ -22,7 +22,8 @@ FLUSH_BYTES = 1024 * 1024  # bytes gathered before a hop to the writer thread
 READ_BYTES = 1024 * 1024  # bytes read per hop when streaming a GET
 MAX_KEY_BYTES = 1024
 MAX_METADATA_BYTES = 2048
-MAX_OBJECT_BYTES = 5 * 1024**4
+MAX_OBJECT_BYTES = 5 * 1024**4  # 5 TiB, reachable through multipart
+MAX_PUT_BYTES = 5 * 1024**3  # 5 GiB, the most one PutObject or UploadPart may carry
 
 
 def validate_key(key: str) -> None:
@@ -80,13 +81,38 @@ class WriteConditions:
 
     def check(self, bucket: Bucket, key: str, current: ObjectVersion | None) -> None:
         live = current if current is not None and not current.is_delete_marker else None
-        if self.if_none_match is not None and self.if_none_match.strip() == "*" and live:
+        if self.if_none_match is not None and live and etag_matches(self.if_none_match, live.etag):
             raise errors.PreconditionFailed()
         if self.if_match is not None:
             if live is None:
                 raise errors.NoSuchKey(bucket.name, key)
             if not etag_matches(self.if_match, live.etag):
                 raise errors.PreconditionFailed()
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteConditions:
+    """Conditional-delete headers (If-Match, x-amz-if-match-last-modified-time and -size).
+
+    They hold against the version being deleted; deleting what does not exist still succeeds.
+    """
+
+    if_match: str | None = None
+    last_modified: float | None = None  # epoch seconds
+    size: int | None = None
+
+    def __bool__(self) -> bool:
+        return not (self.if_match is None and self.last_modified is None and self.size is None)
+
+    def check(self, obj: ObjectVersion) -> None:
+        if self.if_match is not None and not etag_matches(self.if_match, obj.etag):
+            raise errors.PreconditionFailed()
+        if self.last_modified is not None and obj.last_modified // 1_000_000 != int(
+            self.last_modified
+        ):
+            raise errors.PreconditionFailed()
+        if self.size is not None and obj.size != self.size:
+            raise errors.PreconditionFailed()
 
 
 def etag_matches(header: str, etag: str) -> bool:
@@ -120,12 +146,15 @@ class ReadConditions:
                 raise errors.PreconditionFailed()
         elif self.if_unmodified_since is not None and modified > self.if_unmodified_since:
             raise errors.PreconditionFailed()
-        not_modified = errors.PreconditionFailed if copy_source else errors.NotModified
         if self.if_none_match is not None:
-            if etag_matches(self.if_none_match, obj.etag):
-                raise not_modified()
-        elif self.if_modified_since is not None and modified <= self.if_modified_since:
-            raise not_modified()
+            unchanged = etag_matches(self.if_none_match, obj.etag)
+        else:
+            since = self.if_modified_since
+            unchanged = since is not None and modified <= since
+        if unchanged:
+            if copy_source:
+                raise errors.PreconditionFailed()
+            raise errors.NotModified(obj.etag, obj.last_modified)
 
 
 @dataclass(slots=True)
@@ -147,11 +176,21 @@ class ObjectService:
 
     # --- writing bytes -------------------------------------------------------------------------
 
-    async def write_blob(self, body: AsyncIterator[bytes], checks: BodyChecks) -> WrittenBlob:
+    async def write_blob(
+        self,
+        body: AsyncIterator[bytes],
+        checks: BodyChecks,
+        *,
+        declared_size: int | None = None,
+        limit: int = MAX_PUT_BYTES,
+    ) -> WrittenBlob:
         """Stream body into a new blob while hashing; verify the client's digests, then commit.
 
-        Nothing is committed when a digest does not match (BadDigest, ChecksumMismatch).
+        Nothing is committed when a digest does not match (BadDigest, ChecksumMismatch) or the
+        body is larger than limit (EntityTooLarge, refused before reading when declared so).
         """
+        if declared_size is not None and declared_size > limit:
+            raise errors.EntityTooLarge()
         md5 = hashlib.md5()
         extra = checksums.new_checksum(checks.algorithm) if checks.algorithm else None
         writer: BlobWriter | None = None
@@ -178,7 +217,7 @@ class ObjectService:
             async for chunk in body:
                 buffer += chunk
                 size += len(chunk)
-                if size > MAX_OBJECT_BYTES:
+                if size > limit:
                     raise errors.EntityTooLarge()
                 if len(buffer) >= FLUSH_BYTES:
                     data = bytes(buffer)
@@ -241,12 +280,13 @@ class ObjectService:
         owner_id: int,
         new: NewObject,
         checks: BodyChecks,
-        conditions: WriteConditions = WriteConditions(),
+        conditions: WriteConditions | None = None,
+        declared_size: int | None = None,
     ) -> ObjectVersion:
         """Store a whole object; acknowledged only after the bytes and the row are durable."""
         validate_key(key)
         validate_metadata(new.metadata)
-        written = await self.write_blob(body, checks)
+        written = await self.write_blob(body, checks, declared_size=declared_size)
         checks_map: dict[str, str] = {}
         if checks.algorithm:
             checks_map = {checks.algorithm.upper(): written.checksum, "type": "FULL_OBJECT"}
@@ -271,14 +311,15 @@ class ObjectService:
         self,
         bucket: Bucket,
         obj: ObjectVersion,
-        conditions: WriteConditions,
+        conditions: WriteConditions | None,
         fresh_blobs: list[str],
         upload_id: str | None = None,
     ) -> ObjectVersion:
         """Commit obj as the current version; on failure drop the blobs written for it."""
 
         def check(current: ObjectVersion | None) -> None:
-            conditions.check(bucket, obj.key, current)
+            if conditions is not None:
+                conditions.check(bucket, obj.key, current)
 
         try:
             garbage = await run_blocking(
@@ -307,9 +348,7 @@ class ObjectService:
             stop = min(end, seg_end) - seg_start + 1
             while offset < stop:
                 length = min(READ_BYTES, stop - offset)
-                data = await run_blocking(
-                    self.blobs.read, segment.blob_id, offset, length
-                )
+                data = await run_blocking(self.blobs.read, segment.blob_id, offset, length)
                 if len(data) != length:
                     raise errors.LadingError(
                         f"blob {segment.blob_id} is shorter than its metadata says"
@@ -342,11 +381,16 @@ class ObjectService:
         return b"".join([piece async for piece in self.read(obj, 0, obj.size - 1)])
 
     async def delete_object(
-        self, bucket: Bucket, key: str, version_id: str | None = None
+        self,
+        bucket: Bucket,
+        key: str,
+        version_id: str | None = None,
+        conditions: DeleteConditions = DeleteConditions(),
     ) -> ObjectVersion | None:
         """Delete a key (or one version); idempotent, returns what was removed."""
+        check = conditions.check if conditions else None
         removed, garbage = await run_blocking(
-            self.meta.delete_object, bucket, key, version_id
+            lambda: self.meta.delete_object(bucket, key, version_id, check=check)
         )
         await self.discard(garbage)
         return removed
@@ -359,7 +403,7 @@ class ObjectService:
         *,
         owner_id: int,
         new: NewObject | None,
-        conditions: WriteConditions = WriteConditions(),
+        conditions: WriteConditions | None = None,
     ) -> ObjectVersion:
         """Copy source to bucket/key; `new` None keeps the source's metadata (COPY directive).
 

@@ -357,3 +357,36 @@ def test_plain_http_client_with_when_required_checksums(s3_when_required: Any, b
     assert got["Body"].read() == b"no checksum sent"
     unused = Config  # the fixture configures botocore.config.Config for this leg
     assert unused is not None
+
+
+def test_sigv2_header_signed_client(server: RunningServer, bucket: str) -> None:
+    v2 = make_client(server.url, server.access_key, server.secret_key, signature_version="s3")
+    v2.put_object(Bucket=bucket, Key="v2/key with space", Body=b"signed the old way")
+    assert v2.get_object(Bucket=bucket, Key="v2/key with space")["Body"].read() == b"signed the old way"
+    assert [o["Key"] for o in v2.list_objects(Bucket=bucket, Prefix="v2/")["Contents"]] == [
+        "v2/key with space"
+    ]
+    bad = make_client(server.url, server.access_key, "wrong", signature_version="s3")
+    with pytest.raises(ClientError) as exc:
+        bad.get_object(Bucket=bucket, Key="v2/key with space")
+    assert code_of(exc) == "SignatureDoesNotMatch"
+
+
+def test_put_larger_than_5_gib_is_refused_before_the_body(
+    server: RunningServer, bucket: str
+) -> None:
+    request, _ = signed_request(
+        server, "PUT", f"/{bucket}/huge", headers={"Content-Length": str(5 * 1024**3 + 1)},
+        payload="UNSIGNED-PAYLOAD",
+    )
+    parts = urlsplit(server.url)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+    conn.putrequest("PUT", f"/{bucket}/huge", skip_accept_encoding=True)
+    for name, value in request.headers.items():
+        conn.putheader(name, value)
+    conn.endheaders()  # announce 5 GiB + 1 and send none of it
+    response = conn.getresponse()
+    body = response.read()
+    assert response.status == 400 and b"<Code>EntityTooLarge</Code>" in body
+    assert response.getheader("connection") == "close"
+    conn.close()

@@ -108,7 +108,8 @@ def test_max_keys_zero_and_invalid(s3: Any, filled: str) -> None:
     from botocore.exceptions import ClientError
 
     empty = s3.list_objects_v2(Bucket=filled, MaxKeys=0)
-    assert "Contents" not in empty and empty["IsTruncated"] is True
+    # an empty page is a complete one, as AWS answers (ceph/s3-tests checks it too)
+    assert "Contents" not in empty and empty["IsTruncated"] is False
     with pytest.raises(ClientError) as exc:
         s3.list_objects_v2(Bucket=filled, MaxKeys=-1)
     assert exc.value.response["Error"]["Code"] == "InvalidArgument"

@@ -327,3 +327,33 @@ def test_copy_from_a_bucket_of_another_user_is_denied(
         assert code_of(exc) == "AccessDenied"
     finally:
         s3_alt.delete_bucket(Bucket=alt_bucket)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<Delete><Object><Key>k</Key></Object>",  # not well-formed
+        b"<Delete><Quiet>true</Quiet></Delete>",  # no objects
+        b"<Remove><Object><Key>k</Key></Object></Remove>",  # wrong root
+        b"<Delete>" + b"<Object><Key>k</Key></Object>" * 1001 + b"</Delete>",  # over 1,000
+    ],
+    ids=["unclosed", "empty", "wrong-root", "too-many"],
+)
+def test_delete_objects_refuses_malformed_xml_and_deletes_nothing(
+    s3: Any, bucket: str, body: bytes
+) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"kept")
+
+    def replace_body(request: Any, **_: Any) -> None:
+        request.data = body
+        for name in [h for h in request.headers if h.lower().startswith(("content-md5", "x-amz-checksum"))]:
+            del request.headers[name]
+
+    s3.meta.events.register_first("before-sign.s3.DeleteObjects", replace_body)
+    try:
+        with pytest.raises(ClientError) as exc:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "k"}]})
+    finally:
+        s3.meta.events.unregister("before-sign.s3.DeleteObjects", replace_body)
+    assert code_of(exc) == "MalformedXML"
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"kept"

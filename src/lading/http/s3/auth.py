@@ -639,11 +639,23 @@ def _verify_v4(
 # --- SigV2 -----------------------------------------------------------------------------------
 
 
-def _v2_resource(req: RequestView, virtual_host_bucket: str | None) -> str:
-    """The SigV2 canonicalized resource: bucket-qualified path plus signed sub-resources."""
+def _v2_resources(req: RequestView, virtual_host_bucket: str | None) -> list[str]:
+    """The SigV2 canonicalized resources a client may have signed.
+
+    A bucket is the resource "/bucket/" (AWS's rule, and what botocore signs) although the
+    request path may be "/bucket"; both forms are accepted for a bucket-level request.
+    """
     path = req.raw_path or "/"
     if virtual_host_bucket:
         path = f"/{virtual_host_bucket}{path}"
+    paths = [path]
+    if path.count("/") == 1 and len(path) > 1:
+        paths.append(path + "/")
+    return [_v2_with_subresources(req, p) for p in paths]
+
+
+def _v2_with_subresources(req: RequestView, path: str) -> str:
+    """A path followed by the sub-resources SigV2 signs, sorted."""
     subresources = []
     for name, value, has_value in _query_pairs(req.raw_query):
         if name in V2_SUBRESOURCES:
@@ -701,19 +713,23 @@ def _verify_v2(
         dates = [""] if amz_date is not None else []
         dates += [date.strip()] if date is not None else []
     md5 = headers.get("content-md5", "").strip()
-    tail = _v2_amz_headers(req, presigned) + _v2_resource(req, virtual_host_bucket)
+    amz_headers = _v2_amz_headers(req, presigned)
     key = secret_key.encode("utf-8")
     provided = parsed.signature.strip()
     seen = set()
-    for content_type in content_types:
-        for date_line in dates:
-            string_to_sign = f"{req.method.upper()}\n{md5}\n{content_type}\n{date_line}\n{tail}"
-            if string_to_sign in seen:
-                continue
-            seen.add(string_to_sign)
-            digest = hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha1).digest()
-            if _same(base64.b64encode(digest).decode("ascii"), provided):
-                return payload_spec_for(req)
+    for resource in _v2_resources(req, virtual_host_bucket):
+        for content_type in content_types:
+            for date_line in dates:
+                string_to_sign = (
+                    f"{req.method.upper()}\n{md5}\n{content_type}\n{date_line}\n"
+                    f"{amz_headers}{resource}"
+                )
+                if string_to_sign in seen:
+                    continue
+                seen.add(string_to_sign)
+                digest = hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha1).digest()
+                if _same(base64.b64encode(digest).decode("ascii"), provided):
+                    return payload_spec_for(req)
     raise SignatureDoesNotMatch()
 
 

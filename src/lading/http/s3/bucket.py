@@ -4,16 +4,42 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from lading import errors
 from lading.http.s3 import xml
-from lading.http.s3.common import xml_response
+from lading.http.s3.common import int_param, xml_response
 from lading.http.s3.dispatch import ReqCtx
+from lading.http.s3.listing import decode_token, encode_token
+from lading.metadata.models import Bucket
+
+MAX_BUCKETS = 10_000
 
 
 async def list_buckets(ctx: ReqCtx) -> Response:
+    """ListBuckets, paginated when max-buckets is given (prefix and bucket-region filter)."""
     user = ctx.principal.user
     assert user is not None, "authorization admits only users"
-    found = await ctx.services.buckets.list_buckets(user)
-    return xml_response(xml.list_buckets(user, found))
+    prefix = ctx.query.get("prefix")
+    token = ctx.query.get("continuation-token")
+    limit = None
+    if ctx.query.get("max-buckets"):
+        limit = int_param(ctx.query, "max-buckets", MAX_BUCKETS, low=1)
+        if limit > MAX_BUCKETS:
+            raise errors.InvalidArgument("max-buckets must be between 1 and 10000")
+    region = ctx.query.get("bucket-region")
+    found: list[Bucket] = []
+    if region in (None, "", ctx.settings.region):
+        found = await ctx.services.buckets.list_buckets(
+            user,
+            prefix=prefix or "",
+            after=decode_token(token) if token else "",
+            limit=limit + 1 if limit is not None else None,
+        )
+    next_token = None
+    if limit is not None and len(found) > limit:
+        found = found[:limit]
+        next_token = encode_token(found[-1].name)
+    body = xml.list_buckets(user, found, prefix=prefix, continuation_token=next_token)
+    return xml_response(body)
 
 
 async def create_bucket(ctx: ReqCtx) -> Response:

@@ -11,7 +11,13 @@ from starlette.responses import Response
 from lading import checksums, errors
 from lading.http.s3 import xml
 from lading.metadata.models import ObjectVersion
-from lading.services.objects import BodyChecks, NewObject, ReadConditions, WriteConditions
+from lading.services.objects import (
+    BodyChecks,
+    DeleteConditions,
+    NewObject,
+    ReadConditions,
+    WriteConditions,
+)
 
 XML = "application/xml"
 STORED_HEADERS = (
@@ -45,7 +51,9 @@ STORAGE_CLASSES = {
 }
 
 
-def xml_response(body: bytes, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+def xml_response(
+    body: bytes, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
     return Response(body, status_code=status, headers=dict(headers or {}), media_type=XML)
 
 
@@ -59,9 +67,13 @@ def int_param(
     try:
         value = int(raw)
     except ValueError:
-        raise errors.InvalidArgument(f"Provided {name} not an integer or within integer range") from None
+        raise errors.InvalidArgument(
+            f"Provided {name} not an integer or within integer range"
+        ) from None
     if value < low:
-        raise errors.InvalidArgument(f"Argument {name} must be an integer between {low} and 2147483647")
+        raise errors.InvalidArgument(
+            f"Argument {name} must be an integer between {low} and 2147483647"
+        )
     return min(value, high) if high is not None else value
 
 
@@ -82,14 +94,16 @@ def new_object(headers: Mapping[str, str]) -> NewObject:
         if name.startswith("x-amz-meta-")
     }
     stored = {name: headers[name] for name in STORED_HEADERS if name in headers}
-    if "content-encoding" in stored:
+    encoding = stored.get("content-encoding")
+    if encoding is not None and "aws-chunked" in encoding.lower():
+        # aws-chunked describes the request body only; the rest is kept as sent
         kept = [
             part.strip()
-            for part in stored["content-encoding"].split(",")
+            for part in encoding.split(",")
             if part.strip() and part.strip().lower() != "aws-chunked"
         ]
         if kept:
-            stored["content-encoding"] = ",".join(kept)
+            stored["content-encoding"] = ", ".join(kept)
         else:
             del stored["content-encoding"]
     storage_class = headers.get("x-amz-storage-class", "STANDARD")
@@ -131,6 +145,18 @@ def body_checks(
 
 def write_conditions(headers: Mapping[str, str]) -> WriteConditions:
     return WriteConditions(headers.get("if-match"), headers.get("if-none-match"))
+
+
+def delete_conditions(headers: Mapping[str, str]) -> DeleteConditions:
+    """If-Match, x-amz-if-match-last-modified-time and x-amz-if-match-size of a DeleteObject."""
+    size = headers.get("x-amz-if-match-size")
+    if size is not None and not size.strip().isdigit():
+        raise errors.InvalidArgument("x-amz-if-match-size must be a non-negative integer")
+    return DeleteConditions(
+        if_match=headers.get("if-match"),
+        last_modified=http_date(headers.get("x-amz-if-match-last-modified-time")),
+        size=int(size) if size is not None else None,
+    )
 
 
 def http_date(value: str | None) -> float | None:

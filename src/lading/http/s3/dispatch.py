@@ -58,6 +58,14 @@ class ReqCtx:
         assert self.op.key is not None, "the router names a key for object operations"
         return self.op.key
 
+    @property
+    def declared_size(self) -> int | None:
+        """The payload size the client announced (decoded size for aws-chunked bodies)."""
+        spec = self.decoder.spec
+        if spec.chunked:
+            return spec.decoded_length
+        return self.decoder.content_length
+
     def trailer(self, name: str) -> str | None:
         """A trailing header of an aws-chunked body; known once the body has been read."""
         return self.decoder.trailers.get(name)
@@ -191,8 +199,17 @@ class S3Dispatcher:
             principal = Principal(key.user, key.access_key)
         length = headers.get("content-length")
         decoder = auth.BodyDecoder(spec, int(length) if length and length.isdigit() else None)
-        ctx = ReqCtx(request, op, self.services, self.settings, principal, query, headers,
-                     decoder, request_id)
+        ctx = ReqCtx(
+            request,
+            op,
+            self.services,
+            self.settings,
+            principal,
+            query,
+            headers,
+            decoder,
+            request_id,
+        )
         if op.bucket is not None and op.name != "CreateBucket":
             ctx.bucket = await self.services.buckets.get_bucket(op.bucket)
         if not op.implemented:
@@ -224,8 +241,19 @@ class S3Dispatcher:
         if isinstance(exc, errors.InvalidRange):
             headers["content-range"] = f"bytes */{exc.size}"
             extra["ActualObjectSize"] = str(exc.size)
-        message = exc.message if found is not s3errors.INTERNAL else "We encountered an internal error. Please try again."
+        elif isinstance(exc, errors.NotModified):
+            if exc.etag is not None:
+                headers["etag"] = exc.etag
+            if exc.last_modified is not None:
+                headers["last-modified"] = xml.http_time(exc.last_modified)
+        message = (
+            exc.message
+            if found is not s3errors.INTERNAL
+            else "We encountered an internal error. Please try again."
+        )
         if found.status == 304 or request.method == "HEAD":
             return Response(status_code=found.status, headers=headers)
         body = xml.error(found.code, message, unquote(resource), request_id, **extra)
-        return Response(body, status_code=found.status, headers=headers, media_type="application/xml")
+        return Response(
+            body, status_code=found.status, headers=headers, media_type="application/xml"
+        )

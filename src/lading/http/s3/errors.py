@@ -75,7 +75,7 @@ ERRORS: dict[type[errors.LadingError], S3Error] = {
 def lookup(exc: errors.LadingError) -> S3Error:
     """The S3 code and status for a domain error (most specific mapped class wins)."""
     for cls in type(exc).__mro__:
-        found = ERRORS.get(cls)  # type: ignore[call-overload]
+        found = ERRORS.get(cls)
         if found is not None:
             return found
     return INTERNAL

@@ -53,11 +53,11 @@ async def list_objects(ctx: ReqCtx) -> Response:
     return xml_response(body)
 
 
-def _encode_token(key: str) -> str:
+def encode_token(key: str) -> str:
     return base64.urlsafe_b64encode(key.encode("utf-8", "surrogatepass")).decode()
 
 
-def _decode_token(token: str) -> str:
+def decode_token(token: str) -> str:
     try:
         return base64.urlsafe_b64decode(token.encode()).decode("utf-8", "surrogatepass")
     except (binascii.Error, UnicodeDecodeError, ValueError):
@@ -69,7 +69,7 @@ async def list_objects_v2(ctx: ReqCtx) -> Response:
     params = _params(ctx)
     token = ctx.query.get("continuation-token")
     start_after = ctx.query.get("start-after")
-    after = _decode_token(token) if token is not None else (start_after or "")
+    after = decode_token(token) if token is not None else (start_after or "")
     page = await ctx.services.buckets.list_objects(
         bucket,
         prefix=params.prefix,
@@ -83,7 +83,7 @@ async def list_objects_v2(ctx: ReqCtx) -> Response:
         params,
         start_after=start_after,
         continuation_token=token,
-        next_token=_encode_token(page.next_marker) if page.truncated else None,
+        next_token=encode_token(page.next_marker) if page.truncated else None,
         objects=page.objects,
         prefixes=page.prefixes,
         truncated=page.truncated,
@@ -98,7 +98,9 @@ async def list_object_versions(ctx: ReqCtx) -> Response:
     key_marker = ctx.query.get("key-marker", "")
     version_marker = ctx.query.get("version-id-marker", "")
     if version_marker and not key_marker:
-        raise errors.InvalidArgument("A version-id marker cannot be specified without a key marker.")
+        raise errors.InvalidArgument(
+            "A version-id marker cannot be specified without a key marker."
+        )
     page = await ctx.services.buckets.list_versions(
         bucket,
         prefix=params.prefix,

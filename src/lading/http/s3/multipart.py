@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from lading import errors
+from lading import checksums, errors
 from lading.http.s3 import xml
 from lading.http.s3.common import (
     body_checks,
@@ -16,7 +16,7 @@ from lading.http.s3.common import (
 )
 from lading.http.s3.dispatch import ReqCtx
 from lading.http.s3.objects import source_object
-from lading.metadata.models import Upload
+from lading.metadata.models import ObjectVersion, Upload
 from lading.services.multipart import CompletedPart
 from lading.services.objects import BodyChecks
 
@@ -30,7 +30,9 @@ async def _upload(ctx: ReqCtx) -> Upload:
 def _part_number(ctx: ReqCtx) -> int:
     raw = ctx.query.get("partNumber", "")
     if not raw.isdigit():
-        raise errors.InvalidArgument("Part number must be an integer between 1 and 10000, inclusive")
+        raise errors.InvalidArgument(
+            "Part number must be an integer between 1 and 10000, inclusive"
+        )
     number = int(raw)
     ctx.services.multipart.validate_part_number(number)
     return number
@@ -57,7 +59,9 @@ async def upload_part(ctx: ReqCtx) -> Response:
     number = _part_number(ctx)
     upload = await _upload(ctx)
     checks = body_checks(ctx.headers, ctx.trailer)
-    part = await ctx.services.multipart.upload_part(upload, number, ctx.body(), checks)
+    part = await ctx.services.multipart.upload_part(
+        upload, number, ctx.body(), checks, declared_size=ctx.declared_size
+    )
     headers = {"etag": part.etag}
     if part.checksum:
         headers.update(checksum_headers({upload.checksum_algorithm: part.checksum}))
@@ -90,15 +94,50 @@ async def upload_part_copy(ctx: ReqCtx) -> Response:
     return xml_response(xml.copy_part_result(part, upload.checksum_algorithm))
 
 
+def _object_checksum(ctx: ReqCtx, upload: Upload) -> str | None:
+    """The x-amz-checksum-<algorithm> a CompleteMultipartUpload expects of the object."""
+    for algorithm in checksums.ALGORITHMS:
+        value = ctx.headers.get(f"x-amz-checksum-{algorithm.lower()}")
+        if value is None:
+            continue
+        if upload.checksum_algorithm and algorithm != upload.checksum_algorithm:
+            raise errors.InvalidRequest(
+                f"The upload was created using the {upload.checksum_algorithm} checksum "
+                f"algorithm; the complete request specified {algorithm}."
+            )
+        return value
+    return None
+
+
+async def _completed_before(ctx: ReqCtx) -> ObjectVersion | None:
+    try:
+        listed = xml.parse_complete_upload(await ctx.read_body())
+    except errors.LadingError:
+        return None
+    parts = [CompletedPart(number, etag) for number, etag, _ in listed]
+    return await ctx.services.multipart.completed_object(ctx.need_bucket(), ctx.need_key(), parts)
+
+
 async def complete_multipart_upload(ctx: ReqCtx) -> Response:
-    bucket = ctx.need_bucket()
-    upload = await _upload(ctx)
+    bucket, key = ctx.need_bucket(), ctx.need_key()
+    try:
+        upload = await _upload(ctx)
+    except errors.NoSuchUpload:
+        # a retried completion of an upload that is complete already gets the same answer
+        done = await _completed_before(ctx)
+        if done is None:
+            raise
+        return xml_response(xml.complete_upload(ctx.location(key), bucket.name, key, done))
     requested = [
         CompletedPart(number, etag, found.get(upload.checksum_algorithm))
         for number, etag, found in xml.parse_complete_upload(await ctx.read_body())
     ]
     obj = await ctx.services.multipart.complete_upload(
-        bucket, upload, requested, write_conditions(ctx.headers)
+        bucket,
+        upload,
+        requested,
+        write_conditions(ctx.headers),
+        checksum=_object_checksum(ctx, upload),
     )
     body = xml.complete_upload(ctx.location(upload.key), bucket.name, upload.key, obj)
     return xml_response(body)

@@ -10,6 +10,7 @@ from lading.http.s3.common import (
     RESPONSE_OVERRIDES,
     body_checks,
     checksum_headers,
+    delete_conditions,
     new_object,
     object_headers,
     parse_range,
@@ -20,17 +21,15 @@ from lading.http.s3.common import (
 from lading.http.s3.dispatch import ReqCtx, copy_source
 from lading.http.s3.errors import lookup
 from lading.metadata.models import ObjectVersion
-from lading.services.objects import NewObject
+from lading.services.objects import DeleteConditions, NewObject
 
 SMALL_OBJECT = 256 * 1024  # read in one hop and answered with a plain Response
 
 
 def _part_range(obj: ObjectVersion, part_number: int) -> tuple[int, int]:
-    sizes = obj.part_sizes or (obj.size,)
+    sizes = obj.part_sizes or (obj.size,)  # a plain object is one part
     if not 1 <= part_number <= len(sizes):
-        raise errors.InvalidRange(obj.size) if obj.size == 0 else errors.InvalidArgument(
-            "The requested partnumber is not satisfiable"
-        )
+        raise errors.InvalidPart("The requested partnumber is not satisfiable")
     start = sum(sizes[: part_number - 1])
     return start, start + sizes[part_number - 1] - 1
 
@@ -48,6 +47,10 @@ async def get_object(ctx: ReqCtx) -> Response:
     if part_param is not None:
         if not part_param.isdigit():
             raise errors.InvalidArgument("Part number must be an integer between 1 and 10000")
+        if "range" in ctx.headers:
+            raise errors.InvalidRequest(
+                "Cannot specify both Range header and partNumber query parameter"
+            )
         span = _part_range(obj, int(part_param))
     else:
         span = parse_range(ctx.headers.get("range"), obj.size)
@@ -85,13 +88,17 @@ async def put_object(ctx: ReqCtx) -> Response:
         new=new_object(ctx.headers),
         checks=checks,
         conditions=write_conditions(ctx.headers),
+        declared_size=ctx.declared_size,
     )
     return Response(status_code=200, headers={"etag": obj.etag, **checksum_headers(obj.checksums)})
 
 
 async def delete_object(ctx: ReqCtx) -> Response:
     await ctx.services.objects.delete_object(
-        ctx.need_bucket(), ctx.need_key(), ctx.query.get("versionId")
+        ctx.need_bucket(),
+        ctx.need_key(),
+        ctx.query.get("versionId"),
+        delete_conditions(ctx.headers),
     )
     return Response(status_code=204)
 
@@ -102,12 +109,18 @@ async def delete_objects(ctx: ReqCtx) -> Response:
     outcomes = []
     for entry in entries:
         try:
-            await ctx.services.objects.delete_object(bucket, entry.key, entry.version_id)
+            conditions = DeleteConditions(entry.etag, entry.last_modified, entry.size)
+            await ctx.services.objects.delete_object(
+                bucket, entry.key, entry.version_id, conditions
+            )
             outcomes.append(xml.DeleteOutcome(entry.key, entry.version_id))
         except errors.LadingError as exc:
             outcomes.append(
                 xml.DeleteOutcome(
-                    entry.key, entry.version_id, error_code=lookup(exc).code, error_message=exc.message
+                    entry.key,
+                    entry.version_id,
+                    error_code=lookup(exc).code,
+                    error_message=exc.message,
                 )
             )
     return xml_response(xml.delete_result(outcomes, quiet))

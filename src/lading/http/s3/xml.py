@@ -81,7 +81,14 @@ def error(code: str, message: str, resource: str, request_id: str, **extra: str)
 # --- buckets ---------------------------------------------------------------------------------
 
 
-def list_buckets(user: User, buckets: list[Bucket]) -> bytes:
+def list_buckets(
+    user: User,
+    buckets: list[Bucket],
+    *,
+    prefix: str | None = None,
+    continuation_token: str | None = None,
+) -> bytes:
+    """ListAllMyBucketsResult; continuation_token is the one for the next page, if any."""
     entries = "".join(
         "<Bucket>"
         + el("Name", b.name)
@@ -92,7 +99,14 @@ def list_buckets(user: User, buckets: list[Bucket]) -> bytes:
     )
     return document(
         "ListAllMyBucketsResult",
-        [owner(user.name, user.display_name), "<Buckets>", entries, "</Buckets>"],
+        [
+            owner(user.name, user.display_name),
+            "<Buckets>",
+            entries,
+            "</Buckets>",
+            el("ContinuationToken", continuation_token),
+            el("Prefix", prefix),
+        ],
     )
 
 
@@ -166,7 +180,9 @@ def list_objects_v1(
     enc = _encoder(params.encoding_type)
     body = [
         el("Name", bucket),
-        el("Prefix", enc(params.prefix)),
+        # v1 sends Prefix as it is even with encoding-type=url: botocore decodes Delimiter,
+        # Marker, NextMarker and keys there, never Prefix (it does in v2 and versions)
+        el("Prefix", params.prefix),
         el("Marker", enc(marker)),
         el("MaxKeys", params.max_keys),
         el("Delimiter", enc(params.delimiter) if params.delimiter else None),
@@ -386,8 +402,13 @@ def copy_part_result(part: Part, algorithm: str) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class DeleteEntry:
+    """One Object of a Delete request, with its optional conditions."""
+
     key: str
     version_id: str | None = None
+    etag: str | None = None
+    last_modified: float | None = None  # epoch seconds
+    size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,6 +471,27 @@ def _child_text(node: ET.Element, name: str) -> str | None:
     return (found[0].text or "") if found else None
 
 
+def _timestamp(text: str | None) -> float | None:
+    """Epoch seconds of an ISO 8601 timestamp element; MalformedXML when it is not one."""
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise errors.MalformedXML() from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.timestamp()
+
+
+def _integer(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not text.strip().isdigit():
+        raise errors.MalformedXML()
+    return int(text)
+
+
 def parse_location_constraint(body: bytes) -> str | None:
     """CreateBucketConfiguration -> LocationConstraint (None when the body is empty)."""
     if not body.strip():
@@ -495,7 +537,15 @@ def parse_delete(body: bytes) -> tuple[list[DeleteEntry], bool]:
         key = _child_text(node, "Key")
         if key is None:
             raise errors.MalformedXML()
-        entries.append(DeleteEntry(key, _child_text(node, "VersionId") or None))
+        entries.append(
+            DeleteEntry(
+                key,
+                _child_text(node, "VersionId") or None,
+                etag=_child_text(node, "ETag"),
+                last_modified=_timestamp(_child_text(node, "LastModifiedTime")),
+                size=_integer(_child_text(node, "Size")),
+            )
+        )
     if not entries or len(entries) > 1000:
         raise errors.MalformedXML()
     quiet = (_child_text(root, "Quiet") or "").strip().lower() == "true"
