@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import (
@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("./lading-data"), description="blobs, SQLite and credentials")
     address: str = Field("127.0.0.1:9000", description="HOST:PORT to listen on")
     workers: int = Field(1, ge=1, description="server processes")
+    server: Literal["uvicorn", "granian"] = Field(
+        "uvicorn", description="the HTTP server that runs the ASGI application"
+    )
     io_threads: int = Field(
         32, ge=1, description="threads per process for file and database I/O"
     )

@@ -6,10 +6,14 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from lading.cli.options import data_options, load
+
+if TYPE_CHECKING:
+    from lading.settings import Settings
 
 
 @click.command()
@@ -28,8 +32,6 @@ def serve(
       LADING_ROOT_ACCESS_KEY=admin LADING_ROOT_SECRET_KEY=secret123 lading serve
     """
     import logging
-
-    import uvicorn
 
     from lading.app import SETTINGS_ENV, build_stores
     from lading.housekeeping import prepare
@@ -57,8 +59,20 @@ def serve(
     scheme = "https" if settings.tls_certfile else "http"
     click.echo(f"Lading S3 endpoint: {scheme}://{settings.address}", err=True)
     sys.stderr.flush()
+    if settings.server == "granian":
+        _run_granian(settings)
+    else:
+        _run_uvicorn(settings)
+
+
+TARGET = "lading.app:create_app_from_environment"
+
+
+def _run_uvicorn(settings: Settings) -> None:
+    import uvicorn
+
     uvicorn.run(
-        "lading.app:create_app_from_environment",
+        TARGET,
         factory=True,
         host=settings.host,
         port=settings.port,
@@ -73,3 +87,24 @@ def serve(
         ssl_certfile=settings.tls_certfile,
         ssl_keyfile=settings.tls_keyfile,
     )
+
+
+def _run_granian(settings: Settings) -> None:
+    try:
+        from granian import Granian
+        from granian.constants import HTTPModes, Interfaces, Loops
+    except ImportError as exc:
+        raise click.UsageError("server = granian needs: pip install 'lading[granian]'") from exc
+    Granian(
+        TARGET,
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=settings.workers,
+        loop=Loops.uvloop,
+        http=HTTPModes.http1,
+        factory=True,
+        log_access=settings.log_level == "debug",
+        ssl_cert=settings.tls_certfile,
+        ssl_key=settings.tls_keyfile,
+    ).serve()
