@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -119,6 +120,39 @@ def _object(row: Any) -> ObjectVersion:
     )
 
 
+# What a listing entry shows: no blob layout, user metadata or stored headers to decode.
+LISTED_COLUMNS = (
+    t.objects.c.id,
+    t.objects.c.bucket_id,
+    t.objects.c.key,
+    t.objects.c.version_id,
+    t.objects.c.size,
+    t.objects.c.etag,
+    t.objects.c.last_modified,
+    t.objects.c.content_type,
+    t.objects.c.checksums,
+    t.objects.c.storage_class,
+    t.objects.c.owner_id,
+)
+
+
+def _listed(row: Any) -> ObjectVersion:
+    """A listing entry: the object's summary fields only (segments and metadata left empty)."""
+    return ObjectVersion(
+        bucket_id=row.bucket_id,
+        key=row.key,
+        version_id=row.version_id,
+        size=row.size,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        content_type=row.content_type,
+        checksums=row.checksums,
+        storage_class=row.storage_class,
+        owner_id=row.owner_id,
+        row_id=row.id,
+    )
+
+
 def _object_values(obj: ObjectVersion) -> dict[str, Any]:
     return {
         "bucket_id": obj.bucket_id,
@@ -167,11 +201,91 @@ def _part(row: Any) -> Part:
     )
 
 
+class _Job:
+    """One caller's write transaction waiting for a group commit."""
+
+    __slots__ = ("work", "done", "result", "error")
+
+    def __init__(self, work: Callable[[sa.Connection], Any]) -> None:
+        self.work = work
+        self.done = False
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+
+class GroupCommit:
+    """Group concurrent SQLite write transactions into one commit (one WAL fsync).
+
+    SQLite has one writer at a time; letting threads race for its lock makes them sleep in
+    its busy handler. Here callers queue instead: whoever finds no batch running takes every
+    queued job, runs each in its own SAVEPOINT (a job that raises is rolled back alone and
+    gets its exception back), commits once and wakes the others. A failed commit fails the
+    whole batch; a job that hit an IntegrityError is retried in a transaction of its own.
+    """
+
+    def __init__(
+        self, engine: sa.Engine, alone: Callable[[Callable[[sa.Connection], Any]], Any]
+    ) -> None:
+        self.engine = engine
+        self.alone = alone
+        self.cond = threading.Condition()
+        self.queue: list[_Job] = []
+        self.busy = False
+
+    def run(self, work: Callable[[sa.Connection], T]) -> T:
+        job = _Job(work)
+        with self.cond:
+            self.queue.append(job)
+            while self.busy and not job.done:
+                self.cond.wait()
+            if not job.done:
+                self.busy = True
+                batch, self.queue = self.queue, []
+        if not job.done:
+            try:
+                self._execute(batch)
+            finally:
+                with self.cond:
+                    self.busy = False
+                    self.cond.notify_all()
+        if job.error is not None:
+            raise job.error
+        result: T = job.result
+        return result
+
+    def _execute(self, batch: list[_Job]) -> None:
+        conflicted: list[_Job] = []
+        try:
+            connection = self.engine.connect().execution_options(lading_write=True)
+            with connection as conn, conn.begin():
+                for job in batch:
+                    try:
+                        with conn.begin_nested():
+                            job.result = job.work(conn)
+                    except sa.exc.IntegrityError:
+                        conflicted.append(job)
+                    except Exception as exc:  # handed to the caller's thread, raised there
+                        job.error = exc
+        except Exception as exc:  # the commit failed: nothing of the batch is stored
+            for job in batch:
+                job.error, job.result = exc, None
+        for job in conflicted:
+            try:
+                job.result, job.error = self.alone(job.work), None
+            except Exception as exc:
+                job.error = exc
+        for job in batch:
+            job.done = True
+
+
 class MetadataStore:
     """Buckets, object versions, multipart uploads, users and keys."""
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
+        self._group = (
+            GroupCommit(engine, self._write_alone) if engine.dialect.name == "sqlite" else None
+        )
 
     # --- plumbing ------------------------------------------------------------------------------
 
@@ -181,7 +295,13 @@ class MetadataStore:
             yield conn
 
     def _write(self, work: Callable[[sa.Connection], T]) -> T:
-        """Run work in one write transaction, retrying on a lost race for a unique row."""
+        """Run work in a write transaction (grouped with concurrent writes on SQLite)."""
+        if self._group is not None:
+            return self._group.run(work)
+        return self._write_alone(work)
+
+    def _write_alone(self, work: Callable[[sa.Connection], T]) -> T:
+        """Run work in its own transaction, retrying on a lost race for a unique row."""
         for attempt in range(WRITE_RETRIES):
             try:
                 connection = self.engine.connect().execution_options(lading_write=True)
@@ -512,7 +632,7 @@ class MetadataStore:
         Seeks past each common prefix through the index; never scans the bucket.
         """
         c = t.objects.c
-        base = sa.select(t.objects).where(
+        base = sa.select(*LISTED_COLUMNS).where(
             c.bucket_id == bucket.id, c.is_latest == sa.true(), c.is_delete_marker == sa.false()
         )
         upper = key_successor(prefix) if prefix else None
@@ -556,7 +676,7 @@ class MetadataStore:
                             prefixes.append(last)
                             hit_prefix = True
                             break
-                    objs.append(_object(row))
+                    objs.append(_listed(row))
                     last = key
                 if hit_prefix:
                     seek = key_successor(last)

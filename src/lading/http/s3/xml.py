@@ -7,6 +7,9 @@ parsed with ElementTree after a size check, namespace-agnostic as S3 itself is.
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
+import re
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -22,11 +25,14 @@ MAX_REQUEST_XML = 2 * 1024 * 1024
 _ENTITIES = {'"': "&quot;", "\r": "&#13;"}
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _text(value: str) -> str:
-    # keep characters XML 1.0 cannot carry out of the document (keys may hold them)
+    """Escape text for an element; control characters (keys may hold them) as references."""
     cleaned = escape(value, _ENTITIES)
-    if any(ord(ch) < 0x20 and ch not in "\t\n" for ch in cleaned):
-        cleaned = "".join(f"&#{ord(ch)};" if ord(ch) < 0x20 else ch for ch in cleaned)
+    if _CONTROL.search(cleaned):
+        cleaned = _CONTROL.sub(lambda m: f"&#{ord(m.group())};", cleaned)
     return cleaned
 
 
@@ -46,8 +52,8 @@ def document(root: str, body: Iterable[str], *, namespace: bool = True) -> bytes
 
 def iso_time(micros: int) -> str:
     """S3's timestamp form in XML: 2009-10-12T17:50:30.000Z."""
-    moment = dt.datetime.fromtimestamp(micros / 1_000_000, tz=dt.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    seconds, rest = divmod(micros, 1_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{rest // 1000:03d}Z"
 
 
 def http_time(micros: int) -> str:
@@ -144,21 +150,20 @@ class ListParams:
 def _contents(
     obj: ObjectVersion, enc: Callable[[str], str], owner_name: str | None, tag: str = "Contents"
 ) -> str:
-    parts = [
-        f"<{tag}>",
-        el("Key", enc(obj.key)),
-        el("LastModified", iso_time(obj.last_modified)),
-        el("ETag", obj.etag),
-    ]
+    # one pass per entry: listings build a thousand of these per page
+    checksums = ""
     if obj.checksums:
-        parts += [el("ChecksumAlgorithm", a) for a in obj.checksums if a != "type"]
+        checksums = "".join(el("ChecksumAlgorithm", a) for a in obj.checksums if a != "type")
         if obj.checksums.get("type"):
-            parts.append(el("ChecksumType", obj.checksums["type"]))
-    parts += [el("Size", obj.size), el("StorageClass", obj.storage_class)]
-    if owner_name is not None:
-        parts.append(owner(owner_name))
-    parts.append(f"</{tag}>")
-    return "".join(parts)
+            checksums += el("ChecksumType", obj.checksums["type"])
+    etag = obj.etag.replace('"', "&quot;")
+    return (
+        f"<{tag}><Key>{_text(enc(obj.key))}</Key>"
+        f"<LastModified>{iso_time(obj.last_modified)}</LastModified>"
+        f"<ETag>{etag}</ETag>{checksums}<Size>{obj.size}</Size>"
+        f"<StorageClass>{obj.storage_class}</StorageClass>"
+        f"{owner(owner_name) if owner_name is not None else ''}</{tag}>"
+    )
 
 
 def _prefixes(prefixes: list[str], enc: Callable[[str], str]) -> str:
@@ -472,13 +477,16 @@ def _child_text(node: ET.Element, name: str) -> str | None:
 
 
 def _timestamp(text: str | None) -> float | None:
-    """Epoch seconds of an ISO 8601 timestamp element; MalformedXML when it is not one."""
+    """Epoch seconds of a timestamp element, HTTP-date (as botocore sends) or ISO 8601."""
     if text is None:
         return None
     try:
-        moment = dt.datetime.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise errors.MalformedXML() from exc
+        moment = email.utils.parsedate_to_datetime(text.strip())
+    except (TypeError, ValueError, IndexError):
+        try:
+            moment = dt.datetime.fromisoformat(text.strip())
+        except ValueError as exc:
+            raise errors.MalformedXML() from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment.timestamp()
