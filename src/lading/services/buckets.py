@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import time
 
 from lading import errors
 from lading.concurrency import run_blocking
 from lading.metadata.models import Bucket, Listing, UploadListing, User, VersionListing
 from lading.metadata.store import MetadataStore
+from lading.services.cache import TtlCache
 from lading.storage.base import BlobStore
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -55,8 +55,7 @@ class BucketService:
         self.meta = meta
         self.blobs = blobs
         self.region = region
-        self.cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[float, Bucket]] = {}
+        self._cache: TtlCache[str, Bucket] = TtlCache(cache_seconds)
 
     async def create_bucket(self, name: str, owner: User, location: str | None) -> Bucket:
         validate_bucket_name(name)
@@ -65,7 +64,7 @@ class BucketService:
                 f"The specified location-constraint {location!r} is not valid; "
                 f"this server's region is {self.region!r}."
             )
-        self._cache.pop(name, None)
+        self._cache.forget(name)
         try:
             return await run_blocking(self.meta.create_bucket, name, owner, self.region)
         except errors.BucketAlreadyOwnedByYou:
@@ -76,15 +75,10 @@ class BucketService:
 
     async def get_bucket(self, name: str) -> Bucket:
         """Raises NoSuchBucket."""
-        hit = self._cache.get(name)
-        now = time.monotonic()
-        if hit is not None and now - hit[0] < self.cache_seconds:
-            return hit[1]
-        bucket = await run_blocking(self.meta.get_bucket, name)
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[name] = (now, bucket)
-        return bucket
+        return await self._cache.fetch(name, self._load)
+
+    async def _load(self, name: str) -> Bucket:
+        return await run_blocking(self.meta.get_bucket, name)
 
     async def list_buckets(
         self, owner: User, *, prefix: str = "", after: str = "", limit: int | None = None
@@ -95,7 +89,7 @@ class BucketService:
         )
 
     async def delete_bucket(self, bucket: Bucket) -> None:
-        self._cache.pop(bucket.name, None)
+        self._cache.forget(bucket.name)
         garbage = await run_blocking(self.meta.delete_bucket, bucket)
         for blob_id in garbage:
             await run_blocking(self.blobs.delete, blob_id)

@@ -6,7 +6,6 @@ import json
 import os
 import secrets
 import string
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from lading import errors
 from lading.concurrency import run_blocking
 from lading.metadata.models import AccessKey, User
 from lading.metadata.store import MetadataStore
+from lading.services.cache import TtlCache
 
 ROOT_USER = "root"
 KEY_CACHE_SECONDS = 2.0
@@ -43,19 +43,14 @@ class IdentityService:
 
     def __init__(self, meta: MetadataStore) -> None:
         self.meta = meta
-        self._cache: dict[str, tuple[float, AccessKey]] = {}
+        self._keys: TtlCache[str, AccessKey] = TtlCache(KEY_CACHE_SECONDS)
 
     async def lookup_key(self, access_key: str) -> AccessKey:
         """Raises InvalidAccessKeyId for an unknown or disabled key."""
-        hit = self._cache.get(access_key)
-        now = time.monotonic()
-        if hit is not None and now - hit[0] < KEY_CACHE_SECONDS:
-            return hit[1]
-        key = await run_blocking(self.meta.get_access_key, access_key)
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[access_key] = (now, key)
-        return key
+        return await self._keys.fetch(access_key, self._load_key)
+
+    async def _load_key(self, access_key: str) -> AccessKey:
+        return await run_blocking(self.meta.get_access_key, access_key)
 
     def add_user(self, name: str, *, is_admin: bool = False) -> NewCredentials:
         """Create a user with one fresh key pair; raises UserAlreadyExists."""
