@@ -48,7 +48,8 @@ wire messages; `message` is a human sentence.
     │   ├── InvalidRange(size)
     │   ├── InvalidStorageClass
     │   ├── InvalidEncodingType
-    │   └── InvalidCopySource
+    │   ├── InvalidCopySource
+    │   └── InvalidURI
     ├── PreconditionFailed
     ├── NotModified
     ├── MethodNotAllowed
@@ -336,6 +337,10 @@ class InvalidEncodingType(InvalidRequest):
 
 class InvalidCopySource(InvalidRequest):
     default_message = "Copy Source must mention the source bucket and key: sourcebucket/sourcekey."
+
+
+class InvalidURI(InvalidRequest):
+    default_message = "Couldn't parse the specified URI."
 
 
 # --- conditions and the rest -----------------------------------------------------------------

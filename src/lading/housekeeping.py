@@ -35,9 +35,7 @@ def sweep(meta: MetadataStore, blobs: BlobStore, grace_seconds: int) -> SweepRep
     return SweepReport(orphans, temporary)
 
 
-def prepare(
-    settings: Settings, meta: MetadataStore, blobs: BlobStore
-) -> NewCredentials | None:
+def prepare(settings: Settings, meta: MetadataStore, blobs: BlobStore) -> NewCredentials | None:
     """Bring the data directory to a servable state; returns root keys made on first start."""
     from lading.metadata.migrate import upgrade
 

@@ -58,9 +58,7 @@ class Settings(BaseSettings):
     server: Literal["uvicorn", "granian"] = Field(
         "uvicorn", description="the HTTP server that runs the ASGI application"
     )
-    io_threads: int = Field(
-        32, ge=1, description="threads per process for file and database I/O"
-    )
+    io_threads: int = Field(32, ge=1, description="threads per process for file and database I/O")
     region: str = Field("us-east-1", description="the region this server reports and signs for")
     root_access_key: SecretStr | None = Field(None, description="root user's access key id")
     root_secret_key: SecretStr | None = Field(None, description="root user's secret key")

@@ -84,10 +84,13 @@ def wait_ready(
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"lading serve exited early:\n{log_path.read_text()}")
-        with contextlib.suppress(OSError, urllib.error.URLError):
-            with urllib.request.urlopen(f"{url}/_/health", timeout=2, context=context) as resp:
-                if resp.status == 200:
-                    return
+        health = f"{url}/_/health"
+        with (
+            contextlib.suppress(OSError, urllib.error.URLError),
+            urllib.request.urlopen(health, timeout=2, context=context) as resp,
+        ):
+            if resp.status == 200:
+                return
         time.sleep(0.1)
     raise TimeoutError(f"lading serve did not become ready:\n{log_path.read_text()}")
 

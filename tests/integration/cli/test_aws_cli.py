@@ -19,9 +19,14 @@ def test_mb_cp_ls_rm_rb_with_metadata(aws: Any, tmp_path: Path) -> None:
     aws("s3", "mb", f"s3://{bucket}")
     assert bucket in aws("s3", "ls").stdout.decode()
     aws(
-        "s3", "cp", "--content-type", "image/tiff",
-        "--metadata", "fairease.catalog.mediatype=COG",
-        str(tif), f"s3://{bucket}/toto/E0033.tif",
+        "s3",
+        "cp",
+        "--content-type",
+        "image/tiff",
+        "--metadata",
+        "fairease.catalog.mediatype=COG",
+        str(tif),
+        f"s3://{bucket}/toto/E0033.tif",
     )
     head = json.loads(
         aws("s3api", "head-object", "--bucket", bucket, "--key", "toto/E0033.tif").stdout

@@ -20,7 +20,9 @@ def lading(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
     )
 
 
-@pytest.mark.parametrize("command", [["--help"], ["serve", "--help"], ["admin", "add-user", "--help"]])
+@pytest.mark.parametrize(
+    "command", [["--help"], ["serve", "--help"], ["admin", "add-user", "--help"]]
+)
 def test_every_command_has_help_with_an_example(command: list[str]) -> None:
     done = lading(*command)
     assert done.returncode == 0

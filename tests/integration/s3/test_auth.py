@@ -62,7 +62,9 @@ def send(url: str, request: AWSRequest) -> tuple[int, bytes]:
     """Send a prepared request with http.client; returns (status, body)."""
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
-    path = urlsplit(request.url).path + ("?" + urlsplit(request.url).query if urlsplit(request.url).query else "")
+    path = urlsplit(request.url).path + (
+        "?" + urlsplit(request.url).query if urlsplit(request.url).query else ""
+    )
     conn.request(request.method, path, body=request.body, headers=dict(request.headers.items()))
     response = conn.getresponse()
     body = response.read()
@@ -115,7 +117,11 @@ def test_request_time_skew_over_15_minutes_is_refused(
 def test_tampered_signed_payload_is_refused(server: RunningServer, s3: Any, bucket: str) -> None:
     s3.put_object(Bucket=bucket, Key="k", Body=b"original")
     request, _ = signed_request(
-        server, "PUT", f"/{bucket}/k", body=b"signed body", payload=hashlib.sha256(b"signed body").hexdigest()
+        server,
+        "PUT",
+        f"/{bucket}/k",
+        body=b"signed body",
+        payload=hashlib.sha256(b"signed body").hexdigest(),
     )
     request.data = b"forged body"
     status, body = send(server.url, request)
@@ -127,7 +133,9 @@ def test_tampered_signed_payload_is_refused(server: RunningServer, s3: Any, buck
 def presigner(request: pytest.FixtureRequest, server: RunningServer) -> Any:
     """Presigning clients: SigV4 on request, and boto3's default (SigV2) for custom endpoints."""
     if request.param == "s3v4":
-        return make_client(server.url, server.access_key, server.secret_key, signature_version="s3v4")
+        return make_client(
+            server.url, server.access_key, server.secret_key, signature_version="s3v4"
+        )
     return boto3.client(
         "s3",
         endpoint_url=server.url,
@@ -182,7 +190,13 @@ def test_tampered_presigned_url_is_refused(presigner: Any, s3: Any, bucket: str,
         url = url.replace("X-Amz-Expires=600", "X-Amz-Expires=6000")
         if "Expires=" in url and "X-Amz-Expires" not in url:
             head, _, tail = url.partition("Expires=")
-            url = head + "Expires=" + str(int(tail.split("&")[0]) + 1000) + "&" + tail.partition("&")[2]
+            url = (
+                head
+                + "Expires="
+                + str(int(tail.split("&")[0]) + 1000)
+                + "&"
+                + tail.partition("&")[2]
+            )
     with pytest.raises(urllib.error.HTTPError) as exc:
         urllib.request.urlopen(url)
     assert exc.value.code == 403
@@ -194,8 +208,14 @@ def test_tampered_presigned_url_is_refused(presigner: Any, s3: Any, bucket: str,
 
 def _chunk_signature(key: bytes, amz_date: str, scope: str, previous: str, data: bytes) -> str:
     to_sign = "\n".join(
-        ["AWS4-HMAC-SHA256-PAYLOAD", amz_date, scope, previous, EMPTY_SHA256,
-         hashlib.sha256(data).hexdigest()]
+        [
+            "AWS4-HMAC-SHA256-PAYLOAD",
+            amz_date,
+            scope,
+            previous,
+            EMPTY_SHA256,
+            hashlib.sha256(data).hexdigest(),
+        ]
     )
     return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
 
@@ -220,7 +240,11 @@ def signed_streaming_put(
         "Content-Length": str(framed_length),
     }
     request, signer = signed_request(
-        server, "PUT", path, headers=headers, when=when,
+        server,
+        "PUT",
+        path,
+        headers=headers,
+        when=when,
         payload="STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
     )
     amz_date = when.strftime(SIGV4_TIMESTAMP)
@@ -264,7 +288,9 @@ def unsigned_trailer_put(
     """PUT with STREAMING-UNSIGNED-PAYLOAD-TRAILER carrying x-amz-checksum-crc32 = crc."""
     trailer = base64.b64encode(crc.to_bytes(4, "big")).decode()
     body = (
-        f"{len(data):x}\r\n".encode() + data + b"\r\n0\r\n"
+        f"{len(data):x}\r\n".encode()
+        + data
+        + b"\r\n0\r\n"
         + f"x-amz-checksum-crc32:{trailer}\r\n\r\n".encode()
     )
     headers = {
@@ -344,7 +370,9 @@ def test_boto3_multipart_over_https(tls_server: tuple[RunningServer, Path]) -> N
     client.create_bucket(Bucket=name)
     try:
         data = os.urandom(17 * 1024 * 1024)
-        config = TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024)
+        config = TransferConfig(
+            multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024
+        )
         client.upload_fileobj(io.BytesIO(data), name, "mp", Config=config)
         assert client.get_object(Bucket=name, Key="mp")["Body"].read() == data
     finally:
@@ -362,7 +390,10 @@ def test_plain_http_client_with_when_required_checksums(s3_when_required: Any, b
 def test_sigv2_header_signed_client(server: RunningServer, bucket: str) -> None:
     v2 = make_client(server.url, server.access_key, server.secret_key, signature_version="s3")
     v2.put_object(Bucket=bucket, Key="v2/key with space", Body=b"signed the old way")
-    assert v2.get_object(Bucket=bucket, Key="v2/key with space")["Body"].read() == b"signed the old way"
+    assert (
+        v2.get_object(Bucket=bucket, Key="v2/key with space")["Body"].read()
+        == b"signed the old way"
+    )
     assert [o["Key"] for o in v2.list_objects(Bucket=bucket, Prefix="v2/")["Contents"]] == [
         "v2/key with space"
     ]
@@ -376,7 +407,10 @@ def test_put_larger_than_5_gib_is_refused_before_the_body(
     server: RunningServer, bucket: str
 ) -> None:
     request, _ = signed_request(
-        server, "PUT", f"/{bucket}/huge", headers={"Content-Length": str(5 * 1024**3 + 1)},
+        server,
+        "PUT",
+        f"/{bucket}/huge",
+        headers={"Content-Length": str(5 * 1024**3 + 1)},
         payload="UNSIGNED-PAYLOAD",
     )
     parts = urlsplit(server.url)

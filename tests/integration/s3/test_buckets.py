@@ -67,18 +67,14 @@ def test_create_bucket_refuses_invalid_names(s3: Any, name: str) -> None:
     assert error_code(exc) == "InvalidBucketName"
 
 
-def test_owner_recreating_a_bucket_in_us_east_1_succeeds_and_keeps_it(
-    s3: Any, bucket: str
-) -> None:
+def test_owner_recreating_a_bucket_in_us_east_1_succeeds_and_keeps_it(s3: Any, bucket: str) -> None:
     # AWS's legacy region answers 200 here (other regions: BucketAlreadyOwnedByYou)
     s3.put_object(Bucket=bucket, Key="kept", Body=b"x")
     s3.create_bucket(Bucket=bucket)
     assert s3.get_object(Bucket=bucket, Key="kept")["Body"].read() == b"x"
 
 
-def test_create_bucket_taken_by_another_user_says_already_exists(
-    s3_alt: Any, bucket: str
-) -> None:
+def test_create_bucket_taken_by_another_user_says_already_exists(s3_alt: Any, bucket: str) -> None:
     with pytest.raises(ClientError) as exc:
         s3_alt.create_bucket(Bucket=bucket)
     assert error_code(exc) == "BucketAlreadyExists"

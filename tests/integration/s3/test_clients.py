@@ -41,9 +41,7 @@ def test_s3fs_mkdir_with_region_ls_glob_and_rm(fs: s3fs.S3FileSystem, s3: Any) -
     assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
 
 
-def test_pandas_csv_and_parquet_through_s3fs(
-    server: RunningServer, bucket: str
-) -> None:
+def test_pandas_csv_and_parquet_through_s3fs(server: RunningServer, bucket: str) -> None:
     options = {
         "key": server.access_key,
         "secret": server.secret_key,

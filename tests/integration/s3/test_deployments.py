@@ -32,10 +32,14 @@ def exercise(client: Any) -> None:
         Bucket="workflow", Key="mp", UploadId=upload, PartNumber=1, Body=b"part"
     )["ETag"]
     client.complete_multipart_upload(
-        Bucket="workflow", Key="mp", UploadId=upload,
+        Bucket="workflow",
+        Key="mp",
+        UploadId=upload,
         MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]},
     )
-    client.copy_object(Bucket="workflow", Key="mp-copy", CopySource={"Bucket": "workflow", "Key": "mp"})
+    client.copy_object(
+        Bucket="workflow", Key="mp-copy", CopySource={"Bucket": "workflow", "Key": "mp"}
+    )
     assert client.get_object(Bucket="workflow", Key="mp-copy")["Body"].read() == b"part"
     with pytest.raises(ClientError) as exc:
         client.put_object(Bucket="workflow", Key="c", Body=b"x", IfNoneMatch="*")
@@ -80,7 +84,11 @@ def test_server_with_two_workers(tmp_path: Path) -> None:
 def test_virtual_host_style_requests(server: RunningServer, s3: Any, bucket: str) -> None:
     host = f"{bucket}.{BASE_DOMAIN}:{server.url.rsplit(':', 1)[1]}"
     request, _ = signed_request(
-        server, "PUT", "/vhost-key", body=b"virtual", headers={"Host": host},
+        server,
+        "PUT",
+        "/vhost-key",
+        body=b"virtual",
+        headers={"Host": host},
         payload="UNSIGNED-PAYLOAD",
     )
     status, body = send(server.url, request)

@@ -9,7 +9,6 @@ import threading
 import time
 import zlib
 from pathlib import Path
-from typing import Any
 
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
@@ -75,9 +74,10 @@ def test_sigkill_during_uploads_loses_nothing_acknowledged(tmp_path: Path) -> No
             expected = payload(key)
             got = client.get_object(Bucket="durable", Key=key, ChecksumMode="ENABLED")
             assert got["Body"].read() == expected, f"{key} is torn"
-            assert got["ChecksumCRC32"] == base64.b64encode(
-                zlib.crc32(expected).to_bytes(4, "big")
-            ).decode()
+            assert (
+                got["ChecksumCRC32"]
+                == base64.b64encode(zlib.crc32(expected).to_bytes(4, "big")).decode()
+            )
             assert got["ETag"] == f'"{hashlib.md5(expected).hexdigest()}"'
         # the start-up sweep removed every half-written or unreferenced blob
         blobs = [p for p in (server.data_dir / "blobs").rglob("*") if p.is_file()]

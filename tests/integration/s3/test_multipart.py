@@ -43,7 +43,10 @@ def test_completion_stores_a_manifest_not_a_copy(server: Any, s3: Any, bucket: s
     parts = []
     for number in (1, 2):
         etag = s3.upload_part(
-            Bucket=bucket, Key="m", UploadId=upload["UploadId"], PartNumber=number,
+            Bucket=bucket,
+            Key="m",
+            UploadId=upload["UploadId"],
+            PartNumber=number,
             Body=b"p" * (5 * MIB),
         )["ETag"]
         parts.append({"PartNumber": number, "ETag": etag})
@@ -101,14 +104,18 @@ def test_complete_rejects_malformed_xml(server: Any, s3: Any, bucket: str) -> No
 
     def garble(request: Any, **_: Any) -> None:
         request.data = b"<CompleteMultipartUpload><Part><PartNumber>1</Part>"
-        for name in [h for h in request.headers if h.lower().startswith(("content-md5", "x-amz-checksum"))]:
+        for name in [
+            h for h in request.headers if h.lower().startswith(("content-md5", "x-amz-checksum"))
+        ]:
             del request.headers[name]
 
     s3.meta.events.register_first("before-sign.s3.CompleteMultipartUpload", garble)
     try:
         with pytest.raises(ClientError) as exc:
             s3.complete_multipart_upload(
-                Bucket=bucket, Key="mp", UploadId=upload_id,
+                Bucket=bucket,
+                Key="mp",
+                UploadId=upload_id,
                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": "x"}]},
             )
     finally:
@@ -149,7 +156,10 @@ def test_upload_part_copy_with_ranges(s3: Any, bucket: str) -> None:
     parts = []
     for number, (start, end) in enumerate(ranges, start=1):
         result = s3.upload_part_copy(
-            Bucket=bucket, Key="dst", UploadId=upload_id, PartNumber=number,
+            Bucket=bucket,
+            Key="dst",
+            UploadId=upload_id,
+            PartNumber=number,
             CopySource={"Bucket": bucket, "Key": "src"},
             CopySourceRange=f"bytes={start}-{end}",
         )
@@ -165,26 +175,41 @@ def test_upload_part_copy_range_past_the_source(s3: Any, bucket: str) -> None:
     upload_id = s3.create_multipart_upload(Bucket=bucket, Key="dst")["UploadId"]
     with pytest.raises(ClientError) as exc:
         s3.upload_part_copy(
-            Bucket=bucket, Key="dst", UploadId=upload_id, PartNumber=1,
-            CopySource={"Bucket": bucket, "Key": "src"}, CopySourceRange="bytes=0-100",
+            Bucket=bucket,
+            Key="dst",
+            UploadId=upload_id,
+            PartNumber=1,
+            CopySource={"Bucket": bucket, "Key": "src"},
+            CopySourceRange="bytes=0-100",
         )
     assert code_of(exc) == "InvalidRange"
     s3.abort_multipart_upload(Bucket=bucket, Key="dst", UploadId=upload_id)
 
 
-@pytest.mark.parametrize(("algorithm", "kind"), [("CRC32", "COMPOSITE"), ("CRC64NVME", "FULL_OBJECT"),
-                                               ("SHA256", "COMPOSITE")])
+@pytest.mark.parametrize(
+    ("algorithm", "kind"),
+    [("CRC32", "COMPOSITE"), ("CRC64NVME", "FULL_OBJECT"), ("SHA256", "COMPOSITE")],
+)
 def test_multipart_checksums(s3: Any, bucket: str, algorithm: str, kind: str) -> None:
     upload = s3.create_multipart_upload(Bucket=bucket, Key="ck", ChecksumAlgorithm=algorithm)
     upload_id = upload["UploadId"]
     parts = []
     for number, body in ((1, b"a" * (5 * MIB)), (2, b"b" * 10)):
         result = s3.upload_part(
-            Bucket=bucket, Key="ck", UploadId=upload_id, PartNumber=number, Body=body,
+            Bucket=bucket,
+            Key="ck",
+            UploadId=upload_id,
+            PartNumber=number,
+            Body=body,
             ChecksumAlgorithm=algorithm,
         )
-        parts.append({"PartNumber": number, "ETag": result["ETag"],
-                      f"Checksum{algorithm}": result[f"Checksum{algorithm}"]})
+        parts.append(
+            {
+                "PartNumber": number,
+                "ETag": result["ETag"],
+                f"Checksum{algorithm}": result[f"Checksum{algorithm}"],
+            }
+        )
     done = s3.complete_multipart_upload(
         Bucket=bucket, Key="ck", UploadId=upload_id, MultipartUpload={"Parts": parts}
     )
@@ -201,8 +226,13 @@ def test_full_object_crc_matches_the_crc_of_the_whole(s3: Any, bucket: str) -> N
     from awscrt import checksums as crt
 
     data = os.urandom(5 * MIB + 77)
-    s3.upload_fileobj(io.BytesIO(data), bucket, "full", ExtraArgs={"ChecksumAlgorithm": "CRC64NVME"},
-                      Config=TransferConfig(multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB))
+    s3.upload_fileobj(
+        io.BytesIO(data),
+        bucket,
+        "full",
+        ExtraArgs={"ChecksumAlgorithm": "CRC64NVME"},
+        Config=TransferConfig(multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB),
+    )
     head = s3.head_object(Bucket=bucket, Key="full", ChecksumMode="ENABLED")
     expected = base64.b64encode(crt.crc64nvme(data).to_bytes(8, "big")).decode()
     assert head["ChecksumCRC64NVME"] == expected
@@ -213,7 +243,10 @@ def test_conditional_complete_refuses_to_overwrite(s3: Any, bucket: str) -> None
     upload_id, parts = _upload_two_parts(s3, bucket)
     with pytest.raises(ClientError) as exc:
         s3.complete_multipart_upload(
-            Bucket=bucket, Key="mp", UploadId=upload_id, MultipartUpload={"Parts": parts},
+            Bucket=bucket,
+            Key="mp",
+            UploadId=upload_id,
+            MultipartUpload={"Parts": parts},
             IfNoneMatch="*",
         )
     assert code_of(exc) == "PreconditionFailed"

@@ -99,9 +99,7 @@ def test_delete_is_idempotent(s3: Any, bucket: str) -> None:
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
 
 
-def test_overwrite_replaces_bytes_and_frees_the_old_blob(
-    server: Any, s3: Any, bucket: str
-) -> None:
+def test_overwrite_replaces_bytes_and_frees_the_old_blob(server: Any, s3: Any, bucket: str) -> None:
     def blob_count() -> int:
         return sum(1 for p in (server.data_dir / "blobs").rglob("*") if p.is_file())
 
@@ -240,9 +238,7 @@ def test_checksum_header_mismatch_is_refused_and_old_object_kept(
 
 
 @pytest.mark.parametrize("algorithm", ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"])
-def test_additional_checksums_are_stored_and_returned(
-    s3: Any, bucket: str, algorithm: str
-) -> None:
+def test_additional_checksums_are_stored_and_returned(s3: Any, bucket: str, algorithm: str) -> None:
     put = s3.put_object(Bucket=bucket, Key="k", Body=b"checksummed", ChecksumAlgorithm=algorithm)
     sent = put[f"Checksum{algorithm}"]
     head = s3.head_object(Bucket=bucket, Key="k", ChecksumMode="ENABLED")
@@ -260,16 +256,15 @@ def test_delete_objects_batch_and_quiet(s3_any: Any, bucket: str) -> None:
         Bucket=bucket, Delete={"Objects": [{"Key": "k0"}, {"Key": "k1"}, {"Key": "nope"}]}
     )
     assert sorted(d["Key"] for d in result["Deleted"]) == ["k0", "k1", "nope"]
-    quiet = s3_any.delete_objects(
-        Bucket=bucket, Delete={"Objects": [{"Key": "k2"}], "Quiet": True}
-    )
+    quiet = s3_any.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "k2"}], "Quiet": True})
     assert "Deleted" not in quiet and "Errors" not in quiet
     assert [o["Key"] for o in s3_any.list_objects_v2(Bucket=bucket)["Contents"]] == ["k3", "k4"]
 
 
 def test_copy_object_keeps_or_replaces_metadata(s3: Any, bucket: str) -> None:
-    s3.put_object(Bucket=bucket, Key="src", Body=b"copy me", Metadata={"a": "1"},
-                  ContentType="text/plain")
+    s3.put_object(
+        Bucket=bucket, Key="src", Body=b"copy me", Metadata={"a": "1"}, ContentType="text/plain"
+    )
     s3.copy_object(Bucket=bucket, Key="same", CopySource={"Bucket": bucket, "Key": "src"})
     head = s3.head_object(Bucket=bucket, Key="same")
     assert head["Metadata"] == {"a": "1"} and head["ContentType"] == "text/plain"
@@ -313,9 +308,7 @@ def test_copy_source_conditions(s3: Any, bucket: str) -> None:
     assert keys == ["ok", "src"]
 
 
-def test_copy_from_a_bucket_of_another_user_is_denied(
-    s3: Any, s3_alt: Any, bucket: str
-) -> None:
+def test_copy_from_a_bucket_of_another_user_is_denied(s3: Any, s3_alt: Any, bucket: str) -> None:
     s3.put_object(Bucket=bucket, Key="secret", Body=b"x")
     alt_bucket = f"alt-{bucket}"
     s3_alt.create_bucket(Bucket=alt_bucket)
@@ -346,7 +339,9 @@ def test_delete_objects_refuses_malformed_xml_and_deletes_nothing(
 
     def replace_body(request: Any, **_: Any) -> None:
         request.data = body
-        for name in [h for h in request.headers if h.lower().startswith(("content-md5", "x-amz-checksum"))]:
+        for name in [
+            h for h in request.headers if h.lower().startswith(("content-md5", "x-amz-checksum"))
+        ]:
             del request.headers[name]
 
     s3.meta.events.register_first("before-sign.s3.DeleteObjects", replace_body)

@@ -462,8 +462,10 @@ def canonical_query_string(raw_query: str, *, exclude_signature: bool = False) -
     """The SigV4 canonical query string."""
     items = []
     for name, value, _ in _query_pairs(raw_query):
-        if exclude_signature and name == "X-Amz-Signature" or (
-            exclude_signature and "%" in name and unquote(name) == "X-Amz-Signature"
+        if (
+            exclude_signature
+            and name == "X-Amz-Signature"
+            or (exclude_signature and "%" in name and unquote(name) == "X-Amz-Signature")
         ):
             continue
         items.append((_uri_encode(name), _uri_encode(value)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import functools
 from collections.abc import Callable, Mapping
@@ -225,7 +226,7 @@ def object_headers(obj: ObjectVersion, *, with_checksums: bool) -> dict[str, str
     }
     headers.update(obj.headers)
     for name, value in obj.metadata.items():
-        headers[f"x-amz-meta-{name}"] = value
+        headers[f"x-amz-meta-{name}"] = value if value.isascii() else _mail_safe(value)
     if obj.storage_class != "STANDARD":
         headers["x-amz-storage-class"] = obj.storage_class
     if with_checksums and obj.checksums:
@@ -235,6 +236,19 @@ def object_headers(obj: ObjectVersion, *, with_checksums: bool) -> dict[str, str
         if obj.checksums.get("type"):
             headers["x-amz-checksum-type"] = obj.checksums["type"]
     return headers
+
+
+def _mail_safe(value: str) -> str:
+    """A metadata value with non-ASCII characters, RFC 2047-encoded as S3 returns it.
+
+    Header values are kept as their wire bytes read as Latin-1; those bytes are the UTF-8
+    the client sent.
+    """
+    try:
+        raw = value.encode("latin-1")
+    except UnicodeEncodeError:
+        raw = value.encode("utf-8")
+    return f"=?UTF-8?B?{base64.b64encode(raw).decode('ascii')}?="
 
 
 def checksum_headers(checks: Mapping[str, str]) -> dict[str, str]:

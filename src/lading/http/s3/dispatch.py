@@ -19,7 +19,7 @@ from starlette.responses import Response
 from lading import errors
 from lading.http.s3 import auth, xml
 from lading.http.s3 import errors as s3errors
-from lading.http.s3.router import S3Op, route
+from lading.http.s3.router import S3Op, route, unsupported_feature
 from lading.iam.policy import Action, authorize
 from lading.iam.principals import ANONYMOUS, Principal
 from lading.metadata.models import Bucket
@@ -212,10 +212,12 @@ class S3Dispatcher:
         )
         if op.bucket is not None and op.name != "CreateBucket":
             ctx.bucket = await self.services.buckets.get_bucket(op.bucket)
-        if not op.implemented:
-            authorize(principal, op.action, ctx.bucket)
-            raise errors.NotImplementedOperation(op.name)
         authorize(principal, op.action, ctx.bucket)
+        if not op.implemented:
+            raise errors.NotImplementedOperation(op.name)
+        feature = unsupported_feature(op, headers)
+        if feature is not None:
+            raise errors.NotImplementedOperation(f"{op.name} with {feature}")
         if op.name in ("CopyObject", "UploadPartCopy"):
             source_bucket, _, _ = copy_source(headers)
             ctx.source_bucket = await self.services.buckets.get_bucket(source_bucket)

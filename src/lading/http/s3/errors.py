@@ -64,6 +64,7 @@ ERRORS: dict[type[errors.LadingError], S3Error] = {
     errors.InvalidStorageClass: S3Error("InvalidStorageClass", 400),
     errors.InvalidEncodingType: S3Error("InvalidArgument", 400),
     errors.InvalidCopySource: S3Error("InvalidArgument", 400),
+    errors.InvalidURI: S3Error("InvalidURI", 400),
     errors.PreconditionFailed: S3Error("PreconditionFailed", 412),
     errors.NotModified: S3Error("NotModified", 304),
     errors.MethodNotAllowed: S3Error("MethodNotAllowed", 405),

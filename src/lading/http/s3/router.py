@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import unquote
+from urllib.parse import unquote_to_bytes
 
 from lading import errors
 from lading.iam.policy import Action
@@ -50,6 +50,33 @@ _OBJECT_SUBRESOURCES = {
 }
 _VERB = {"GET": "Get", "PUT": "Put", "DELETE": "Delete", "POST": "Post", "HEAD": "Get"}
 
+# Headers that ask an implemented operation for a feature this server does not have yet.
+# Ignoring them would claim what was not done (data "encrypted" with the client's key, an
+# object "locked"), so such requests answer NotImplemented.
+_SSE_C = "server-side encryption with customer-provided keys (SSE-C)"
+_OBJECT_LOCK = "object lock"
+_FEATURE_HEADERS = {
+    "x-amz-server-side-encryption-customer-algorithm": _SSE_C,
+    "x-amz-server-side-encryption-customer-key": _SSE_C,
+    "x-amz-copy-source-server-side-encryption-customer-algorithm": _SSE_C,
+    "x-amz-copy-source-server-side-encryption-customer-key": _SSE_C,
+    "x-amz-server-side-encryption-aws-kms-key-id": "server-side encryption with KMS keys",
+    "x-amz-object-lock-mode": _OBJECT_LOCK,
+    "x-amz-object-lock-retain-until-date": _OBJECT_LOCK,
+    "x-amz-object-lock-legal-hold": _OBJECT_LOCK,
+}
+_DATA_OPERATIONS = frozenset(
+    {
+        "PutObject",
+        "GetObject",
+        "HeadObject",
+        "CopyObject",
+        "CreateMultipartUpload",
+        "UploadPart",
+        "UploadPartCopy",
+    }
+)
+
 
 @dataclass(frozen=True, slots=True)
 class S3Op:
@@ -69,11 +96,25 @@ def split_target(raw_path: str, host: str, base_domain: str) -> tuple[str | None
     domain = base_domain.lower()
     if domain and hostname.endswith("." + domain):
         bucket = hostname[: -len(domain) - 1]
-        return bucket, (unquote(path) or None)
+        return bucket, (_decode(path) or None)
     if not path:
         return None, None
     bucket, _, key = path.partition("/")
-    return unquote(bucket), (unquote(key) or None)
+    return _decode(bucket), (_decode(key) or None)
+
+
+def _decode(raw: str) -> str:
+    """Percent-decode a path segment as UTF-8; raises InvalidURI when that is not UTF-8.
+
+    The path comes as its wire bytes read as Latin-1 (a server without raw_path gives text
+    instead). Decoding with replacement characters would map different keys to one.
+    """
+    for encoding in ("latin-1", "utf-8"):
+        try:
+            return unquote_to_bytes(raw.encode(encoding)).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+    raise errors.InvalidURI()
 
 
 def _unsupported(method: str, name: str) -> S3Op:
@@ -158,3 +199,19 @@ def route(
         raise errors.MethodNotAllowed()
     op = _bucket_op(method, query) if key is None else _object_op(method, query, headers)
     return S3Op(op.name, op.action, bucket, key, op.implemented)
+
+
+def unsupported_feature(op: S3Op, headers: Mapping[str, str]) -> str | None:
+    """The not-yet-implemented feature a request's headers ask of an implemented operation."""
+    if op.name == "CreateBucket":
+        enabled = headers.get("x-amz-bucket-object-lock-enabled", "").strip().lower()
+        return _OBJECT_LOCK if enabled == "true" else None
+    if op.name not in _DATA_OPERATIONS:
+        return None
+    for name, feature in _FEATURE_HEADERS.items():
+        if name in headers:
+            return feature
+    sse = headers.get("x-amz-server-side-encryption")
+    if sse is not None and sse.strip() != "AES256":
+        return f"server-side encryption {sse.strip()!r}"
+    return None
