@@ -118,7 +118,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--peers", default="lading,moto,radosgw", help="comma-separated, in order")
     p.add_argument("--lading-workers", type=int, help="passed as `lading serve --workers N`")
-    p.add_argument("--install", action="store_true", help="peers.sh install each peer first")
+    p.add_argument("--install", action="store_true", help="peers.sh install bench + peers")
     p.add_argument("--timeout", type=int, default=1800, help="s3bench limit per server, s")
     p.add_argument("--results", type=Path, default=HERE / "results")
     a, extra = p.parse_known_args()
@@ -126,8 +126,8 @@ def main() -> int:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     a.results.mkdir(parents=True, exist_ok=True)
     peers = a.peers.split(",")
-    if a.install:
-        for name in (n for n in peers if n != "lading"):
+    if a.install:  # "bench" = wrk and curl (apt) and moto
+        for name in ["bench", *(n for n in peers if n not in ("lading", "moto"))]:
             subprocess.run([PEERS_SH, "install", name], check=True, timeout=3600)
 
     report: dict[str, dict[str, Any]] = {}

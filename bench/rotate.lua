@@ -3,12 +3,11 @@
 -- Each thread starts at a different offset. done() prints one JSON line with counts and latency
 -- percentiles (microseconds), which s3bench.py parses.
 local paths, n, i, method, body = {}, 0, 0, "GET", nil
-local threads, next_id = {}, 0
+local next_id = 0
 
 function setup(thread)
   thread:set("id", next_id)
   next_id = next_id + 1
-  table.insert(threads, thread)
 end
 
 function init(args)

@@ -424,3 +424,31 @@ def test_put_larger_than_5_gib_is_refused_before_the_body(
     assert response.status == 400 and b"<Code>EntityTooLarge</Code>" in body
     assert response.getheader("connection") == "close"
     conn.close()
+
+
+def test_client_hanging_up_mid_body_stores_nothing(
+    server: RunningServer, s3: Any, bucket: str
+) -> None:
+    import socket
+
+    request, _ = signed_request(
+        server,
+        "PUT",
+        f"/{bucket}/cut",
+        headers={"Content-Length": str(1024 * 1024)},
+        payload="UNSIGNED-PAYLOAD",
+    )
+    parts = urlsplit(server.url)
+    head = f"PUT /{bucket}/cut HTTP/1.1\r\nHost: {parts.hostname}:{parts.port}\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in request.headers.items())
+    errors_before = server.log().count("unhandled error")
+    with socket.create_connection((parts.hostname or "", parts.port or 80)) as sock:
+        sock.sendall(head.encode() + b"\r\n" + b"x" * 100_000)
+    deadline = time.monotonic() + 10
+    while any((server.data_dir / "tmp").iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any((server.data_dir / "tmp").iterdir()), "a half-written blob was left behind"
+    with pytest.raises(ClientError) as exc:
+        s3.head_object(Bucket=bucket, Key="cut")
+    assert exc.value.response["Error"]["Code"] == "404"
+    assert server.log().count("unhandled error") == errors_before

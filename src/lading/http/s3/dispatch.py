@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from lading import errors
@@ -72,7 +72,7 @@ class ReqCtx:
 
     def body(self) -> AsyncIterator[bytes]:
         """The decoded request body, checked against its signature as it streams."""
-        return self.decoder.stream(self.request.stream())
+        return self.decoder.stream(_received(self.request))
 
     async def read_body(self, limit: int = xml.MAX_REQUEST_XML) -> bytes:
         """A small body (XML documents), whole; Content-MD5 is checked when sent."""
@@ -105,6 +105,17 @@ class ReqCtx:
 
 
 Handler = Callable[[ReqCtx], Awaitable[Response]]
+
+
+async def _received(request: Request) -> AsyncIterator[bytes]:
+    """The raw body; a client that hangs up mid-body is an IncompleteBody, not a crash."""
+    try:
+        async for chunk in request.stream():
+            yield chunk
+    except ClientDisconnect as exc:
+        raise errors.IncompleteBody(
+            "The client closed the connection before the whole body."
+        ) from exc
 
 
 def request_headers(request: Request) -> dict[str, str]:
