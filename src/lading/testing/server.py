@@ -44,8 +44,11 @@ class RunningServer:
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Stop the process (SIGKILL by default, as a crash would)."""
         if self.process.poll() is None:
-            self.process.send_signal(sig)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, sig)
             self.process.wait(timeout=30)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)  # workers that outlived their parent
 
     def stop(self) -> None:
         self.kill(signal.SIGTERM)
@@ -70,7 +73,10 @@ class RunningServer:
 
 def _spawn(args: list[str], env: Mapping[str, str], log_path: Path) -> subprocess.Popen[bytes]:
     with log_path.open("ab") as log:  # the child keeps its own descriptor
-        return subprocess.Popen(args, env=dict(env), stdout=log, stderr=subprocess.STDOUT)
+        # a session of its own: killing the group also ends worker processes it spawned
+        return subprocess.Popen(
+            args, env=dict(env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 def wait_ready(
