@@ -65,7 +65,8 @@ def send(url: str, request: AWSRequest) -> tuple[int, bytes]:
     path = urlsplit(request.url).path + (
         "?" + urlsplit(request.url).query if urlsplit(request.url).query else ""
     )
-    conn.request(request.method, path, body=request.body, headers=dict(request.headers.items()))
+    headers = {name: value.encode("utf-8") for name, value in request.headers.items()}
+    conn.request(request.method, path, body=request.body, headers=headers)
     response = conn.getresponse()
     body = response.read()
     conn.close()
@@ -452,3 +453,27 @@ def test_client_hanging_up_mid_body_stores_nothing(
         s3.head_object(Bucket=bucket, Key="cut")
     assert exc.value.response["Error"]["Code"] == "404"
     assert server.log().count("unhandled error") == errors_before
+
+
+def test_utf8_metadata_is_signed_stored_and_returned_rfc2047(
+    server: RunningServer, s3: Any, bucket: str
+) -> None:
+    import email.header
+
+    value = "Clermont-Ferrand, Auvergne ü 日本"
+    request, _ = signed_request(
+        server,
+        "PUT",
+        f"/{bucket}/u",
+        body=b"x",
+        headers={"x-amz-meta-site": value},
+        payload=hashlib.sha256(b"x").hexdigest(),
+    )
+    status, body = send(server.url, request)
+    assert status == 200, body
+    returned = s3.head_object(Bucket=bucket, Key="u")["Metadata"]["site"]
+    decoded = "".join(
+        part.decode(charset or "ascii") if isinstance(part, bytes) else part
+        for part, charset in email.header.decode_header(returned)
+    )
+    assert decoded == value

@@ -421,6 +421,18 @@ def parse_auth(req: RequestView) -> ParsedAuth | None:
 # --- SigV4 -----------------------------------------------------------------------------------
 
 
+def _wire(text: str) -> bytes:
+    """The bytes a request's text came from: headers are read off the wire as Latin-1.
+
+    Text that Latin-1 cannot hold was not read off the wire (a view built from ordinary
+    strings); it is taken as UTF-8, which is what a client signs.
+    """
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
+
+
 def _hmac_sha256(key: bytes, message: str) -> bytes:
     """HMAC-SHA256 of a text message."""
     return hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
@@ -494,7 +506,7 @@ def canonical_request(
 
 def _v4_string_to_sign(amz_date: str, scope: str, request: str) -> str:
     """The SigV4 string to sign for a canonical request."""
-    digest = hashlib.sha256(request.encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(_wire(request)).hexdigest()
     return f"{V4_ALGORITHM}\n{amz_date}\n{scope}\n{digest}"
 
 
@@ -729,7 +741,7 @@ def _verify_v2(
                 if string_to_sign in seen:
                     continue
                 seen.add(string_to_sign)
-                digest = hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha1).digest()
+                digest = hmac.new(key, _wire(string_to_sign), hashlib.sha1).digest()
                 if _same(base64.b64encode(digest).decode("ascii"), provided):
                     return payload_spec_for(req)
     raise SignatureDoesNotMatch()

@@ -90,7 +90,7 @@ def encoding_type(query: Mapping[str, str]) -> str | None:
 def new_object(headers: Mapping[str, str]) -> NewObject:
     """Content type, user metadata, stored headers and storage class of a write."""
     metadata = {
-        name[len("x-amz-meta-") :]: value
+        name[len("x-amz-meta-") :]: header_text(value)
         for name, value in headers.items()
         if name.startswith("x-amz-meta-")
     }
@@ -238,17 +238,17 @@ def object_headers(obj: ObjectVersion, *, with_checksums: bool) -> dict[str, str
     return headers
 
 
-def _mail_safe(value: str) -> str:
-    """A metadata value with non-ASCII characters, RFC 2047-encoded as S3 returns it.
-
-    Header values are kept as their wire bytes read as Latin-1; those bytes are the UTF-8
-    the client sent.
-    """
+def header_text(value: str) -> str:
+    """A header value as text: its wire bytes (read as Latin-1) decoded as the UTF-8 sent."""
     try:
-        raw = value.encode("latin-1")
-    except UnicodeEncodeError:
-        raw = value.encode("utf-8")
-    return f"=?UTF-8?B?{base64.b64encode(raw).decode('ascii')}?="
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
+def _mail_safe(value: str) -> str:
+    """A metadata value with non-ASCII characters, RFC 2047-encoded as S3 returns it."""
+    return f"=?UTF-8?B?{base64.b64encode(value.encode('utf-8')).decode('ascii')}?="
 
 
 def checksum_headers(checks: Mapping[str, str]) -> dict[str, str]:
