@@ -44,6 +44,11 @@ def make_client(
     )
 
 
+def half_written(data_dir: Path) -> list[Path]:
+    """Blobs a server started and never committed (<id>.part beside where they would live)."""
+    return list((data_dir / "blobs").glob("*/*/*.part"))
+
+
 def new_bucket_name() -> str:
     return f"t-{uuid.uuid4().hex[:12]}"
 

@@ -7,7 +7,9 @@ start with BEGIN IMMEDIATE so that concurrent writers queue instead of failing t
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -120,6 +122,32 @@ def _object(row: Any) -> ObjectVersion:
     )
 
 
+# Statements on the hot path, built once: building a Core statement and its cache key costs
+# more than running it on SQLite. Parameters are bound at execution.
+_O = t.objects.c
+_CURRENT = sa.select(t.objects).where(
+    _O.bucket_id == sa.bindparam("p_bucket"),
+    _O.key == sa.bindparam("p_key"),
+    _O.is_latest == sa.true(),
+)
+_VERSION = sa.select(t.objects).where(
+    _O.bucket_id == sa.bindparam("p_bucket"),
+    _O.key == sa.bindparam("p_key"),
+    _O.version_id == sa.bindparam("p_version"),
+)
+_DELETE_VERSION = (
+    t.objects.delete()
+    .where(
+        _O.bucket_id == sa.bindparam("p_bucket"),
+        _O.key == sa.bindparam("p_key"),
+        _O.version_id == sa.bindparam("p_version"),
+    )
+    .returning(_O.segments)
+)
+_DEMOTE = t.objects.update().where(_O.id == sa.bindparam("p_row")).values(is_latest=False)
+_INSERT = t.objects.insert()
+
+
 # What a listing entry shows: no blob layout, user metadata or stored headers to decode.
 LISTED_COLUMNS = (
     t.objects.c.id,
@@ -201,6 +229,29 @@ def _part(row: Any) -> Part:
     )
 
 
+class WriterLock:
+    """An exclusive file lock (flock) beside an SQLite database, for write transactions.
+
+    Server processes sharing one SQLite file would otherwise race for its write lock and
+    sleep in SQLite's busy handler with growing back-off; the kernel queues flock waiters
+    instead. Reentrant within a thread is not needed: one write transaction at a time.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+
+    def __enter__(self) -> None:
+        fd = getattr(self._local, "fd", None)
+        if fd is None:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._local.fd = fd
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc_info: object) -> None:
+        fcntl.flock(self._local.fd, fcntl.LOCK_UN)
+
+
 class _Job:
     """One caller's write transaction waiting for a group commit."""
 
@@ -224,10 +275,14 @@ class GroupCommit:
     """
 
     def __init__(
-        self, engine: sa.Engine, alone: Callable[[Callable[[sa.Connection], Any]], Any]
+        self,
+        engine: sa.Engine,
+        alone: Callable[[Callable[[sa.Connection], Any]], Any],
+        locked: Callable[[], contextlib.AbstractContextManager[None]],
     ) -> None:
         self.engine = engine
         self.alone = alone
+        self.locked = locked
         self.cond = threading.Condition()
         self.queue: list[_Job] = []
         self.busy = False
@@ -257,7 +312,7 @@ class GroupCommit:
         conflicted: list[_Job] = []
         try:
             connection = self.engine.connect().execution_options(lading_write=True)
-            with connection as conn, conn.begin():
+            with self.locked(), connection as conn, conn.begin():
                 for job in batch:
                     try:
                         with conn.begin_nested():
@@ -283,9 +338,16 @@ class MetadataStore:
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
-        self._group = (
-            GroupCommit(engine, self._write_alone) if engine.dialect.name == "sqlite" else None
-        )
+        self._group: GroupCommit | None = None
+        self._writer_lock: WriterLock | contextlib.nullcontext[None] = contextlib.nullcontext()
+        if engine.dialect.name == "sqlite":
+            self._group = GroupCommit(engine, self._write_alone, self._locked)
+            if engine.url.database and engine.url.database != ":memory:":
+                self._writer_lock = WriterLock(f"{engine.url.database}.writer-lock")
+
+    def _locked(self) -> contextlib.AbstractContextManager[None]:
+        """Held around every SQLite write transaction: other server processes queue on it."""
+        return self._writer_lock
 
     # --- plumbing ------------------------------------------------------------------------------
 
@@ -305,7 +367,7 @@ class MetadataStore:
         for attempt in range(WRITE_RETRIES):
             try:
                 connection = self.engine.connect().execution_options(lading_write=True)
-                with connection as conn, conn.begin():
+                with self._locked(), connection as conn, conn.begin():
                     return work(conn)
             except sa.exc.IntegrityError:
                 if attempt == WRITE_RETRIES - 1:
@@ -489,15 +551,9 @@ class MetadataStore:
 
         A current delete marker raises NoSuchKey; asking for a delete marker by id returns it.
         """
-        query = sa.select(t.objects).where(
-            t.objects.c.bucket_id == bucket.id, t.objects.c.key == key
-        )
-        if version_id is None:
-            query = query.where(t.objects.c.is_latest == sa.true())
-        else:
-            query = query.where(t.objects.c.version_id == version_id)
+        params = {"p_bucket": bucket.id, "p_key": key, "p_version": version_id}
         with self._read() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(_CURRENT if version_id is None else _VERSION, params).first()
         if row is None:
             if version_id is not None:
                 raise errors.NoSuchVersion(bucket.name, key, version_id)
@@ -523,13 +579,8 @@ class MetadataStore:
         """
 
         def work(conn: sa.Connection) -> list[str]:
-            current_row = conn.execute(
-                sa.select(t.objects).where(
-                    t.objects.c.bucket_id == bucket.id,
-                    t.objects.c.key == obj.key,
-                    t.objects.c.is_latest == sa.true(),
-                )
-            ).first()
+            target = {"p_bucket": bucket.id, "p_key": obj.key, "p_version": obj.version_id}
+            current_row = conn.execute(_CURRENT, target).first()
             current = _object(current_row) if current_row is not None else None
             if check is not None:
                 check(current)
@@ -549,24 +600,11 @@ class MetadataStore:
                 ]
                 conn.execute(t.parts.delete().where(t.parts.c.upload_id == upload_id))
                 conn.execute(t.uploads.delete().where(t.uploads.c.upload_id == upload_id))
-            replaced = conn.execute(
-                t.objects.delete()
-                .where(
-                    t.objects.c.bucket_id == bucket.id,
-                    t.objects.c.key == obj.key,
-                    t.objects.c.version_id == obj.version_id,
-                )
-                .returning(t.objects.c.segments)
-            ).all()
-            for (segments,) in replaced:
+            for (segments,) in conn.execute(_DELETE_VERSION, target).all():
                 garbage += [blob for blob, _size in segments]
             if current is not None and current.version_id != obj.version_id:
-                conn.execute(
-                    t.objects.update()
-                    .where(t.objects.c.id == current.row_id)
-                    .values(is_latest=False)
-                )
-            conn.execute(t.objects.insert().values(**_object_values(obj)))
+                conn.execute(_DEMOTE, {"p_row": current.row_id})
+            conn.execute(_INSERT, _object_values(obj))
             return garbage
 
         return self._write(work)

@@ -7,6 +7,7 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import anyio
 
@@ -17,6 +18,7 @@ from lading.metadata.store import MetadataStore, now_us
 from lading.storage.base import BlobStore, BlobWriter
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 FLUSH_BYTES = 1024 * 1024  # bytes gathered before a hop to the writer thread
 READ_BYTES = 1024 * 1024  # bytes read per hop when streaming a GET
@@ -189,6 +191,21 @@ class ObjectService:
         Nothing is committed when a digest does not match (BadDigest, ChecksumMismatch) or the
         body is larger than limit (EntityTooLarge, refused before reading when declared so).
         """
+        return await self._write_then(body, checks, declared_size, limit, lambda w: w)
+
+    async def _write_then(
+        self,
+        body: AsyncIterator[bytes],
+        checks: BodyChecks,
+        declared_size: int | None,
+        limit: int,
+        then: Callable[[WrittenBlob], T],
+    ) -> T:
+        """write_blob, then `then(written)` in the same worker-thread hop as the last write.
+
+        A small PUT thus costs one hop for its bytes and its row; when `then` raises, the
+        blob just written is removed before the error reaches the caller.
+        """
         if declared_size is not None and declared_size > limit:
             raise errors.EntityTooLarge()
         md5 = hashlib.md5()
@@ -206,11 +223,22 @@ class ObjectService:
                 if extra is not None:
                     extra.update(data)
 
-        def finish(data: bytes, expected: str | None) -> str:
+        def finish(data: bytes, expected: str | None) -> T:
             flush(data)
             self._verify_digests(md5.digest(), extra, checks, expected)
             assert writer is not None
-            return writer.commit()
+            written = WrittenBlob(
+                writer.commit(),
+                size,
+                md5.digest(),
+                extra.b64() if extra is not None else "",
+                extra.digest() if extra is not None else b"",
+            )
+            try:
+                return then(written)
+            except BaseException:
+                self._delete_all([written.blob_id])
+                raise
 
         buffer = bytearray()
         try:
@@ -223,19 +251,12 @@ class ObjectService:
                     data = bytes(buffer)
                     buffer.clear()
                     await run_blocking(flush, data)
-            blob_id = await run_blocking(finish, bytes(buffer), checks.expected())
+            return await run_blocking(finish, bytes(buffer), checks.expected())
         except BaseException:
             if writer is not None:
                 with anyio.CancelScope(shield=True):
                     await run_blocking(writer.abort)
             raise
-        return WrittenBlob(
-            blob_id,
-            size,
-            md5.digest(),
-            extra.b64() if extra is not None else "",
-            extra.digest() if extra is not None else b"",
-        )
 
     @staticmethod
     def _verify_digests(
@@ -286,26 +307,45 @@ class ObjectService:
         """Store a whole object; acknowledged only after the bytes and the row are durable."""
         validate_key(key)
         validate_metadata(new.metadata)
-        written = await self.write_blob(body, checks, declared_size=declared_size)
-        checks_map: dict[str, str] = {}
-        if checks.algorithm:
-            checks_map = {checks.algorithm.upper(): written.checksum, "type": "FULL_OBJECT"}
-        obj = ObjectVersion(
-            bucket_id=bucket.id,
-            key=key,
-            version_id=NULL_VERSION,
-            size=written.size,
-            etag=quote_etag(written.md5.hex()),
-            last_modified=now_us(),
-            content_type=new.content_type,
-            segments=(Segment(written.blob_id, written.size),),
-            metadata=new.metadata,
-            headers=new.headers,
-            checksums=checks_map,
-            storage_class=new.storage_class,
-            owner_id=owner_id,
-        )
-        return await self.commit(bucket, obj, conditions, [written.blob_id])
+
+        def store(written: WrittenBlob) -> ObjectVersion:
+            checks_map: dict[str, str] = {}
+            if checks.algorithm:
+                checks_map = {checks.algorithm.upper(): written.checksum, "type": "FULL_OBJECT"}
+            obj = ObjectVersion(
+                bucket_id=bucket.id,
+                key=key,
+                version_id=NULL_VERSION,
+                size=written.size,
+                etag=quote_etag(written.md5.hex()),
+                last_modified=now_us(),
+                content_type=new.content_type,
+                segments=(Segment(written.blob_id, written.size),),
+                metadata=new.metadata,
+                headers=new.headers,
+                checksums=checks_map,
+                storage_class=new.storage_class,
+                owner_id=owner_id,
+            )
+            garbage = self.meta.put_object(
+                bucket, obj, check=self._condition(bucket, obj.key, conditions)
+            )
+            self._delete_all(garbage)
+            return obj
+
+        return await self._write_then(body, checks, declared_size, MAX_PUT_BYTES, store)
+
+    @staticmethod
+    def _condition(
+        bucket: Bucket, key: str, conditions: WriteConditions | None
+    ) -> Callable[[ObjectVersion | None], None]:
+        """The in-transaction check of a conditional write (a no-op without conditions)."""
+
+        def check(current: ObjectVersion | None) -> None:
+            if conditions is not None:
+                conditions.check(bucket, key, current)
+
+        return check
 
     async def commit(
         self,
@@ -317,10 +357,7 @@ class ObjectService:
     ) -> ObjectVersion:
         """Commit obj as the current version; on failure drop the blobs written for it."""
 
-        def check(current: ObjectVersion | None) -> None:
-            if conditions is not None:
-                conditions.check(bucket, obj.key, current)
-
+        check = self._condition(bucket, obj.key, conditions)
         try:
             garbage = await run_blocking(
                 lambda: self.meta.put_object(bucket, obj, check=check, upload_id=upload_id)

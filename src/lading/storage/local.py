@@ -1,7 +1,12 @@
-"""Blobs as files under DATA_DIR/blobs/xx/yy/<id>, written to tmp/, fsynced and renamed in."""
+"""Blobs as files under DATA_DIR/blobs/xx/yy/<id>: written as <id>.part, fsynced, renamed.
+
+The temporary lives in the blob's own fan-out directory, so concurrent writes spread over
+65,536 directories instead of contending for one, and the rename never crosses directories.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -14,13 +19,23 @@ def _new_id() -> str:
     return uuid.uuid4().hex
 
 
+PART = ".part"
+
+
 class LocalBlobWriter:
-    """Writes to a temporary file; commit() fsyncs and renames it into place."""
+    """Writes <id>.part beside where the blob will live; commit() fsyncs and renames it."""
 
     def __init__(self, store: LocalBlobStore) -> None:
         self._store = store
-        self._tmp = store.tmp_dir / _new_id()
-        self._fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self._id = _new_id()
+        self._final = store.path_of(self._id)
+        self._tmp = self._final.with_name(self._id + PART)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+        try:
+            self._fd = os.open(self._tmp, flags, 0o600)
+        except FileNotFoundError:  # a new fan-out directory
+            store.make_parents(self._final)
+            self._fd = os.open(self._tmp, flags, 0o600)
 
     def write(self, data: bytes) -> None:
         view = memoryview(data)
@@ -33,16 +48,10 @@ class LocalBlobWriter:
             os.fsync(self._fd)
         os.close(self._fd)
         self._fd = -1
-        blob_id = _new_id()
-        final = self._store.path_of(blob_id)
-        try:
-            os.rename(self._tmp, final)
-        except FileNotFoundError:  # a new fan-out directory (or the temporary was swept)
-            self._store.make_parents(final)
-            os.rename(self._tmp, final)
+        os.rename(self._tmp, self._final)  # FileNotFoundError when a sweep took the temporary
         if self._store.fsync:
-            self._store.fsync_dir(final.parent)
-        return blob_id
+            self._store.fsync_dir(self._final.parent)
+        return self._id
 
     def abort(self) -> None:
         if self._fd >= 0:
@@ -59,10 +68,8 @@ class LocalBlobStore:
     def __init__(self, root: Path, *, fsync: bool = True) -> None:
         self.root = root
         self.blob_dir = root / "blobs"
-        self.tmp_dir = root / "tmp"
         self.fsync = fsync
         self.blob_dir.mkdir(parents=True, exist_ok=True)
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
 
     def path_of(self, blob_id: str) -> Path:
         if len(blob_id) != 32 or not blob_id.isalnum():
@@ -107,23 +114,29 @@ class LocalBlobStore:
     def delete(self, blob_id: str) -> None:
         self.path_of(blob_id).unlink(missing_ok=True)
 
-    def iter_blobs(self) -> Iterator[tuple[str, float]]:
+    def _walk(self, *, temporary: bool) -> Iterator[tuple[str, str, float]]:
+        """(name, path, mtime) of committed blobs, or of half-written ones."""
         for dirpath, _dirnames, filenames in os.walk(self.blob_dir):
             for name in filenames:
+                if name.endswith(PART) != temporary:
+                    continue
+                path = os.path.join(dirpath, name)
                 try:
-                    yield name, os.stat(os.path.join(dirpath, name)).st_mtime
+                    yield name, path, os.stat(path).st_mtime
                 except FileNotFoundError:
                     continue
 
+    def iter_blobs(self) -> Iterator[tuple[str, float]]:
+        for name, _path, mtime in self._walk(temporary=False):
+            yield name, mtime
+
     def sweep_temporary(self, older_than: float) -> int:
         removed = 0
-        for entry in os.scandir(self.tmp_dir):
-            try:
-                if entry.stat().st_mtime <= older_than:
-                    os.unlink(entry.path)
+        for _name, path, mtime in self._walk(temporary=True):
+            if mtime <= older_than:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
                     removed += 1
-            except FileNotFoundError:
-                continue
         return removed
 
 

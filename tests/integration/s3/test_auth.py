@@ -29,7 +29,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from lading.testing.server import RunningServer, run_server
-from tests.conftest import empty_bucket, make_client, new_bucket_name
+from tests.conftest import empty_bucket, half_written, make_client, new_bucket_name
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
@@ -446,9 +446,9 @@ def test_client_hanging_up_mid_body_stores_nothing(
     with socket.create_connection((parts.hostname or "", parts.port or 80)) as sock:
         sock.sendall(head.encode() + b"\r\n" + b"x" * 100_000)
     deadline = time.monotonic() + 10
-    while any((server.data_dir / "tmp").iterdir()) and time.monotonic() < deadline:
+    while half_written(server.data_dir) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not any((server.data_dir / "tmp").iterdir()), "a half-written blob was left behind"
+    assert not half_written(server.data_dir), "a half-written blob was left behind"
     with pytest.raises(ClientError) as exc:
         s3.head_object(Bucket=bucket, Key="cut")
     assert exc.value.response["Error"]["Code"] == "404"

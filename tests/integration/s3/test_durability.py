@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lading.testing.server import serving
-from tests.conftest import make_client
+from tests.conftest import half_written, make_client
 
 pytestmark = pytest.mark.slow
 
@@ -81,5 +81,5 @@ def test_sigkill_during_uploads_loses_nothing_acknowledged(tmp_path: Path) -> No
             assert got["ETag"] == f'"{hashlib.md5(expected).hexdigest()}"'
         # the start-up sweep removed every half-written or unreferenced blob
         blobs = [p for p in (server.data_dir / "blobs").rglob("*") if p.is_file()]
+        assert not half_written(server.data_dir)
         assert len(blobs) == len(listed)
-        assert not any((server.data_dir / "tmp").iterdir())

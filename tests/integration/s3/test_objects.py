@@ -352,4 +352,3 @@ def test_delete_objects_refuses_malformed_xml_and_deletes_nothing(
         s3.meta.events.unregister("before-sign.s3.DeleteObjects", replace_body)
     assert code_of(exc) == "MalformedXML"
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"kept"
-
