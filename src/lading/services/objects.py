@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import logging
@@ -213,18 +214,18 @@ class ObjectService:
         writer: BlobWriter | None = None
         size = 0
 
-        def flush(data: bytes) -> None:
+        def flush(chunks: list[bytes]) -> None:
             nonlocal writer
             if writer is None:
                 writer = self.blobs.open_writer()
-            if data:
+            for data in chunks:  # hashing and writing release the GIL: the loop keeps reading
                 writer.write(data)
                 md5.update(data)
                 if extra is not None:
                     extra.update(data)
 
-        def finish(data: bytes, expected: str | None) -> T:
-            flush(data)
+        def finish(chunks: list[bytes], expected: str | None) -> T:
+            flush(chunks)
             self._verify_digests(md5.digest(), extra, checks, expected)
             assert writer is not None
             written = WrittenBlob(
@@ -240,19 +241,31 @@ class ObjectService:
                 self._delete_all([written.blob_id])
                 raise
 
-        buffer = bytearray()
+        # double-buffered: while a worker thread writes and hashes one batch of chunks, the
+        # loop receives the next; at most two batches (2 x FLUSH_BYTES) are held in memory
+        batch: list[bytes] = []
+        batched = 0
+        pending: asyncio.Future[None] | None = None
         try:
             async for chunk in body:
-                buffer += chunk
                 size += len(chunk)
                 if size > limit:
                     raise errors.EntityTooLarge()
-                if len(buffer) >= FLUSH_BYTES:
-                    data = bytes(buffer)
-                    buffer.clear()
-                    await run_blocking(flush, data)
-            return await run_blocking(finish, bytes(buffer), checks.expected())
+                batch.append(chunk)
+                batched += len(chunk)
+                if batched >= FLUSH_BYTES:
+                    if pending is not None:
+                        await pending
+                    pending = asyncio.ensure_future(run_blocking(flush, batch))
+                    batch, batched = [], 0
+            if pending is not None:
+                await pending
+                pending = None
+            return await run_blocking(finish, batch, checks.expected())
         except BaseException:
+            if pending is not None:
+                with anyio.CancelScope(shield=True):
+                    await asyncio.gather(pending, return_exceptions=True)
             if writer is not None:
                 with anyio.CancelScope(shield=True):
                     await run_blocking(writer.abort)
