@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 NULL_VERSION = "null"
 
@@ -91,11 +91,23 @@ class Part:
     checksum: str = ""  # base64 digest of checksum_algorithm of the upload
 
 
+class ListedObject(NamedTuple):
+    """What a listing shows of an object; a tuple, as a thousand are built per page."""
+
+    key: str
+    size: int
+    etag: str
+    last_modified: int
+    storage_class: str
+    owner_id: int
+    checksums: dict[str, Any]
+
+
 @dataclass(frozen=True, slots=True)
 class Listing:
     """One page of a current-objects listing."""
 
-    objects: list[ObjectVersion]
+    objects: list[ListedObject]
     prefixes: list[str]
     truncated: bool
     next_marker: str  # last key or common prefix returned

@@ -24,6 +24,7 @@ from lading.metadata.models import (
     NULL_VERSION,
     AccessKey,
     Bucket,
+    ListedObject,
     Listing,
     ObjectVersion,
     Part,
@@ -150,35 +151,18 @@ _INSERT = t.objects.insert()
 
 # What a listing entry shows: no blob layout, user metadata or stored headers to decode.
 LISTED_COLUMNS = (
-    t.objects.c.id,
-    t.objects.c.bucket_id,
     t.objects.c.key,
-    t.objects.c.version_id,
     t.objects.c.size,
     t.objects.c.etag,
     t.objects.c.last_modified,
-    t.objects.c.content_type,
-    t.objects.c.checksums,
     t.objects.c.storage_class,
     t.objects.c.owner_id,
+    t.objects.c.checksums,
 )
 
 
-def _listed(row: Any) -> ObjectVersion:
-    """A listing entry: the object's summary fields only (segments and metadata left empty)."""
-    return ObjectVersion(
-        bucket_id=row.bucket_id,
-        key=row.key,
-        version_id=row.version_id,
-        size=row.size,
-        etag=row.etag,
-        last_modified=row.last_modified,
-        content_type=row.content_type,
-        checksums=row.checksums,
-        storage_class=row.storage_class,
-        owner_id=row.owner_id,
-        row_id=row.id,
-    )
+def _listed(row: Any) -> ListedObject:
+    return ListedObject._make(row)
 
 
 def _object_values(obj: ObjectVersion) -> dict[str, Any]:
@@ -676,7 +660,7 @@ class MetadataStore:
         upper = key_successor(prefix) if prefix else None
         if upper is not None:
             base = base.where(c.key < upper)
-        objs: list[ObjectVersion] = []
+        objs: list[ListedObject] = []
         prefixes: list[str] = []
         # lower bound: (key, inclusive); the marker itself is never listed again
         lower, inclusive = (after, False) if after and after >= prefix else (prefix, True)

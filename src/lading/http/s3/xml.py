@@ -17,7 +17,7 @@ from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from lading import errors
-from lading.metadata.models import Bucket, ObjectVersion, Part, Upload, User
+from lading.metadata.models import Bucket, ListedObject, ObjectVersion, Part, Upload, User
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -148,7 +148,10 @@ class ListParams:
 
 
 def _contents(
-    obj: ObjectVersion, enc: Callable[[str], str], owner_name: str | None, tag: str = "Contents"
+    obj: ObjectVersion | ListedObject,
+    enc: Callable[[str], str],
+    owner_name: str | None,
+    tag: str = "Contents",
 ) -> str:
     # one pass per entry: listings build a thousand of these per page
     checksums = ""
@@ -176,7 +179,7 @@ def list_objects_v1(
     bucket: str,
     params: ListParams,
     marker: str,
-    objects: list[ObjectVersion],
+    objects: list[ListedObject],
     prefixes: list[str],
     truncated: bool,
     next_marker: str,
@@ -207,7 +210,7 @@ def list_objects_v2(
     start_after: str | None,
     continuation_token: str | None,
     next_token: str | None,
-    objects: list[ObjectVersion],
+    objects: list[ListedObject],
     prefixes: list[str],
     truncated: bool,
     owner_names: dict[int, str] | None,
