@@ -28,8 +28,13 @@ _ENTITIES = {'"': "&quot;", "\r": "&#13;"}
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
+_PLAIN = re.compile(r"[^&<>\"\x00-\x1f]*")
+
+
 def _text(value: str) -> str:
     """Escape text for an element; control characters (keys may hold them) as references."""
+    if _PLAIN.fullmatch(value):
+        return value  # most keys and values need no escaping at all
     cleaned = escape(value, _ENTITIES)
     if _CONTROL.search(cleaned):
         cleaned = _CONTROL.sub(lambda m: f"&#{ord(m.group())};", cleaned)
@@ -68,9 +73,16 @@ def owner(user_name: str, display_name: str | None = None) -> str:
     )
 
 
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.~/-]*")
+
+
+def _url_encode(value: str) -> str:
+    return value if _URL_SAFE.fullmatch(value) else quote(value, safe="/")
+
+
 def _encoder(encoding_type: str | None) -> Callable[[str], str]:
     if encoding_type == "url":
-        return lambda s: quote(s, safe="/")
+        return _url_encode
     return lambda s: s
 
 
