@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -42,6 +43,26 @@ def make_client(
         verify=verify,
         config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
     )
+
+
+@contextlib.contextmanager
+def sending_body(client: Any, operation: str, body: bytes) -> Iterator[None]:
+    """Make boto3 send `body` as is for one operation (its digests of the old body dropped)."""
+
+    def replace(request: Any, **_: Any) -> None:
+        request.data = body
+        stale = [
+            h for h in request.headers if h.lower().startswith(("content-md5", "x-amz-checksum"))
+        ]
+        for name in stale:
+            del request.headers[name]
+
+    event = f"before-sign.s3.{operation}"
+    client.meta.events.register_first(event, replace)
+    try:
+        yield
+    finally:
+        client.meta.events.unregister(event, replace)
 
 
 def half_written(data_dir: Path) -> list[Path]:

@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import os
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Executor
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -38,8 +39,13 @@ def build_stores(settings: Settings) -> tuple[MetadataStore, LocalBlobStore]:
     return MetadataStore(engine), blobs
 
 
-def build_services(settings: Settings, meta: MetadataStore, blobs: LocalBlobStore) -> Services:
-    objects = ObjectService(meta, blobs)
+def build_services(
+    settings: Settings,
+    meta: MetadataStore,
+    blobs: LocalBlobStore,
+    writes: Executor | None = None,
+) -> Services:
+    objects = ObjectService(meta, blobs, writes)
     return Services(
         buckets=BucketService(meta, blobs, settings.region, settings.s3.bucket_cache_seconds),
         objects=objects,
@@ -55,7 +61,8 @@ def utc_now() -> dt.datetime:
 def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now) -> ASGIApp:
     """Build the ASGI application for these settings (stores, services, routes)."""
     meta, blobs = build_stores(settings)
-    services = build_services(settings, meta, blobs)
+    writes = blocking_executor(settings.write_threads, "lading-write")
+    services = build_services(settings, meta, blobs, writes)
     s3 = S3Dispatcher(services, settings, HANDLERS, clock)
 
     async def health(request: Request) -> JSONResponse:
@@ -67,6 +74,7 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
         asyncio.get_running_loop().set_default_executor(executor)
         yield {"services": services}
         executor.shutdown(wait=True)
+        writes.shutdown(wait=True)
         meta.engine.dispose()
 
     control = Starlette(

@@ -58,7 +58,12 @@ class Settings(BaseSettings):
     server: Literal["uvicorn", "granian"] = Field(
         "uvicorn", description="the HTTP server that runs the ASGI application"
     )
-    io_threads: int = Field(32, ge=1, description="threads per process for file and database I/O")
+    io_threads: int = Field(
+        8, ge=1, description="threads per process for lookups and reads (few: they need the GIL)"
+    )
+    write_threads: int = Field(
+        32, ge=1, description="threads per process for durable writes (many: they wait on fsync)"
+    )
     region: str = Field("us-east-1", description="the region this server reports and signs for")
     root_access_key: SecretStr | None = Field(None, description="root user's access key id")
     root_secret_key: SecretStr | None = Field(None, description="root user's secret key")

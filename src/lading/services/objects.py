@@ -7,6 +7,7 @@ import base64
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
@@ -173,9 +174,12 @@ class NewObject:
 class ObjectService:
     """Put, get, copy and delete objects; every method may raise lading.errors."""
 
-    def __init__(self, meta: MetadataStore, blobs: BlobStore) -> None:
+    def __init__(
+        self, meta: MetadataStore, blobs: BlobStore, writes: Executor | None = None
+    ) -> None:
         self.meta = meta
         self.blobs = blobs
+        self.writes = writes  # where blob writes and their commits wait on fsync
 
     # --- writing bytes -------------------------------------------------------------------------
 
@@ -256,12 +260,14 @@ class ObjectService:
                 if batched >= FLUSH_BYTES:
                     if pending is not None:
                         await pending
-                    pending = asyncio.ensure_future(run_blocking(flush, batch))
+                    pending = asyncio.ensure_future(
+                        run_blocking(flush, batch, executor=self.writes)
+                    )
                     batch, batched = [], 0
             if pending is not None:
                 await pending
                 pending = None
-            return await run_blocking(finish, batch, checks.expected())
+            return await run_blocking(finish, batch, checks.expected(), executor=self.writes)
         except BaseException:
             if pending is not None:
                 with anyio.CancelScope(shield=True):
@@ -373,7 +379,8 @@ class ObjectService:
         check = self._condition(bucket, obj.key, conditions)
         try:
             garbage = await run_blocking(
-                lambda: self.meta.put_object(bucket, obj, check=check, upload_id=upload_id)
+                lambda: self.meta.put_object(bucket, obj, check=check, upload_id=upload_id),
+                executor=self.writes,
             )
         except BaseException:
             await self.discard(fresh_blobs)

@@ -97,3 +97,49 @@ def test_virtual_host_style_requests(server: RunningServer, s3: Any, bucket: str
     listing, _ = signed_request(server, "GET", "/?list-type=2", headers={"Host": host})
     status, body = send(server.url, listing)
     assert status == 200 and b"<Key>vhost-key</Key>" in body
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def test_a_dead_worker_is_replaced_and_sigterm_stops_all(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    with serving(tmp_path / "data", extra_args=["--workers", "2"]) as server:
+        client = make_client(server.url, server.access_key, server.secret_key)
+        client.create_bucket(Bucket="respawn")
+        workers = {
+            pid
+            for pid in _children(server.process.pid)
+            if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
+        }
+        assert len(workers) == 2
+        victim = sorted(workers)[0]
+        os.kill(victim, signal.SIGKILL)
+        for i in range(20):  # served throughout by the survivor, then by both again
+            client.put_object(Bucket="respawn", Key=f"k{i}", Body=b"x")
+        deadline = time.monotonic() + 15
+        replaced: set[int] = set()
+        while not replaced and time.monotonic() < deadline:
+            replaced = {
+                pid
+                for pid in _children(server.process.pid) - workers
+                if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
+            }
+            time.sleep(0.2)
+        assert replaced, "the killed worker was not replaced"
+        assert client.head_object(Bucket="respawn", Key="k19")["ContentLength"] == 1
+        server.process.send_signal(signal.SIGTERM)
+        server.process.wait(timeout=30)
+        assert server.process.returncode is not None

@@ -11,6 +11,8 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
+from tests.conftest import sending_body
+
 MIB = 1024 * 1024
 
 
@@ -102,24 +104,16 @@ def test_complete_rejects_small_parts_but_the_last(s3: Any, bucket: str) -> None
 def test_complete_rejects_malformed_xml(server: Any, s3: Any, bucket: str) -> None:
     upload_id, _ = _upload_two_parts(s3, bucket)
 
-    def garble(request: Any, **_: Any) -> None:
-        request.data = b"<CompleteMultipartUpload><Part><PartNumber>1</Part>"
-        for name in [
-            h for h in request.headers if h.lower().startswith(("content-md5", "x-amz-checksum"))
-        ]:
-            del request.headers[name]
-
-    s3.meta.events.register_first("before-sign.s3.CompleteMultipartUpload", garble)
-    try:
-        with pytest.raises(ClientError) as exc:
-            s3.complete_multipart_upload(
-                Bucket=bucket,
-                Key="mp",
-                UploadId=upload_id,
-                MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": "x"}]},
-            )
-    finally:
-        s3.meta.events.unregister("before-sign.s3.CompleteMultipartUpload", garble)
+    with (
+        sending_body(s3, "CompleteMultipartUpload", b"<CompleteMultipartUpload><Part>"),
+        pytest.raises(ClientError) as exc,
+    ):
+        s3.complete_multipart_upload(
+            Bucket=bucket,
+            Key="mp",
+            UploadId=upload_id,
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": "x"}]},
+        )
     assert code_of(exc) == "MalformedXML"
     s3.abort_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload_id)
 

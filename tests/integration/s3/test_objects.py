@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.conftest import sending_body
+
 
 def code_of(exc: pytest.ExceptionInfo[ClientError]) -> str:
     return str(exc.value.response["Error"]["Code"])
@@ -337,18 +339,7 @@ def test_delete_objects_refuses_malformed_xml_and_deletes_nothing(
 ) -> None:
     s3.put_object(Bucket=bucket, Key="k", Body=b"kept")
 
-    def replace_body(request: Any, **_: Any) -> None:
-        request.data = body
-        for name in [
-            h for h in request.headers if h.lower().startswith(("content-md5", "x-amz-checksum"))
-        ]:
-            del request.headers[name]
-
-    s3.meta.events.register_first("before-sign.s3.DeleteObjects", replace_body)
-    try:
-        with pytest.raises(ClientError) as exc:
-            s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "k"}]})
-    finally:
-        s3.meta.events.unregister("before-sign.s3.DeleteObjects", replace_body)
+    with sending_body(s3, "DeleteObjects", body), pytest.raises(ClientError) as exc:
+        s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "k"}]})
     assert code_of(exc) == "MalformedXML"
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"kept"

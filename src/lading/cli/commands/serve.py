@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -71,22 +71,27 @@ TARGET = "lading.app:create_app_from_environment"
 def _run_uvicorn(settings: Settings) -> None:
     import uvicorn
 
-    uvicorn.run(
-        TARGET,
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level=settings.log_level,
-        access_log=settings.log_level == "debug",
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        timeout_keep_alive=30,
-        server_header=False,
-        ssl_certfile=settings.tls_certfile,
-        ssl_keyfile=settings.tls_keyfile,
-    )
+    from lading.http.workers import serve_many
+
+    config: dict[str, Any] = {
+        "app": TARGET,
+        "factory": True,
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "access_log": settings.log_level == "debug",
+        "loop": "uvloop",
+        "http": "httptools",
+        "lifespan": "on",
+        "timeout_keep_alive": 30,
+        "server_header": False,
+        "ssl_certfile": settings.tls_certfile,
+        "ssl_keyfile": settings.tls_keyfile,
+    }
+    if settings.workers == 1:
+        uvicorn.run(**config)
+    else:
+        serve_many(config, settings.workers)
 
 
 def _run_granian(settings: Settings) -> None:
