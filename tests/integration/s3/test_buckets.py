@@ -136,3 +136,30 @@ def test_health_reports_ready(server: Any) -> None:
 
     with urllib.request.urlopen(f"{server.url}/_/health") as resp:
         assert json.load(resp)["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c, b: c.create_bucket(Bucket=b + "-pub", ACL="public-read"),
+        lambda c, b: c.put_object(Bucket=b, Key="k", Body=b"x", ACL="public-read"),
+        lambda c, b: c.put_object(Bucket=b, Key="k", Body=b"x", GrantRead='id="someone"'),
+        lambda c, b: c.put_object(Bucket=b, Key="k", Body=b"x", Tagging="project=p1"),
+        lambda c, b: c.put_object(Bucket=b, Key="k", Body=b"x", ServerSideEncryption="AES256"),
+        lambda c, b: c.create_multipart_upload(Bucket=b, Key="k", ACL="public-read"),
+    ],
+    ids=["public-bucket", "public-object", "grant", "tagging", "sse-s3", "multipart-acl"],
+)
+def test_features_of_later_issues_are_refused_not_ignored(s3: Any, bucket: str, call: Any) -> None:
+    # accepting them would be a wrong success: nothing would be public, granted, tagged or
+    # encrypted as asked
+    with pytest.raises(ClientError) as exc:
+        call(s3, bucket)
+    assert error_code(exc) == "NotImplemented"
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+    assert bucket + "-pub" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_private_acl_is_accepted(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="private")
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"x"

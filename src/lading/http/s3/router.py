@@ -65,6 +65,8 @@ _FEATURE_HEADERS = {
     "x-amz-object-lock-retain-until-date": _OBJECT_LOCK,
     "x-amz-object-lock-legal-hold": _OBJECT_LOCK,
 }
+# Operations that create a bucket or an object, and so take ACL, tagging and SSE headers.
+_WRITES = frozenset({"CreateBucket", "PutObject", "CopyObject", "CreateMultipartUpload"})
 _DATA_OPERATIONS = frozenset(
     {
         "PutObject",
@@ -205,13 +207,24 @@ def unsupported_feature(op: S3Op, headers: Mapping[str, str]) -> str | None:
     """The not-yet-implemented feature a request's headers ask of an implemented operation."""
     if op.name == "CreateBucket":
         enabled = headers.get("x-amz-bucket-object-lock-enabled", "").strip().lower()
-        return _OBJECT_LOCK if enabled == "true" else None
+        if enabled == "true":
+            return _OBJECT_LOCK
+    if op.name in _WRITES:
+        # accepted-and-ignored would be a wrong success: the data would be neither
+        # encrypted, public, granted nor tagged as the client asked
+        acl = headers.get("x-amz-acl", "private").strip()
+        if acl not in ("private", "bucket-owner-full-control"):
+            return f"the canned ACL {acl!r}"
+        if any(name.startswith("x-amz-grant-") for name in headers):
+            return "ACL grants"
+        if "x-amz-tagging" in headers:
+            return "object tagging"
+        sse = headers.get("x-amz-server-side-encryption")
+        if sse is not None:
+            return f"server-side encryption {sse.strip()!r}"
     if op.name not in _DATA_OPERATIONS:
         return None
     for name, feature in _FEATURE_HEADERS.items():
         if name in headers:
             return feature
-    sse = headers.get("x-amz-server-side-encryption")
-    if sse is not None and sse.strip() != "AES256":
-        return f"server-side encryption {sse.strip()!r}"
     return None
