@@ -17,13 +17,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lading import __version__
 from lading.concurrency import blocking_executor
+from lading.housekeeping import prepare
 from lading.http.middleware import ErrorGuard
 from lading.http.s3.dispatch import S3Dispatcher
 from lading.http.s3.handlers import HANDLERS
+from lading.metadata.migrate import upgrade
 from lading.metadata.store import MetadataStore, create_engine
 from lading.services.buckets import BucketService
 from lading.services.container import Services
-from lading.services.identity import IdentityService
+from lading.services.identity import IdentityService, NewCredentials
 from lading.services.multipart import MultipartService
 from lading.services.objects import ObjectService
 from lading.settings import Settings
@@ -52,6 +54,25 @@ def build_services(
         multipart=MultipartService(meta, objects, settings.s3.min_part_size),
         identity=IdentityService(meta),
     )
+
+
+def prepare_data_dir(settings: Settings) -> NewCredentials | None:
+    """Migrate, ensure root keys and sweep, once before serving; returns keys made now."""
+    meta, blobs = build_stores(settings)
+    try:
+        return prepare(settings, meta, blobs)
+    finally:
+        meta.engine.dispose()
+
+
+def add_user(settings: Settings, name: str, *, is_admin: bool = False) -> NewCredentials:
+    """Create a user with a key pair in the data directory (the server may be running)."""
+    meta, _ = build_stores(settings)
+    try:
+        upgrade(meta.engine)
+        return IdentityService(meta).add_user(name, is_admin=is_admin)
+    finally:
+        meta.engine.dispose()
 
 
 def utc_now() -> dt.datetime:

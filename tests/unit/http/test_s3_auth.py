@@ -394,8 +394,8 @@ def v4_query(**changes: str | None) -> str:
             "",
             v4_query(**{"X-Amz-Expires": "-5"}),
             {},
-            AuthorizationQueryParametersError,
-            "non-negative",
+            RequestExpired,
+            "Request has expired",
         ),
         (
             "",

@@ -348,8 +348,8 @@ def _parse_v4_query(params: Mapping[str, str]) -> ParsedAuth:
     if not re.fullmatch(r"-?\d{1,18}", raw_expires):
         raise AuthorizationQueryParametersError("X-Amz-Expires should be a number")
     expires = int(raw_expires)
-    if expires < 0:
-        raise AuthorizationQueryParametersError("X-Amz-Expires must be non-negative")
+    if expires < 0:  # it expired before it was made: refused as expired (403), as S3 does
+        raise RequestExpired()
     if expires > MAX_PRESIGN_EXPIRES:
         raise AuthorizationQueryParametersError(
             "X-Amz-Expires must be less than a week (in seconds) that is; 604800 seconds"

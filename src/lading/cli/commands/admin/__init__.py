@@ -33,17 +33,11 @@ def add_user(data_dir: Path | None, config_file: Path | None, name: str, is_admi
       {"user": "alice", "access_key": "LAD...", "secret_key": "..."}
     """
     from lading import errors
-    from lading.app import build_stores
-    from lading.metadata.migrate import upgrade
-    from lading.services.identity import IdentityService
+    from lading.app import add_user as create
 
     settings = load(config_file, data_dir=data_dir)
-    meta, _ = build_stores(settings)
-    upgrade(meta.engine)
     try:
-        created = IdentityService(meta).add_user(name, is_admin=is_admin)
+        created = create(settings, name, is_admin=is_admin)
     except errors.LadingError as exc:
         raise click.ClickException(exc.message) from exc
-    finally:
-        meta.engine.dispose()
     click.echo(created.as_json())
