@@ -163,3 +163,15 @@ def test_features_of_later_issues_are_refused_not_ignored(s3: Any, bucket: str, 
 def test_private_acl_is_accepted(s3: Any, bucket: str) -> None:
     s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="private")
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"x"
+
+
+def test_every_response_carries_a_distinct_request_id(s3: Any, bucket: str) -> None:
+    ids = {
+        s3.head_bucket(Bucket=bucket)["ResponseMetadata"]["HTTPHeaders"]["x-amz-request-id"]
+        for _ in range(20)
+    }
+    assert len(ids) == 20
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=bucket, Key="missing")
+    assert exc.value.response["ResponseMetadata"]["RequestId"] not in ids
+    assert len(exc.value.response["ResponseMetadata"]["RequestId"]) == 16

@@ -7,6 +7,7 @@ becomes an S3 XML error document through the table in lading.http.s3.errors.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -159,9 +160,12 @@ class S3Dispatcher:
         self.settings = settings
         self.handlers = handlers
         self.clock = clock
+        # request ids: a random prefix per process and a counter (no syscall per request)
+        self._id_prefix = secrets.token_hex(4).upper()
+        self._id_counter = itertools.count()
 
     async def __call__(self, request: Request) -> Response:
-        request_id = secrets.token_hex(8).upper()
+        request_id = f"{self._id_prefix}{next(self._id_counter) & 0xFFFFFFFF:08X}"
         headers = request_headers(request)
         raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
         raw_path = raw_path.partition("?")[0]
