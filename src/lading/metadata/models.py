@@ -100,7 +100,8 @@ class ListedObject(NamedTuple):
     last_modified: int
     storage_class: str
     owner_id: int
-    checksums: dict[str, Any]
+    checksum_algorithm: str  # "" when none was asked for
+    checksum_type: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,6 +71,9 @@ objects = sa.Table(
     sa.Column("checksums", sa.JSON, nullable=False),
     sa.Column("storage_class", sa.String(32), nullable=False),
     sa.Column("owner_id", IdType, nullable=False),
+    # what listings show of `checksums`, kept apart so a listing decodes no JSON
+    sa.Column("checksum_algorithm", sa.String(16), nullable=False, server_default=sa.text("''")),
+    sa.Column("checksum_type", sa.String(16), nullable=False, server_default=sa.text("''")),
     sa.UniqueConstraint("bucket_id", "key", "version_id"),
     sa.Index("ix_objects_versions", "bucket_id", "key", "id"),
 )

@@ -157,7 +157,8 @@ LISTED_COLUMNS = (
     t.objects.c.last_modified,
     t.objects.c.storage_class,
     t.objects.c.owner_id,
-    t.objects.c.checksums,
+    t.objects.c.checksum_algorithm,
+    t.objects.c.checksum_type,
 )
 
 
@@ -181,6 +182,8 @@ def _object_values(obj: ObjectVersion) -> dict[str, Any]:
         "meta": obj.metadata,
         "headers": obj.headers,
         "checksums": obj.checksums,
+        "checksum_algorithm": next((name for name in obj.checksums if name != "type"), ""),
+        "checksum_type": obj.checksums.get("type", ""),
         "storage_class": obj.storage_class,
         "owner_id": obj.owner_id,
     }

@@ -166,11 +166,15 @@ def _contents(
     tag: str = "Contents",
 ) -> str:
     # one pass per entry: listings build a thousand of these per page
-    checksums = ""
-    if obj.checksums:
-        checksums = "".join(el("ChecksumAlgorithm", a) for a in obj.checksums if a != "type")
-        if obj.checksums.get("type"):
-            checksums += el("ChecksumType", obj.checksums["type"])
+    algorithms: tuple[str, ...]
+    if isinstance(obj, ListedObject):
+        algorithms, kind = (obj.checksum_algorithm,), obj.checksum_type
+    else:
+        algorithms = tuple(a for a in obj.checksums if a != "type")
+        kind = obj.checksums.get("type", "")
+    checksums = "".join(el("ChecksumAlgorithm", a) for a in algorithms if a)
+    if checksums and kind:
+        checksums += el("ChecksumType", kind)
     etag = obj.etag.replace('"', "&quot;")
     return (
         f"<{tag}><Key>{_text(enc(obj.key))}</Key>"
