@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import functools
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -55,10 +56,16 @@ def document(root: str, body: Iterable[str], *, namespace: bool = True) -> bytes
     return (HEADER + f"<{root}{xmlns}>" + "".join(body) + f"</{root}>").encode()
 
 
+@functools.lru_cache(maxsize=4096)
+def _iso_seconds(seconds: int) -> str:
+    # listed objects written together share their seconds: format each second once
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+
+
 def iso_time(micros: int) -> str:
     """S3's timestamp form in XML: 2009-10-12T17:50:30.000Z."""
     seconds, rest = divmod(micros, 1_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{rest // 1000:03d}Z"
+    return f"{_iso_seconds(seconds)}.{rest // 1000:03d}Z"
 
 
 def http_time(micros: int) -> str:
