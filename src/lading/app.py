@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 import os
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 
+import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -16,7 +18,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lading import __version__
-from lading.concurrency import blocking_executor
+from lading.concurrency import blocking_executor, run_blocking
 from lading.housekeeping import prepare
 from lading.http.middleware import ErrorGuard
 from lading.http.s3.dispatch import S3Dispatcher
@@ -31,12 +33,20 @@ from lading.services.objects import ObjectService
 from lading.settings import Settings
 from lading.storage.local import LocalBlobStore
 
+log = logging.getLogger(__name__)
 SETTINGS_ENV = "LADING_RESOLVED_SETTINGS"
 
 
-def build_stores(settings: Settings) -> tuple[MetadataStore, LocalBlobStore]:
+def build_stores(
+    settings: Settings, *, serving: bool = False
+) -> tuple[MetadataStore, LocalBlobStore]:
+    """The stores; `serving` stores leave SQLite checkpoints to the server's background task."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(settings.metadata_url, pool_size=settings.metadata.pool_size)
+    engine = create_engine(
+        settings.metadata_url,
+        pool_size=settings.metadata.pool_size,
+        background_checkpoints=serving,
+    )
     blobs = LocalBlobStore(settings.data_dir, fsync=settings.storage.fsync)
     return MetadataStore(engine), blobs
 
@@ -75,13 +85,23 @@ def add_user(settings: Settings, name: str, *, is_admin: bool = False) -> NewCre
         meta.engine.dispose()
 
 
+async def checkpointing(meta: MetadataStore, every: float) -> None:
+    """Copy the SQLite WAL back into the database every `every` seconds, off the commit path."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await run_blocking(meta.checkpoint)
+        except sa.exc.OperationalError:  # busy with another process's checkpoint: next time
+            log.debug("checkpoint skipped", exc_info=True)
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
 def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now) -> ASGIApp:
     """Build the ASGI application for these settings (stores, services, routes)."""
-    meta, blobs = build_stores(settings)
+    meta, blobs = build_stores(settings, serving=True)
     writes = blocking_executor(settings.write_threads, "lading-write")
     services = build_services(settings, meta, blobs, writes)
     s3 = S3Dispatcher(services, settings, HANDLERS, clock)
@@ -93,7 +113,12 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Services]]:
         executor = blocking_executor(settings.io_threads)
         asyncio.get_running_loop().set_default_executor(executor)
+        checkpoints = asyncio.create_task(checkpointing(meta, settings.metadata.checkpoint_seconds))
         yield {"services": services}
+        checkpoints.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await checkpoints
+        await run_blocking(meta.checkpoint)
         executor.shutdown(wait=True)
         writes.shutdown(wait=True)
         meta.engine.dispose()

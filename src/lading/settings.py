@@ -30,6 +30,9 @@ class MetadataSettings(BaseModel):
 
     url: str = Field("", description="SQLAlchemy URL; empty means SQLite at DATA_DIR/metadata.db")
     pool_size: int = Field(8, description="connections per process (PostgreSQL)")
+    checkpoint_seconds: float = Field(
+        1.0, gt=0, description="how often a server copies SQLite's WAL back into the database"
+    )
 
 
 class S3Settings(BaseModel):

@@ -60,7 +60,9 @@ def key_successor(prefix: str) -> str | None:
     return None
 
 
-def create_engine(url: str, *, pool_size: int = 8) -> sa.Engine:
+def create_engine(
+    url: str, *, pool_size: int = 8, background_checkpoints: bool = False
+) -> sa.Engine:
     """An engine with the pragmas and transaction behaviour the store relies on."""
     if url.startswith("sqlite"):
         # one pooled connection per worker thread, kept open: reconnecting re-runs the PRAGMAs
@@ -80,6 +82,9 @@ def create_engine(url: str, *, pool_size: int = 8) -> sa.Engine:
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            if background_checkpoints:
+                # commits never stop to copy the WAL back: MetadataStore.checkpoint() does
+                cursor.execute("PRAGMA wal_autocheckpoint=0")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -331,6 +336,16 @@ class MetadataStore:
             self._group = GroupCommit(engine, self._write_alone, self._locked)
             if engine.url.database and engine.url.database != ":memory:":
                 self._writer_lock = WriterLock(f"{engine.url.database}.writer-lock")
+
+    def checkpoint(self) -> None:
+        """Copy committed WAL pages into the SQLite database without blocking anyone.
+
+        For engines made with background_checkpoints, whose commits leave this to a task
+        (a commit that checkpoints holds the write lock while it copies and fsyncs).
+        """
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _locked(self) -> contextlib.AbstractContextManager[None]:
         """Held around every SQLite write transaction: other server processes queue on it."""

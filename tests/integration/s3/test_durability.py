@@ -83,3 +83,21 @@ def test_sigkill_during_uploads_loses_nothing_acknowledged(tmp_path: Path) -> No
         blobs = [p for p in (server.data_dir / "blobs").rglob("*") if p.is_file()]
         assert not half_written(server.data_dir)
         assert len(blobs) == len(listed)
+
+
+def test_the_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None:
+    env = {"LADING_METADATA__CHECKPOINT_SECONDS": "0.2"}
+    with serving(tmp_path / "data", env=env) as server:
+        client = make_client(server.url, server.access_key, server.secret_key)
+        client.create_bucket(Bucket="wal")
+        database = server.data_dir / "metadata.db"
+        time.sleep(0.5)
+        before = database.stat().st_size
+        for i in range(400):
+            client.put_object(Bucket="wal", Key=f"k{i:04d}" + "x" * 200, Body=b"x")
+        deadline = time.monotonic() + 10
+        while database.stat().st_size <= before and time.monotonic() < deadline:
+            time.sleep(0.1)
+        # commits leave the WAL alone (no auto-checkpoint): only the task copies pages back
+        assert database.stat().st_size > before
+        assert len(client.list_objects_v2(Bucket="wal")["Contents"]) == 400
