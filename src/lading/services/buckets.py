@@ -10,7 +10,7 @@ from lading.concurrency import run_blocking
 from lading.metadata.models import Bucket, Listing, UploadListing, User, VersionListing
 from lading.metadata.store import MetadataStore
 from lading.services.cache import TtlCache
-from lading.storage.base import BlobStore
+from lading.storage.base import BlobStore, delete_blobs
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
@@ -91,8 +91,7 @@ class BucketService:
     async def delete_bucket(self, bucket: Bucket) -> None:
         self._cache.forget(bucket.name)
         garbage = await run_blocking(self.meta.delete_bucket, bucket)
-        for blob_id in garbage:
-            await run_blocking(self.blobs.delete, blob_id)
+        await run_blocking(delete_blobs, self.blobs, garbage)
 
     async def list_objects(
         self, bucket: Bucket, *, prefix: str, delimiter: str, after: str, max_keys: int

@@ -17,7 +17,7 @@ from lading import checksums, errors
 from lading.concurrency import run_blocking
 from lading.metadata.models import NULL_VERSION, Bucket, ObjectVersion, Segment
 from lading.metadata.store import MetadataStore, now_us
-from lading.storage.base import BlobStore, BlobWriter
+from lading.storage.base import BlobStore, BlobWriter, delete_blobs
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -46,6 +46,18 @@ def validate_metadata(metadata: dict[str, str]) -> None:
             f"Your metadata headers exceed the maximum allowed metadata size "
             f"({size} bytes of {MAX_METADATA_BYTES})."
         )
+
+
+def verify_content_md5(header: str, md5: bytes) -> None:
+    """Raise InvalidDigest for a malformed Content-MD5, BadDigest when it is not md5."""
+    try:
+        sent = base64.b64decode(header, validate=True)
+    except ValueError as exc:
+        raise errors.InvalidDigest() from exc
+    if len(sent) != 16:
+        raise errors.InvalidDigest()
+    if sent != md5:
+        raise errors.BadDigest()
 
 
 def quote_etag(md5_hex: str) -> str:
@@ -242,7 +254,7 @@ class ObjectService:
             try:
                 return then(written)
             except BaseException:
-                self._delete_all([written.blob_id])
+                delete_blobs(self.blobs, [written.blob_id])
                 raise
 
         # double-buffered: while a worker thread writes and hashes one batch of chunks, the
@@ -282,14 +294,7 @@ class ObjectService:
         md5: bytes, extra: checksums.Checksum | None, checks: BodyChecks, expected: str | None
     ) -> None:
         if checks.content_md5 is not None:
-            try:
-                sent = base64.b64decode(checks.content_md5, validate=True)
-            except ValueError as exc:
-                raise errors.InvalidDigest() from exc
-            if len(sent) != 16:
-                raise errors.InvalidDigest()
-            if sent != md5:
-                raise errors.BadDigest()
+            verify_content_md5(checks.content_md5, md5)
         if extra is not None and expected is not None and checks.algorithm:
             wanted = checksums.decode_b64_digest(checks.algorithm, expected)
             if wanted != extra.digest():
@@ -300,14 +305,7 @@ class ObjectService:
         ids = list(blob_ids)
         if ids:
             with anyio.CancelScope(shield=True):
-                await run_blocking(self._delete_all, ids)
-
-    def _delete_all(self, ids: list[str]) -> None:
-        for blob_id in ids:
-            try:
-                self.blobs.delete(blob_id)
-            except OSError:
-                log.warning("could not delete blob %s; the start-up sweep will", blob_id)
+                await run_blocking(delete_blobs, self.blobs, ids)
 
     # --- objects -------------------------------------------------------------------------------
 
@@ -349,7 +347,7 @@ class ObjectService:
             garbage = self.meta.put_object(
                 bucket, obj, check=self._condition(bucket, obj.key, conditions)
             )
-            self._delete_all(garbage)
+            delete_blobs(self.blobs, garbage)
             return obj
 
         return await self._write_then(body, checks, declared_size, MAX_PUT_BYTES, store)
@@ -429,13 +427,6 @@ class ObjectService:
             return obj, None
 
         return await run_blocking(work)
-
-    async def read_small(self, obj: ObjectVersion) -> bytes:
-        """The whole object in one hop; for objects that fit in one read."""
-        if len(obj.segments) == 1:
-            seg = obj.segments[0]
-            return await run_blocking(self.blobs.read, seg.blob_id, 0, seg.size)
-        return b"".join([piece async for piece in self.read(obj, 0, obj.size - 1)])
 
     async def delete_object(
         self,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,3 +59,12 @@ class BlobStore(Protocol):
 
     def sweep_temporary(self, older_than: float) -> int:
         """Remove half-written blobs last touched before epoch time older_than; return how many."""
+
+
+def delete_blobs(store: BlobStore, blob_ids: Iterable[str]) -> None:
+    """Delete blobs no row references any more; a failure is logged, the start-up sweep retries."""
+    for blob_id in blob_ids:
+        try:
+            store.delete(blob_id)
+        except OSError:
+            log.warning("could not delete blob %s; the start-up sweep will", blob_id)

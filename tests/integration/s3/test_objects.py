@@ -343,3 +343,32 @@ def test_delete_objects_refuses_malformed_xml_and_deletes_nothing(
         s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "k"}]})
     assert code_of(exc) == "MalformedXML"
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"kept"
+
+
+@pytest.mark.parametrize(
+    ("content_md5", "code"),
+    [
+        (base64.b64encode(hashlib.md5(b"something else").digest()).decode(), "BadDigest"),
+        (base64.b64encode(b"short").decode(), "InvalidDigest"),
+    ],
+)
+def test_delete_objects_checks_content_md5_and_deletes_nothing(
+    s3: Any, bucket: str, content_md5: str, code: str
+) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"kept")
+
+    def set_md5(request: Any, **_: Any) -> None:
+        for name in [
+            h for h in request.headers if h.lower().startswith(("content-md5", "x-amz-checksum"))
+        ]:
+            del request.headers[name]
+        request.headers["Content-MD5"] = content_md5
+
+    s3.meta.events.register("before-sign.s3.DeleteObjects", set_md5)
+    try:
+        with pytest.raises(ClientError) as exc:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "k"}]})
+    finally:
+        s3.meta.events.unregister("before-sign.s3.DeleteObjects", set_md5)
+    assert code_of(exc) == code
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"kept"

@@ -7,6 +7,7 @@ becomes an S3 XML error document through the table in lading.http.s3.errors.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import logging
 import secrets
@@ -25,6 +26,7 @@ from lading.iam.policy import Action, authorize
 from lading.iam.principals import ANONYMOUS, Principal
 from lading.metadata.models import Bucket
 from lading.services.container import Services
+from lading.services.objects import verify_content_md5
 from lading.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -87,15 +89,7 @@ class ReqCtx:
         body = b"".join(chunks)
         md5 = self.headers.get("content-md5")
         if md5 is not None:
-            import base64
-            import hashlib
-
-            try:
-                sent = base64.b64decode(md5, validate=True)
-            except ValueError as exc:
-                raise errors.InvalidDigest() from exc
-            if sent != hashlib.md5(body).digest():
-                raise errors.BadDigest()
+            verify_content_md5(md5, hashlib.md5(body).digest())
         return body
 
     def location(self, key: str) -> str:
