@@ -23,8 +23,9 @@ from lading.housekeeping import prepare
 from lading.http.middleware import ErrorGuard
 from lading.http.s3.dispatch import S3Dispatcher
 from lading.http.s3.handlers import HANDLERS
+from lading.lifecycle import run_lifecycle
 from lading.metadata.migrate import upgrade
-from lading.metadata.store import MetadataStore, create_engine
+from lading.metadata.store import MetadataStore, create_engine, now_us
 from lading.services.buckets import BucketService
 from lading.services.container import Services
 from lading.services.identity import IdentityService, NewCredentials
@@ -95,6 +96,23 @@ async def checkpointing(meta: MetadataStore, every: float) -> None:
             log.debug("checkpoint skipped", exc_info=True)
 
 
+async def lifecycle_passes(meta: MetadataStore, services: Services, every: float) -> None:
+    """Apply the buckets' lifecycle rules every `every` seconds (skipped while another runs)."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await run_lifecycle(meta, services.objects, services.multipart, now_us())
+        except Exception:  # the next pass tries again
+            log.exception("lifecycle pass failed")
+
+
+def open_for_work(settings: Settings) -> tuple[MetadataStore, Services]:
+    """The migrated store and the services, for a process that works without serving."""
+    meta, blobs = build_stores(settings)
+    upgrade(meta.engine)
+    return meta, build_services(settings, meta, blobs)
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -114,10 +132,15 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
         executor = blocking_executor(settings.io_threads)
         asyncio.get_running_loop().set_default_executor(executor)
         checkpoints = asyncio.create_task(checkpointing(meta, settings.metadata.checkpoint_seconds))
+        background = [checkpoints]
+        if settings.lifecycle_seconds > 0:
+            every = settings.lifecycle_seconds
+            background.append(asyncio.create_task(lifecycle_passes(meta, services, every)))
         yield {"services": services}
-        checkpoints.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await checkpoints
+        for task in background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await run_blocking(meta.checkpoint)
         executor.shutdown(wait=True)
         writes.shutdown(wait=True)

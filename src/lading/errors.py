@@ -10,15 +10,19 @@ wire messages; `message` is a human sentence.
     │   ├── NoSuchKey(bucket, key)
     │   ├── NoSuchVersion(bucket, key, version_id)
     │   ├── NoSuchUpload(upload_id)
-    │   └── NoSuchUser(name)
+    │   ├── NoSuchUser(name)
+    │   └── NoSuchConfiguration(kind)   (one subclass per bucket configuration)
     ├── Conflict
     │   ├── BucketAlreadyExists(bucket)
     │   ├── BucketAlreadyOwnedByYou(bucket)
     │   ├── BucketNotEmpty(bucket)
     │   ├── UserAlreadyExists(name)
+    │   ├── InvalidBucketState
     │   └── ConditionalRequestConflict
     ├── AccessDenied
-    │   └── RequestExpired
+    │   ├── RequestExpired
+    │   ├── ObjectLocked
+    │   └── CORSForbidden
     ├── AuthError
     │   ├── InvalidAccessKeyId(access_key)
     │   ├── SignatureDoesNotMatch
@@ -49,7 +53,14 @@ wire messages; `message` is a human sentence.
     │   ├── InvalidStorageClass
     │   ├── InvalidEncodingType
     │   ├── InvalidCopySource
-    │   └── InvalidURI
+    │   ├── InvalidURI
+    │   ├── MalformedPolicy
+    │   ├── InvalidPolicyDocument
+    │   ├── InvalidTag
+    │   ├── UnresolvableGrantByEmailAddress
+    │   ├── InvalidRetentionPeriod
+    │   ├── InvalidEncryptionAlgorithm
+    │   └── InvalidSSECustomerKey
     ├── PreconditionFailed
     ├── NotModified
     ├── MethodNotAllowed
@@ -86,11 +97,16 @@ class NoSuchBucket(NotFound):
 
 
 class NoSuchKey(NotFound):
+    """No such key; `delete_marker` is the version id when a delete marker is current."""
+
     default_message = "The specified key does not exist."
 
-    def __init__(self, bucket: str, key: str, message: str | None = None) -> None:
+    def __init__(
+        self, bucket: str, key: str, message: str | None = None, delete_marker: str | None = None
+    ) -> None:
         self.bucket = bucket
         self.key = key
+        self.delete_marker = delete_marker
         super().__init__(message)
 
 
@@ -113,6 +129,56 @@ class NoSuchUpload(NotFound):
     def __init__(self, upload_id: str) -> None:
         self.upload_id = upload_id
         super().__init__()
+
+
+class NoSuchConfiguration(NotFound):
+    """A bucket has no configuration of the kind asked for (CORS, lifecycle, policy...)."""
+
+    default_message = "The configuration does not exist."
+
+    def __init__(self, bucket: str, message: str | None = None) -> None:
+        self.bucket = bucket
+        super().__init__(message)
+
+
+class NoSuchBucketPolicy(NoSuchConfiguration):
+    default_message = "The bucket policy does not exist"
+
+
+class NoSuchCORSConfiguration(NoSuchConfiguration):
+    default_message = "The CORS configuration does not exist"
+
+
+class NoSuchLifecycleConfiguration(NoSuchConfiguration):
+    default_message = "The lifecycle configuration does not exist"
+
+
+class NoSuchTagSet(NoSuchConfiguration):
+    default_message = "The TagSet does not exist"
+
+
+class NoSuchEncryptionConfiguration(NoSuchConfiguration):
+    default_message = "The server side encryption configuration was not found"
+
+
+class NoSuchObjectLockConfiguration(NoSuchConfiguration):
+    default_message = "Object Lock configuration does not exist for this bucket"
+
+
+class NoSuchPublicAccessBlockConfiguration(NoSuchConfiguration):
+    default_message = "The public access block configuration was not found"
+
+
+class NoSuchOwnershipControls(NoSuchConfiguration):
+    default_message = "The bucket ownership controls were not found"
+
+
+class NoSuchObjectLegalHold(NoSuchConfiguration):
+    default_message = "The specified object does not have a ObjectLock configuration"
+
+
+class NoSuchObjectRetention(NoSuchConfiguration):
+    default_message = "The specified object does not have a ObjectLock configuration"
 
 
 class NoSuchUser(NotFound):
@@ -180,6 +246,16 @@ class AccessDenied(LadingError):
 
 class RequestExpired(AccessDenied):
     default_message = "Request has expired"
+
+
+class ObjectLocked(AccessDenied):
+    """A version under retention or legal hold cannot be deleted or overwritten."""
+
+    default_message = "Access Denied because object protected by object lock."
+
+
+class CORSForbidden(AccessDenied):
+    default_message = "CORSResponse: This CORS request is not allowed."
 
 
 class AuthError(LadingError):
@@ -343,6 +419,44 @@ class InvalidURI(InvalidRequest):
     default_message = "Couldn't parse the specified URI."
 
 
+class MalformedPolicy(InvalidRequest):
+    """A bucket policy that is not valid JSON or not a valid IAM policy; message says why."""
+
+    default_message = "Policies must be valid JSON and the first byte must be '{'"
+
+
+class InvalidPolicyDocument(InvalidRequest):
+    """A browser-upload (POST Object) policy that is malformed or not met."""
+
+    default_message = "Invalid Policy: Invalid JSON."
+
+
+class UnresolvableGrantByEmailAddress(InvalidRequest):
+    default_message = "The e-mail address you provided does not match any account on record."
+
+
+class InvalidTag(InvalidRequest):
+    default_message = "The tag provided was not a valid tag."
+
+
+class InvalidBucketState(Conflict):
+    default_message = "The request is not valid with the current state of the bucket."
+
+
+class InvalidRetentionPeriod(InvalidRequest):
+    default_message = "The retention period is not valid."
+
+
+class InvalidEncryptionAlgorithm(InvalidRequest):
+    default_message = "The encryption request you specified is not valid."
+
+
+class InvalidSSECustomerKey(InvalidRequest):
+    """An SSE-C key that is malformed, or not the key the object was written with."""
+
+    default_message = "The secret key was invalid for the specified algorithm."
+
+
 # --- conditions and the rest -----------------------------------------------------------------
 
 
@@ -362,7 +476,13 @@ class NotModified(LadingError):
 
 
 class MethodNotAllowed(LadingError):
+    """Not allowed here; `delete_marker` is set when the version asked for is a delete marker."""
+
     default_message = "The specified method is not allowed against this resource."
+
+    def __init__(self, message: str | None = None, delete_marker: str | None = None) -> None:
+        self.delete_marker = delete_marker
+        super().__init__(message)
 
 
 class NotImplementedOperation(LadingError):

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     log_level: str = Field("info", description="debug, info, warning or error")
     tls_certfile: Path | None = Field(None, description="PEM certificate chain; serve HTTPS")
     tls_keyfile: Path | None = Field(None, description="PEM private key of tls_certfile")
+    lifecycle_seconds: float = Field(
+        3600.0,
+        ge=0,
+        description="seconds between background passes applying bucket lifecycle rules "
+        "(servers and `lading worker`); 0 disables them",
+    )
     storage: StorageSettings = StorageSettings()
     metadata: MetadataSettings = MetadataSettings()
     s3: S3Settings = S3Settings()

@@ -12,6 +12,7 @@ from lading import __version__
 COMMANDS = {
     "serve": "lading.cli.commands.serve:serve",
     "admin": "lading.cli.commands.admin:admin",
+    "worker": "lading.cli.commands.worker:worker",
 }
 
 

@@ -1,36 +1,231 @@
 """Authorization, decided in one place for every S3 operation.
 
-For now a bucket belongs to its owner alone: the owner may do everything with it and its
-objects, any other principal is denied. Later issues add project roles, ACLs, bucket policies
-and shares here, still evaluated as explicit deny, then allow, else deny.
+AWS order: an explicit Deny in the bucket policy refuses; then the bucket owner, a policy
+Allow or an ACL grant admits; anything else is refused. The public access block can make
+public ACLs and public policies count for nothing. Object ACLs are judged once the object is
+read: `authorize` then answers OBJECT_ACL and the handler calls `object_allows`.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from lading import errors
+from lading import configs, errors
+from lading.iam import acl as acls
+from lading.iam import policy_language as pl
 from lading.iam.principals import Principal
-from lading.metadata.models import Bucket
+from lading.metadata.models import Bucket, ObjectVersion
 
 
 class Action(enum.Enum):
-    """Classes of S3 operations, as authorization sees them."""
+    """Classes of S3 operations, as ACLs and ownership see them."""
 
-    LIST_BUCKETS = "s3:ListAllMyBuckets"
-    CREATE_BUCKET = "s3:CreateBucket"
-    DELETE_BUCKET = "s3:DeleteBucket"
-    READ_BUCKET = "s3:ListBucket"  # list objects, versions, uploads; head bucket; location
-    READ_OBJECT = "s3:GetObject"
-    WRITE_OBJECT = "s3:PutObject"  # put, copy destination, multipart
-    DELETE_OBJECT = "s3:DeleteObject"
+    LIST_BUCKETS = "list-buckets"
+    CREATE_BUCKET = "create-bucket"
+    DELETE_BUCKET = "delete-bucket"
+    READ_BUCKET = "read-bucket"  # list objects, versions, uploads; head bucket; location
+    READ_OBJECT = "read-object"  # get, head; object tags and lock state
+    WRITE_OBJECT = "write-object"  # put, copy destination, multipart; object tags and lock
+    DELETE_OBJECT = "delete-object"
+    READ_BUCKET_ACP = "read-bucket-acp"
+    WRITE_BUCKET_ACP = "write-bucket-acp"
+    READ_OBJECT_ACP = "read-object-acp"
+    WRITE_OBJECT_ACP = "write-object-acp"
+    READ_BUCKET_CONFIG = "read-bucket-config"  # the owner's (or a policy's) alone
+    WRITE_BUCKET_CONFIG = "write-bucket-config"
 
 
-def authorize(principal: Principal, action: Action, bucket: Bucket | None = None) -> None:
-    """Raise AccessDenied unless principal may perform action (on bucket)."""
-    if principal.user is None:
+# The ACL permission each action needs, on the bucket's ACL or (object actions) the object's.
+_BUCKET_PERMISSION = {
+    Action.READ_BUCKET: "READ",
+    Action.WRITE_OBJECT: "WRITE",
+    Action.DELETE_OBJECT: "WRITE",
+    Action.READ_BUCKET_ACP: "READ_ACP",
+    Action.WRITE_BUCKET_ACP: "WRITE_ACP",
+}
+OBJECT_PERMISSION = {
+    Action.READ_OBJECT: "READ",
+    Action.READ_OBJECT_ACP: "READ_ACP",
+    Action.WRITE_OBJECT_ACP: "WRITE_ACP",
+}
+
+# IAM action names that are not "s3:" + the operation name.
+_IAM_ACTIONS = {
+    "HeadBucket": "s3:ListBucket",
+    "ListObjects": "s3:ListBucket",
+    "ListObjectsV2": "s3:ListBucket",
+    "ListObjectVersions": "s3:ListBucketVersions",
+    "ListMultipartUploads": "s3:ListBucketMultipartUploads",
+    "ListParts": "s3:ListMultipartUploadParts",
+    "HeadObject": "s3:GetObject",
+    "CopyObject": "s3:PutObject",
+    "CreateMultipartUpload": "s3:PutObject",
+    "UploadPart": "s3:PutObject",
+    "UploadPartCopy": "s3:PutObject",
+    "CompleteMultipartUpload": "s3:PutObject",
+    "PostObject": "s3:PutObject",
+    "DeleteObjects": "s3:DeleteObject",
+    "GetBucketCors": "s3:GetBucketCORS",
+    "PutBucketCors": "s3:PutBucketCORS",
+    "DeleteBucketCors": "s3:PutBucketCORS",
+    "DeleteBucketTagging": "s3:PutBucketTagging",
+    "GetBucketEncryption": "s3:GetEncryptionConfiguration",
+    "PutBucketEncryption": "s3:PutEncryptionConfiguration",
+    "DeleteBucketEncryption": "s3:PutEncryptionConfiguration",
+    "GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
+    "PutBucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
+    "DeleteBucketLifecycle": "s3:PutLifecycleConfiguration",
+    "GetObjectLockConfiguration": "s3:GetBucketObjectLockConfiguration",
+    "PutObjectLockConfiguration": "s3:PutBucketObjectLockConfiguration",
+    "GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
+    "PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+    "DeletePublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+    "DeleteBucketOwnershipControls": "s3:PutBucketOwnershipControls",
+    "DeleteObjectTagging": "s3:DeleteObjectTagging",
+}
+# Operations that name a version act on "...Version" IAM actions.
+_VERSIONED = {
+    "s3:GetObject": "s3:GetObjectVersion",
+    "s3:DeleteObject": "s3:DeleteObjectVersion",
+    "s3:GetObjectAcl": "s3:GetObjectVersionAcl",
+    "s3:PutObjectAcl": "s3:PutObjectVersionAcl",
+    "s3:GetObjectTagging": "s3:GetObjectVersionTagging",
+    "s3:PutObjectTagging": "s3:PutObjectVersionTagging",
+    "s3:DeleteObjectTagging": "s3:DeleteObjectVersionTagging",
+}
+# The owner can always manage the policy, so a Deny cannot lock the bucket for good.
+_POLICY_OPERATIONS = frozenset({"GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy"})
+
+
+def iam_action(operation: str, versioned: bool = False) -> str:
+    """The IAM action name a bucket policy uses for an S3 operation."""
+    name = _IAM_ACTIONS.get(operation, f"s3:{operation}")
+    return _VERSIONED.get(name, name) if versioned else name
+
+
+@functools.lru_cache(maxsize=512)
+def _policy(text: str, bucket: str) -> pl.Policy:
+    return pl.parse_policy(text, bucket)
+
+
+class Verdict(enum.Enum):
+    ALLOW = "allow"
+    OBJECT_ACL = "object-acl"  # allowed if the object's ACL grants it
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """One request as authorization sees it."""
+
+    principal: Principal
+    operation: str
+    action: Action
+    bucket: Bucket | None = None
+    key: str | None = None
+    version_id: str | None = None
+    conditions: Mapping[str, str | list[str]] = field(default_factory=dict)
+
+    def resource(self) -> str:
+        assert self.bucket is not None
+        base = f"arn:aws:s3:::{self.bucket.name}"
+        return f"{base}/{self.key}" if self.key is not None else base
+
+
+def _policy_decision(access: Access) -> tuple[pl.Decision, bool]:
+    """The bucket policy's answer, and whether the policy is public."""
+    bucket = access.bucket
+    assert bucket is not None
+    text = bucket.configs.get("policy")
+    if text is None:
+        return pl.Decision.NONE, False
+    policy = _policy(text, bucket.name)
+    user = access.principal.user
+    conditions = dict(access.conditions)
+    if user is not None:
+        conditions.setdefault("aws:username", user.name)
+        conditions.setdefault("aws:userid", user.name)
+    ctx = pl.RequestContext(
+        principal_arn=pl.user_arn(user.name) if user is not None else None,
+        action=iam_action(access.operation, access.version_id is not None),
+        resource=access.resource(),
+        conditions=conditions,
+    )
+    return policy.evaluate(ctx), policy.is_public()
+
+
+def authorize(access: Access) -> Verdict:
+    """ALLOW, OBJECT_ACL (decide with the object's ACL) or raise AccessDenied."""
+    user = access.principal.user
+    if access.action in (Action.LIST_BUCKETS, Action.CREATE_BUCKET):
+        if user is None:
+            raise errors.AccessDenied()
+        return Verdict.ALLOW
+    bucket = access.bucket
+    if bucket is None:
         raise errors.AccessDenied()
-    if action in (Action.LIST_BUCKETS, Action.CREATE_BUCKET):
-        return
-    if bucket is None or bucket.owner.id != principal.user.id:
+    owner = user is not None and user.id == bucket.owner.id
+    if owner and not bucket.configs.get("policy"):
+        return Verdict.ALLOW  # the common case, with nothing to parse
+    decision, public_policy = _policy_decision(access)
+    if decision is pl.Decision.DENY and not (owner and access.operation in _POLICY_OPERATIONS):
         raise errors.AccessDenied()
+    if owner:
+        return Verdict.ALLOW
+    flags = configs.public_access_flags(bucket.configs)
+    if decision is pl.Decision.ALLOW and not (
+        public_policy and flags["RestrictPublicBuckets"] and user is None
+    ):
+        return Verdict.ALLOW
+    if access.action in OBJECT_PERMISSION:
+        return Verdict.OBJECT_ACL
+    permission = _BUCKET_PERMISSION.get(access.action)
+    if permission is not None and acls.allows(
+        _bucket_acl(bucket),
+        bucket.owner.name,
+        user.name if user is not None else None,
+        permission,
+        ignore_public=flags["IgnorePublicAcls"],
+    ):
+        return Verdict.ALLOW
+    raise errors.AccessDenied()
+
+
+def _bucket_acl(bucket: Bucket) -> acls.Acl | None:
+    raw = bucket.configs.get("acl")
+    return json.loads(raw) if raw else None
+
+
+def object_allows(access: Access, obj: ObjectVersion, owner_name: str) -> bool:
+    """Whether the object's ACL gives the principal what `access.action` needs."""
+    bucket = access.bucket
+    assert bucket is not None
+    user = access.principal.user
+    if user is not None and user.id == obj.owner_id:
+        return True
+    flags = configs.public_access_flags(bucket.configs)
+    return acls.allows(
+        obj.acl,
+        owner_name,
+        user.name if user is not None else None,
+        OBJECT_PERMISSION[access.action],
+        ignore_public=flags["IgnorePublicAcls"],
+    )
+
+
+def may_list(access: Access) -> bool:
+    """Whether the principal may list the bucket (S3 answers 404 rather than 403 then)."""
+    try:
+        listing = Access(
+            access.principal,
+            "ListObjects",
+            Action.READ_BUCKET,
+            access.bucket,
+            conditions=access.conditions,
+        )
+        return authorize(listing) is Verdict.ALLOW
+    except errors.AccessDenied:
+        return False

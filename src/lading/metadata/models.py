@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 NULL_VERSION = "null"
@@ -32,7 +34,13 @@ class Bucket:
     owner: User
     region: str
     created_at: int
-    versioning: str = ""
+    versioning: str = ""  # "", "Enabled" or "Suspended"
+    # configuration documents by kind ("cors", "policy", "lifecycle"...), as stored
+    configs: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def object_lock(self) -> bool:
+        return "object-lock" in self.configs
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +71,12 @@ class ObjectVersion:
     owner_id: int = 0
     is_latest: bool = True
     is_delete_marker: bool = False
+    tags: dict[str, str] = field(default_factory=dict)
+    acl: dict[str, Any] | None = None  # None: private to the owner
+    lock_mode: str = ""  # "", "GOVERNANCE" or "COMPLIANCE"
+    lock_until: int = 0  # epoch microseconds; 0 = no retention
+    legal_hold: bool = False
+    encryption: dict[str, str] | None = None  # SSE envelope (never a key in clear)
     row_id: int = 0
 
 
@@ -79,6 +93,9 @@ class Upload:
     checksum_algorithm: str = ""
     checksum_type: str = ""
     storage_class: str = "STANDARD"
+    # what the completed object inherits: "tags", "acl", "lock_mode", "lock_until",
+    # "legal_hold", "encryption" (the ObjectVersion fields of the same names)
+    attributes: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

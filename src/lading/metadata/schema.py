@@ -74,6 +74,13 @@ objects = sa.Table(
     # what listings show of `checksums`, kept apart so a listing decodes no JSON
     sa.Column("checksum_algorithm", sa.String(16), nullable=False, server_default=sa.text("''")),
     sa.Column("checksum_type", sa.String(16), nullable=False, server_default=sa.text("''")),
+    # per-version attributes that change without a new version (S3 tags, ACL, object lock)
+    sa.Column("tags", sa.JSON, nullable=True),  # {key: value}
+    sa.Column("acl", sa.JSON, nullable=True),  # grants; NULL = private to the owner
+    sa.Column("lock_mode", sa.String(16), nullable=False, server_default=sa.text("''")),
+    sa.Column("lock_until", Micros, nullable=False, server_default=sa.text("0")),
+    sa.Column("legal_hold", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("encryption", sa.JSON, nullable=True),  # the SSE envelope; never a key in clear
     sa.UniqueConstraint("bucket_id", "key", "version_id"),
     sa.Index("ix_objects_versions", "bucket_id", "key", "id"),
 )
@@ -85,6 +92,22 @@ sa.Index(
     unique=True,
     sqlite_where=objects.c.is_latest == sa.true(),
     postgresql_where=objects.c.is_latest == sa.true(),
+)
+
+# One document per bucket and kind ("cors", "lifecycle", "policy", "acl", "tagging",
+# "encryption", "object-lock", "public-access-block"), stored as the service normalised it.
+bucket_configs = sa.Table(
+    "bucket_configs",
+    metadata,
+    sa.Column(
+        "bucket_id",
+        IdType,
+        sa.ForeignKey("buckets.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("updated_at", Micros, nullable=False),
 )
 
 uploads = sa.Table(
@@ -101,6 +124,8 @@ uploads = sa.Table(
     sa.Column("checksum_algorithm", sa.String(16), nullable=False),
     sa.Column("checksum_type", sa.String(16), nullable=False),
     sa.Column("storage_class", sa.String(32), nullable=False),
+    # what the completed object inherits: tags, acl, lock, encryption (as on objects)
+    sa.Column("attributes", sa.JSON, nullable=True),
     sa.Index(None, "bucket_id", "key", "created_at"),
 )
 

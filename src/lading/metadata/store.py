@@ -13,6 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -124,6 +125,12 @@ def _object(row: Any) -> ObjectVersion:
         owner_id=row.owner_id,
         is_latest=bool(row.is_latest),
         is_delete_marker=bool(row.is_delete_marker),
+        tags=row.tags or {},
+        acl=row.acl,
+        lock_mode=row.lock_mode,
+        lock_until=row.lock_until,
+        legal_hold=bool(row.legal_hold),
+        encryption=row.encryption,
         row_id=row.id,
     )
 
@@ -191,6 +198,12 @@ def _object_values(obj: ObjectVersion) -> dict[str, Any]:
         "checksum_type": obj.checksums.get("type", ""),
         "storage_class": obj.storage_class,
         "owner_id": obj.owner_id,
+        "tags": obj.tags or None,
+        "acl": obj.acl,
+        "lock_mode": obj.lock_mode,
+        "lock_until": obj.lock_until,
+        "legal_hold": obj.legal_hold,
+        "encryption": obj.encryption,
     }
 
 
@@ -207,6 +220,7 @@ def _upload(row: Any) -> Upload:
         checksum_algorithm=row.checksum_algorithm,
         checksum_type=row.checksum_type,
         storage_class=row.storage_class,
+        attributes=row.attributes or {},
     )
 
 
@@ -399,6 +413,14 @@ class MetadataStore:
 
         return self._write(work)
 
+    def get_user_by_id(self, user_id: int) -> User:
+        """Raises NoSuchUser."""
+        with self._read() as conn:
+            row = conn.execute(sa.select(t.users).where(t.users.c.id == user_id)).first()
+        if row is None:
+            raise errors.NoSuchUser(str(user_id))
+        return _user(row)
+
     def get_user(self, name: str) -> User:
         """Raises NoSuchUser."""
         with self._read() as conn:
@@ -461,7 +483,7 @@ class MetadataStore:
         ).join(t.users, t.users.c.id == t.buckets.c.owner_id)
 
     @staticmethod
-    def _bucket(row: Any) -> Bucket:
+    def _bucket(row: Any, configs: dict[str, str] | None = None) -> Bucket:
         owner = User(
             row.owner_id,
             row.owner_name,
@@ -469,7 +491,15 @@ class MetadataStore:
             bool(row.owner_is_admin),
             row.owner_created_at,
         )
-        return Bucket(row.id, row.name, owner, row.region, row.created_at, row.versioning)
+        return Bucket(
+            row.id,
+            row.name,
+            owner,
+            row.region,
+            row.created_at,
+            row.versioning,
+            MappingProxyType(configs or {}),
+        )
 
     def create_bucket(self, name: str, owner: User, region: str) -> Bucket:
         """Raises BucketAlreadyOwnedByYou or BucketAlreadyExists."""
@@ -496,12 +526,58 @@ class MetadataStore:
             raise errors.BucketAlreadyExists(name) from exc
 
     def get_bucket(self, name: str) -> Bucket:
-        """Raises NoSuchBucket."""
+        """The bucket with its configuration documents; raises NoSuchBucket."""
+        c = t.bucket_configs.c
         with self._read() as conn:
             row = conn.execute(self._bucket_query().where(t.buckets.c.name == name)).first()
-        if row is None:
-            raise errors.NoSuchBucket(name)
-        return self._bucket(row)
+            if row is None:
+                raise errors.NoSuchBucket(name)
+            configs = dict(
+                conn.execute(sa.select(c.name, c.document).where(c.bucket_id == row.id)).all()
+            )
+        return self._bucket(row, configs)
+
+    def set_bucket_config(self, bucket: Bucket, name: str, document: str | None) -> None:
+        """Store (or with None remove) the bucket's configuration document of one kind."""
+        c = t.bucket_configs.c
+
+        def work(conn: sa.Connection) -> None:
+            conn.execute(t.bucket_configs.delete().where(c.bucket_id == bucket.id, c.name == name))
+            if document is not None:
+                conn.execute(
+                    t.bucket_configs.insert().values(
+                        bucket_id=bucket.id, name=name, document=document, updated_at=now_us()
+                    )
+                )
+
+        self._write(work)
+
+    def set_versioning(self, bucket: Bucket, status: str) -> None:
+        """Set the bucket's versioning state ("Enabled" or "Suspended")."""
+        self._write(
+            lambda conn: conn.execute(
+                t.buckets.update().where(t.buckets.c.id == bucket.id).values(versioning=status)
+            )
+        )
+
+    def buckets_with_config(self, name: str) -> list[Bucket]:
+        """Every bucket that has a configuration document of this kind (for workers)."""
+        with self._read() as conn:
+            names = list(
+                conn.execute(
+                    sa.select(t.buckets.c.name)
+                    .join(t.bucket_configs, t.bucket_configs.c.bucket_id == t.buckets.c.id)
+                    .where(t.bucket_configs.c.name == name)
+                    .order_by(t.buckets.c.name)
+                ).scalars()
+            )
+        found = []
+        for bucket_name in names:
+            try:
+                found.append(self.get_bucket(bucket_name))
+            except errors.NoSuchBucket:
+                continue
+        return found
 
     def list_buckets(
         self, owner_id: int, *, prefix: str = "", after: str = "", limit: int | None = None
@@ -541,6 +617,7 @@ class MetadataStore:
             )
             conn.execute(t.parts.delete().where(t.parts.c.upload_id.in_(upload_ids)))
             conn.execute(t.uploads.delete().where(t.uploads.c.bucket_id == bucket.id))
+            conn.execute(t.bucket_configs.delete().where(t.bucket_configs.c.bucket_id == bucket.id))
             conn.execute(t.buckets.delete().where(t.buckets.c.id == bucket.id))
             return blobs
 
@@ -562,7 +639,7 @@ class MetadataStore:
             raise errors.NoSuchKey(bucket.name, key)
         obj = _object(row)
         if version_id is None and obj.is_delete_marker:
-            raise errors.NoSuchKey(bucket.name, key)
+            raise errors.NoSuchKey(bucket.name, key, delete_marker=obj.version_id)
         return obj
 
     def put_object(
@@ -623,7 +700,7 @@ class MetadataStore:
 
         Idempotent: a missing key or version returns (None, []). When the removed version was
         current, the newest remaining version becomes current. `check(version)` runs inside
-        the transaction before the removal (conditional deletes raise from it).
+        the transaction before the removal (conditional deletes and object lock raise from it).
         """
         target = version_id or NULL_VERSION
 
@@ -644,19 +721,63 @@ class MetadataStore:
                 return None, []
             removed = _object(row)
             if removed.is_latest:
-                newest = conn.execute(
-                    sa.select(t.objects.c.id)
-                    .where(t.objects.c.bucket_id == bucket.id, t.objects.c.key == key)
-                    .order_by(t.objects.c.id.desc())
-                    .limit(1)
-                ).scalar()
-                if newest is not None:
-                    conn.execute(
-                        t.objects.update().where(t.objects.c.id == newest).values(is_latest=True)
-                    )
+                self._promote_newest(conn, bucket.id, key)
             return removed, [s.blob_id for s in removed.segments]
 
         return self._write(work)
+
+    @staticmethod
+    def _promote_newest(conn: sa.Connection, bucket_id: int, key: str) -> None:
+        c = t.objects.c
+        newest = conn.execute(
+            sa.select(c.id)
+            .where(c.bucket_id == bucket_id, c.key == key)
+            .order_by(c.id.desc())
+            .limit(1)
+        ).scalar()
+        if newest is not None:
+            conn.execute(t.objects.update().where(c.id == newest).values(is_latest=True))
+
+    def update_object(
+        self,
+        bucket: Bucket,
+        key: str,
+        version_id: str | None,
+        changes: Callable[[ObjectVersion], dict[str, Any]],
+    ) -> ObjectVersion:
+        """Change a version's attributes in place (tags, ACL, lock); returns the new record.
+
+        `changes(version)` runs inside the transaction and returns the columns to set; it may
+        raise (object lock refusing a shorter retention). A current delete marker, or none at
+        all, raises NoSuchKey; an unknown version raises NoSuchVersion.
+        """
+        params = {"p_bucket": bucket.id, "p_key": key, "p_version": version_id}
+
+        def work(conn: sa.Connection) -> ObjectVersion:
+            row = conn.execute(_CURRENT if version_id is None else _VERSION, params).first()
+            if row is None or (version_id is None and row.is_delete_marker):
+                if version_id is not None:
+                    raise errors.NoSuchVersion(bucket.name, key, version_id)
+                raise errors.NoSuchKey(bucket.name, key)
+            current = _object(row)
+            values = changes(current)
+            if values:
+                conn.execute(t.objects.update().where(t.objects.c.id == row.id).values(**values))
+            updated = conn.execute(sa.select(t.objects).where(t.objects.c.id == row.id)).one()
+            return _object(updated)
+
+        return self._write(work)
+
+    def versions_of(self, bucket: Bucket, key: str) -> list[ObjectVersion]:
+        """Every version of one key, newest first (lifecycle and object lock look at these)."""
+        c = t.objects.c
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(t.objects)
+                .where(c.bucket_id == bucket.id, c.key == key)
+                .order_by(c.id.desc())
+            ).all()
+        return [_object(r) for r in rows]
 
     def list_objects(
         self,
@@ -846,6 +967,7 @@ class MetadataStore:
                     checksum_algorithm=upload.checksum_algorithm,
                     checksum_type=upload.checksum_type,
                     storage_class=upload.storage_class,
+                    attributes=upload.attributes or None,
                 )
             )
         )

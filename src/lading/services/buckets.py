@@ -57,7 +57,16 @@ class BucketService:
         self.region = region
         self._cache: TtlCache[str, Bucket] = TtlCache(cache_seconds)
 
-    async def create_bucket(self, name: str, owner: User, location: str | None) -> Bucket:
+    async def create_bucket(
+        self,
+        name: str,
+        owner: User,
+        location: str | None,
+        *,
+        object_lock: bool = False,
+        acl: str | None = None,
+    ) -> Bucket:
+        """Create a bucket; object lock turns versioning on for good; acl is its JSON."""
         validate_bucket_name(name)
         if location not in (None, "", self.region):
             raise errors.InvalidLocationConstraint(
@@ -66,10 +75,17 @@ class BucketService:
             )
         self._cache.forget(name)
         try:
-            return await run_blocking(self.meta.create_bucket, name, owner, self.region)
+            bucket = await run_blocking(self.meta.create_bucket, name, owner, self.region)
         except errors.BucketAlreadyOwnedByYou:
             if self.region != LEGACY_REGION:
                 raise
+        else:
+            if object_lock:
+                await self.set_versioning(bucket, "Enabled")
+                await self.set_config(bucket, "object-lock", '{"ObjectLockEnabled": "Enabled"}')
+            if acl is not None:
+                await self.set_config(bucket, "acl", acl)
+            return await self.get_bucket(name)
         # us-east-1 answers 200 to an owner re-creating a bucket, and keeps its contents
         return await self.get_bucket(name)
 
@@ -87,6 +103,23 @@ class BucketService:
         return await run_blocking(
             lambda: self.meta.list_buckets(owner.id, prefix=prefix, after=after, limit=limit)
         )
+
+    async def set_config(self, bucket: Bucket, name: str, document: str | None) -> None:
+        """Store (None: remove) one configuration document of the bucket."""
+        self._cache.forget(bucket.name)
+        await run_blocking(self.meta.set_bucket_config, bucket, name, document)
+        self._cache.forget(bucket.name)
+
+    async def set_versioning(self, bucket: Bucket, status: str) -> None:
+        """Enable or suspend versioning; an object-lock bucket cannot be suspended."""
+        if bucket.object_lock and status != "Enabled":
+            raise errors.InvalidBucketState(
+                "An Object Lock configuration is present on this bucket, so the versioning "
+                "state cannot be changed."
+            )
+        self._cache.forget(bucket.name)
+        await run_blocking(self.meta.set_versioning, bucket, status)
+        self._cache.forget(bucket.name)
 
     async def delete_bucket(self, bucket: Bucket) -> None:
         self._cache.forget(bucket.name)

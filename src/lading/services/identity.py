@@ -44,6 +44,7 @@ class IdentityService:
     def __init__(self, meta: MetadataStore) -> None:
         self.meta = meta
         self._keys: TtlCache[str, AccessKey] = TtlCache(KEY_CACHE_SECONDS)
+        self._users: TtlCache[int, User] = TtlCache(KEY_CACHE_SECONDS)
 
     async def lookup_key(self, access_key: str) -> AccessKey:
         """Raises InvalidAccessKeyId for an unknown or disabled key."""
@@ -51,6 +52,17 @@ class IdentityService:
 
     async def _load_key(self, access_key: str) -> AccessKey:
         return await run_blocking(self.meta.get_access_key, access_key)
+
+    async def user_by_id(self, user_id: int) -> User:
+        """Raises NoSuchUser."""
+        return await self._users.fetch(user_id, lambda i: run_blocking(self.meta.get_user_by_id, i))
+
+    async def user_exists(self, name: str) -> bool:
+        try:
+            await run_blocking(self.meta.get_user, name)
+        except errors.NoSuchUser:
+            return False
+        return True
 
     def add_user(self, name: str, *, is_admin: bool = False) -> NewCredentials:
         """Create a user with one fresh key pair; raises UserAlreadyExists."""

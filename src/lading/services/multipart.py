@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from lading import checksums, errors
 from lading.concurrency import run_blocking
-from lading.metadata.models import NULL_VERSION, Bucket, ObjectVersion, Part, Segment, Upload
+from lading.metadata.models import Bucket, ObjectVersion, Part, Segment, Upload
 from lading.metadata.store import MetadataStore, now_us
 from lading.services.objects import (
     MAX_OBJECT_BYTES,
@@ -18,6 +18,7 @@ from lading.services.objects import (
     NewObject,
     ObjectService,
     WriteConditions,
+    new_version_id,
     quote_etag,
     validate_key,
     validate_metadata,
@@ -79,6 +80,7 @@ class MultipartService:
             checksum_algorithm=algorithm,
             checksum_type=kind,
             storage_class=new.storage_class,
+            attributes=new.attributes,
         )
         await run_blocking(self.meta.create_upload, upload)
         return upload
@@ -167,7 +169,7 @@ class MultipartService:
         obj = ObjectVersion(
             bucket_id=bucket.id,
             key=upload.key,
-            version_id=NULL_VERSION,
+            version_id=new_version_id(bucket),
             size=sum(p.size for p in chosen),
             etag=etag,
             last_modified=now_us(),
@@ -179,6 +181,7 @@ class MultipartService:
             checksums=self._object_checksum(upload, chosen),
             storage_class=upload.storage_class,
             owner_id=upload.owner_id,
+            **upload.attributes,
         )
         if checksum is not None:
             self._check_object_checksum(upload, obj, checksum)

@@ -6,10 +6,12 @@ import asyncio
 import base64
 import hashlib
 import logging
+import secrets
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio
 
@@ -46,6 +48,31 @@ def validate_metadata(metadata: dict[str, str]) -> None:
             f"Your metadata headers exceed the maximum allowed metadata size "
             f"({size} bytes of {MAX_METADATA_BYTES})."
         )
+
+
+def new_version_id(bucket: Bucket) -> str:
+    """The id of a new version: unique and time-ordered under versioning, else `null`."""
+    if bucket.versioning != "Enabled":
+        return NULL_VERSION
+    return f"{time.time_ns() // 1000:014x}{secrets.token_hex(9)}"
+
+
+def lock_check(now: int, bypass_governance: bool) -> Callable[[ObjectVersion], None]:
+    """The in-transaction refusal to remove a version under legal hold or retention.
+
+    COMPLIANCE retention holds for everyone, the bucket owner and administrators included;
+    GOVERNANCE retention gives way to x-amz-bypass-governance-retention.
+    """
+
+    def check(version: ObjectVersion) -> None:
+        if version.legal_hold:
+            raise errors.ObjectLocked()
+        if version.lock_until > now and (
+            version.lock_mode == "COMPLIANCE" or not bypass_governance
+        ):
+            raise errors.ObjectLocked()
+
+    return check
 
 
 def verify_content_md5(header: str, md5: bytes) -> None:
@@ -181,17 +208,33 @@ class NewObject:
     metadata: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     storage_class: str = "STANDARD"
+    # per-version attributes, by ObjectVersion field: tags, acl, lock_mode, lock_until,
+    # legal_hold, encryption
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Deleted:
+    """What a DeleteObject did: the version it removed or created, and whether a marker."""
+
+    version_id: str | None
+    delete_marker: bool
 
 
 class ObjectService:
     """Put, get, copy and delete objects; every method may raise lading.errors."""
 
     def __init__(
-        self, meta: MetadataStore, blobs: BlobStore, writes: Executor | None = None
+        self,
+        meta: MetadataStore,
+        blobs: BlobStore,
+        writes: Executor | None = None,
+        clock: Callable[[], int] = now_us,
     ) -> None:
         self.meta = meta
         self.blobs = blobs
         self.writes = writes  # where blob writes and their commits wait on fsync
+        self.clock = clock  # epoch microseconds; retention is judged against it
 
     # --- writing bytes -------------------------------------------------------------------------
 
@@ -332,7 +375,7 @@ class ObjectService:
             obj = ObjectVersion(
                 bucket_id=bucket.id,
                 key=key,
-                version_id=NULL_VERSION,
+                version_id=new_version_id(bucket),
                 size=written.size,
                 etag=quote_etag(written.md5.hex()),
                 last_modified=now_us(),
@@ -343,6 +386,7 @@ class ObjectService:
                 checksums=checks_map,
                 storage_class=new.storage_class,
                 owner_id=owner_id,
+                **new.attributes,
             )
             garbage = self.meta.put_object(
                 bucket, obj, check=self._condition(bucket, obj.key, conditions)
@@ -434,14 +478,63 @@ class ObjectService:
         key: str,
         version_id: str | None = None,
         conditions: DeleteConditions = DeleteConditions(),
-    ) -> ObjectVersion | None:
-        """Delete a key (or one version); idempotent, returns what was removed."""
-        check = conditions.check if conditions else None
+        *,
+        owner_id: int = 0,
+        bypass_governance: bool = False,
+    ) -> Deleted:
+        """Delete a key or one version; idempotent.
+
+        Without a version id, a versioned bucket keeps every version and stacks a delete
+        marker on top (a suspended one replaces the `null` version with it); with one, that
+        version goes for good unless object lock holds it.
+        """
+        if version_id is None and bucket.versioning:
+            marker = ObjectVersion(
+                bucket_id=bucket.id,
+                key=key,
+                version_id=new_version_id(bucket),
+                size=0,
+                etag="",
+                last_modified=now_us(),
+                content_type="",
+                owner_id=owner_id,
+                is_delete_marker=True,
+            )
+
+            def check_current(current: ObjectVersion | None) -> None:
+                if conditions and current is not None and not current.is_delete_marker:
+                    conditions.check(current)
+
+            garbage = await run_blocking(
+                lambda: self.meta.put_object(bucket, marker, check=check_current),
+                executor=self.writes,
+            )
+            await self.discard(garbage)
+            return Deleted(marker.version_id, True)
+        locked = lock_check(self.clock(), bypass_governance)
+
+        def check(version: ObjectVersion) -> None:
+            if conditions:
+                conditions.check(version)
+            locked(version)
+
         removed, garbage = await run_blocking(
             lambda: self.meta.delete_object(bucket, key, version_id, check=check)
         )
         await self.discard(garbage)
-        return removed
+        if removed is None:
+            return Deleted(version_id, False)
+        return Deleted(version_id, removed.is_delete_marker)
+
+    async def update_object(
+        self,
+        bucket: Bucket,
+        key: str,
+        version_id: str | None,
+        changes: Callable[[ObjectVersion], dict[str, Any]],
+    ) -> ObjectVersion:
+        """Change tags, ACL or lock of a version in place (no new version)."""
+        return await run_blocking(lambda: self.meta.update_object(bucket, key, version_id, changes))
 
     async def copy_object(
         self,
@@ -451,9 +544,12 @@ class ObjectService:
         *,
         owner_id: int,
         new: NewObject | None,
+        attributes: dict[str, Any] | None = None,
         conditions: WriteConditions | None = None,
     ) -> ObjectVersion:
         """Copy source to bucket/key; `new` None keeps the source's metadata (COPY directive).
+
+        `attributes` are the copy's tags, ACL and lock (none are carried over otherwise).
 
         Whole blobs are linked, not copied, where the store can (hard links on POSIX).
         """
@@ -476,7 +572,7 @@ class ObjectService:
             source,
             bucket_id=bucket.id,
             key=key,
-            version_id=NULL_VERSION,
+            version_id=new_version_id(bucket),
             last_modified=now_us(),
             segments=tuple(linked),
             content_type=kept.content_type,
@@ -487,5 +583,13 @@ class ObjectService:
             is_latest=True,
             is_delete_marker=False,
             row_id=0,
+            **{
+                "tags": {},
+                "acl": None,
+                "lock_mode": "",
+                "lock_until": 0,
+                "legal_hold": False,
+                **(attributes or {}),
+            },
         )
         return await self.commit(bucket, obj, conditions, [s.blob_id for s in linked])

@@ -118,13 +118,13 @@ ROUTES = [
         S3Op("DeleteObjects", Action.DELETE_OBJECT, "b"),
         id="delete-objects",
     ),
-    # bucket sub-resources this server does not implement
+    # bucket sub-resources
     case(
         "GET",
         "/b",
         {"versioning": ""},
         NOTHING,
-        S3Op("GetBucketVersioning", Action.READ_BUCKET, "b"),
+        S3Op("GetBucketVersioning", Action.READ_BUCKET_CONFIG, "b"),
         id="get-versioning",
     ),
     case(
@@ -132,7 +132,7 @@ ROUTES = [
         "/b",
         {"versioning": ""},
         NOTHING,
-        S3Op("PutBucketVersioning", Action.READ_BUCKET, "b", implemented=False),
+        S3Op("PutBucketVersioning", Action.WRITE_BUCKET_CONFIG, "b"),
         id="put-versioning",
     ),
     case(
@@ -140,7 +140,7 @@ ROUTES = [
         "/b",
         {"cors": ""},
         NOTHING,
-        S3Op("DeleteBucketCors", Action.READ_BUCKET, "b", implemented=False),
+        S3Op("DeleteBucketCors", Action.WRITE_BUCKET_CONFIG, "b"),
         id="delete-cors",
     ),
     case(
@@ -148,7 +148,7 @@ ROUTES = [
         "/b",
         {"tagging": ""},
         NOTHING,
-        S3Op("PutBucketTagging", Action.READ_BUCKET, "b", implemented=False),
+        S3Op("PutBucketTagging", Action.WRITE_BUCKET_CONFIG, "b"),
         id="put-bucket-tagging",
     ),
     case(
@@ -156,7 +156,7 @@ ROUTES = [
         "/b",
         {"policy": ""},
         NOTHING,
-        S3Op("GetBucketPolicy", Action.READ_BUCKET, "b", implemented=False),
+        S3Op("GetBucketPolicy", Action.READ_BUCKET_CONFIG, "b"),
         id="get-policy",
     ),
     case(
@@ -164,7 +164,7 @@ ROUTES = [
         "/b",
         {"object-lock": ""},
         NOTHING,
-        S3Op("GetBucketObjectLockConfiguration", Action.READ_BUCKET, "b", implemented=False),
+        S3Op("GetObjectLockConfiguration", Action.READ_BUCKET_CONFIG, "b"),
         id="get-object-lock",
     ),
     case(
@@ -273,13 +273,13 @@ ROUTES = [
         S3Op("AbortMultipartUpload", Action.WRITE_OBJECT, "b", "k"),
         id="abort-upload",
     ),
-    # object sub-resources this server does not implement
+    # object sub-resources
     case(
         "GET",
         "/b/k",
         {"acl": ""},
         NOTHING,
-        S3Op("GetObjectAcl", Action.READ_BUCKET, "b", "k", implemented=False),
+        S3Op("GetObjectAcl", Action.READ_OBJECT_ACP, "b", "k"),
         id="get-object-acl",
     ),
     case(
@@ -287,7 +287,7 @@ ROUTES = [
         "/b/k",
         {"tagging": ""},
         NOTHING,
-        S3Op("PutObjectTagging", Action.READ_BUCKET, "b", "k", implemented=False),
+        S3Op("PutObjectTagging", Action.WRITE_OBJECT, "b", "k"),
         id="put-object-tagging",
     ),
     case(
@@ -295,7 +295,7 @@ ROUTES = [
         "/b/k",
         {"tagging": ""},
         NOTHING,
-        S3Op("DeleteObjectTagging", Action.READ_BUCKET, "b", "k", implemented=False),
+        S3Op("DeleteObjectTagging", Action.WRITE_OBJECT, "b", "k"),
         id="delete-object-tagging",
     ),
     case(

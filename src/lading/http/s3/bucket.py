@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from starlette.responses import Response
 
 from lading import errors
@@ -9,6 +11,7 @@ from lading.http.s3 import xml
 from lading.http.s3.common import int_param, xml_response
 from lading.http.s3.dispatch import ReqCtx
 from lading.http.s3.listing import decode_token, encode_token
+from lading.iam import acl as acls
 from lading.metadata.models import Bucket
 
 MAX_BUCKETS = 10_000
@@ -46,7 +49,19 @@ async def create_bucket(ctx: ReqCtx) -> Response:
     user = ctx.principal.user
     assert user is not None and ctx.op.bucket is not None
     location = xml.parse_location_constraint(await ctx.read_body())
-    await ctx.services.buckets.create_bucket(ctx.op.bucket, user, location)
+    lock = ctx.headers.get("x-amz-bucket-object-lock-enabled", "").strip().lower() == "true"
+    acl = acls.from_headers(ctx.headers, bucket_owner=user.name)
+    if acl is not None:
+        for name in acls.users_named(acl):
+            if not await ctx.services.identity.user_exists(name):
+                raise errors.InvalidArgument(f"Invalid id: {name}")
+    await ctx.services.buckets.create_bucket(
+        ctx.op.bucket,
+        user,
+        location,
+        object_lock=lock,
+        acl=json.dumps(acl) if acl is not None and acl["grants"] else None,
+    )
     return Response(status_code=200, headers={"location": f"/{ctx.op.bucket}"})
 
 
@@ -62,7 +77,3 @@ async def delete_bucket(ctx: ReqCtx) -> Response:
 
 async def get_bucket_location(ctx: ReqCtx) -> Response:
     return xml_response(xml.location(ctx.need_bucket().region))
-
-
-async def get_bucket_versioning(ctx: ReqCtx) -> Response:
-    return xml_response(xml.versioning(ctx.need_bucket().versioning))

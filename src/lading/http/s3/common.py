@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from lading import checksums, errors
 from lading.http.s3 import xml
-from lading.metadata.models import ObjectVersion
+from lading.metadata.models import NULL_VERSION, ObjectVersion
 from lading.services.objects import (
     BodyChecks,
     DeleteConditions,
@@ -216,7 +216,9 @@ def _unsatisfiable(size: int) -> tuple[int, int]:
     raise errors.InvalidRange(size)
 
 
-def object_headers(obj: ObjectVersion, *, with_checksums: bool) -> dict[str, str]:
+def object_headers(
+    obj: ObjectVersion, *, with_checksums: bool, versioned: bool = False
+) -> dict[str, str]:
     """The headers GET and HEAD return for an object (before response-* overrides)."""
     headers = {
         "etag": obj.etag,
@@ -224,6 +226,15 @@ def object_headers(obj: ObjectVersion, *, with_checksums: bool) -> dict[str, str
         "content-type": obj.content_type,
         "accept-ranges": "bytes",
     }
+    if versioned or obj.version_id != NULL_VERSION:
+        headers["x-amz-version-id"] = obj.version_id
+    if obj.tags:
+        headers["x-amz-tagging-count"] = str(len(obj.tags))
+    if obj.lock_mode:
+        headers["x-amz-object-lock-mode"] = obj.lock_mode
+        headers["x-amz-object-lock-retain-until-date"] = xml.iso_time(obj.lock_until)
+    if obj.legal_hold:
+        headers["x-amz-object-lock-legal-hold"] = "ON"
     headers.update(obj.headers)
     for name, value in obj.metadata.items():
         headers[f"x-amz-meta-{name}"] = value if value.isascii() else _mail_safe(value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import itertools
+import json
 import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,13 +19,13 @@ from urllib.parse import parse_qsl, unquote
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from lading import errors
+from lading import cors, errors
 from lading.http.s3 import auth, xml
 from lading.http.s3 import errors as s3errors
-from lading.http.s3.router import S3Op, route, unsupported_feature
-from lading.iam.policy import Action, authorize
+from lading.http.s3.router import S3Op, route, split_target, unsupported_feature
+from lading.iam.policy import Access, Action, Verdict, authorize, may_list, object_allows
 from lading.iam.principals import ANONYMOUS, Principal
-from lading.metadata.models import Bucket
+from lading.metadata.models import Bucket, ObjectVersion
 from lading.services.container import Services
 from lading.services.objects import verify_content_md5
 from lading.settings import Settings
@@ -48,6 +49,45 @@ class ReqCtx:
     bucket: Bucket | None = None
     source_bucket: Bucket | None = None
     response_headers: dict[str, str] = field(default_factory=dict)
+    access: Access | None = None
+    object_acl_pending: bool = False  # authorization waits for the object's ACL
+    source_access: Access | None = None
+    source_acl_pending: bool = False
+
+    async def check_object(self, obj: ObjectVersion, *, source: bool = False) -> None:
+        """Finish an authorization that waits for the object's ACL; AccessDenied if it fails."""
+        pending = self.source_acl_pending if source else self.object_acl_pending
+        access = self.source_access if source else self.access
+        if not pending or access is None:
+            return
+        try:
+            owner = (await self.services.identity.user_by_id(obj.owner_id)).name
+        except errors.NoSuchUser:
+            owner = ""
+        if not object_allows(access, obj, owner):
+            raise errors.AccessDenied()
+
+    def hide_missing(self, exc: errors.NotFound) -> errors.LadingError:
+        """What a missing object is to a caller authorized only by object ACLs: S3 answers
+        AccessDenied unless the caller may list the bucket."""
+        if self.object_acl_pending and self.access is not None and not may_list(self.access):
+            return errors.AccessDenied()
+        return exc
+
+    def authorize_key(self, key: str, operation: str, version_id: str | None = None) -> None:
+        """Authorize one more key of a multi-object request (DeleteObjects)."""
+        if self.access is None:
+            return
+        access = Access(
+            self.principal,
+            operation,
+            self.access.action,
+            self.bucket,
+            key,
+            version_id,
+            self.access.conditions,
+        )
+        authorize(access)
 
     @property
     def user_id(self) -> int:
@@ -135,6 +175,53 @@ def copy_source(headers: dict[str, str]) -> tuple[str, str, str | None]:
     return bucket, key, version
 
 
+_CONDITION_HEADERS = (
+    "x-amz-acl",
+    "x-amz-server-side-encryption",
+    "x-amz-copy-source",
+    "x-amz-metadata-directive",
+    "x-amz-storage-class",
+    "x-amz-grant-read",
+    "x-amz-grant-write",
+    "x-amz-grant-read-acp",
+    "x-amz-grant-write-acp",
+    "x-amz-grant-full-control",
+    "x-amz-object-lock-mode",
+    "x-amz-object-lock-legal-hold",
+)
+
+
+def request_conditions(
+    request: Request, headers: dict[str, str], query: dict[str, str], now: dt.datetime
+) -> dict[str, str | list[str]]:
+    """The condition keys a bucket policy may test for this request."""
+    client = request.client
+    found: dict[str, str | list[str]] = {
+        "aws:SecureTransport": "true" if request.url.scheme == "https" else "false",
+        "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:EpochTime": str(int(now.timestamp())),
+    }
+    if client is not None:
+        found["aws:SourceIp"] = client.host
+    for name in ("prefix", "delimiter", "max-keys"):
+        if name in query:
+            found[f"s3:{name}"] = query[name]
+    if "versionId" in query:
+        found["s3:VersionId"] = query["versionId"]
+    for name in _CONDITION_HEADERS:
+        if name in headers:
+            found[f"s3:{name}"] = headers[name]
+    for name, key in (("referer", "aws:Referer"), ("user-agent", "aws:UserAgent")):
+        if name in headers:
+            found[key] = headers[name]
+    if "x-amz-tagging" in headers:
+        tags = parse_qsl(headers["x-amz-tagging"], keep_blank_values=True)
+        for tag, value in tags:
+            found[f"s3:RequestObjectTag/{tag}"] = value
+        found["s3:RequestObjectTagKeys"] = [tag for tag, _ in tags]
+    return found
+
+
 def _unread_body(request: Request, headers: dict[str, str]) -> bool:
     has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
     return has_body and not getattr(request, "_stream_consumed", False)
@@ -164,8 +251,14 @@ class S3Dispatcher:
         raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
         raw_path = raw_path.partition("?")[0]
         raw_query = request.scope.get("query_string", b"").decode("latin-1")
+        bucket_holder: list[Bucket] = []
         try:
-            response = await self._handle(request, headers, raw_path, raw_query, request_id)
+            if request.method == "OPTIONS":
+                response = await self._preflight(request, headers, raw_path)
+            else:
+                response = await self._handle(
+                    request, headers, raw_path, raw_query, request_id, bucket_holder
+                )
         except errors.LadingError as exc:
             response = self.error_response(exc, request, raw_path, request_id)
             if _unread_body(request, headers):
@@ -174,7 +267,49 @@ class S3Dispatcher:
                 response.headers["connection"] = "close"
         response.headers["x-amz-request-id"] = request_id
         response.headers["x-amz-id-2"] = request_id
+        origin = headers.get("origin")
+        if origin and bucket_holder and "cors" in bucket_holder[0].configs:
+            config = json.loads(bucket_holder[0].configs["cors"])
+            found = cors.answer(config, origin, request.method)
+            if found is not None:
+                response.headers.update(found.headers)
         return response
+
+    async def _preflight(
+        self, request: Request, headers: dict[str, str], raw_path: str
+    ) -> Response:
+        """A browser's CORS preflight, answered from the bucket's CORS rules (no signature)."""
+        bucket_name, _ = split_target(
+            raw_path, headers.get("host", ""), self.settings.s3.base_domain
+        )
+        origin = headers.get("origin")
+        method = headers.get("access-control-request-method")
+        if bucket_name is None:
+            raise errors.MethodNotAllowed()
+        if not origin or not method:
+            raise errors.InvalidRequest(
+                "Insufficient information. Origin request header needed."
+                if not origin
+                else "Invalid Access-Control-Request-Method"
+            )
+        bucket = await self.services.buckets.get_bucket(bucket_name)
+        if "cors" not in bucket.configs:
+            raise errors.CORSForbidden("CORSResponse: CORS is not enabled for this bucket.")
+        wanted = [
+            h.strip().lower()
+            for h in headers.get("access-control-request-headers", "").split(",")
+            if h.strip()
+        ]
+        found = cors.answer(
+            json.loads(bucket.configs["cors"]), origin, method, wanted, preflight=True
+        )
+        if found is None:
+            raise errors.CORSForbidden(
+                "CORSResponse: This CORS request is not allowed. This is usually because the "
+                "evalution of Origin, request method / Access-Control-Request-Method or "
+                "Access-Control-Request-Headers are not whitelisted by the resource's CORS spec."
+            )
+        return Response(status_code=200, headers=found.headers)
 
     async def _handle(
         self,
@@ -183,6 +318,7 @@ class S3Dispatcher:
         raw_path: str,
         raw_query: str,
         request_id: str,
+        bucket_holder: list[Bucket],
     ) -> Response:
         query = dict(parse_qsl(raw_query, keep_blank_values=True))
         view = auth.RequestView(request.method, raw_path, raw_query, headers)
@@ -221,16 +357,30 @@ class S3Dispatcher:
         )
         if op.bucket is not None and op.name != "CreateBucket":
             ctx.bucket = await self.services.buckets.get_bucket(op.bucket)
-        authorize(principal, op.action, ctx.bucket)
+            bucket_holder.append(ctx.bucket)
+        conditions = request_conditions(request, headers, query, self.clock())
+        ctx.access = Access(
+            principal, op.name, op.action, ctx.bucket, op.key, query.get("versionId"), conditions
+        )
+        ctx.object_acl_pending = authorize(ctx.access) is Verdict.OBJECT_ACL
         if not op.implemented:
             raise errors.NotImplementedOperation(op.name)
         feature = unsupported_feature(op, headers)
         if feature is not None:
             raise errors.NotImplementedOperation(f"{op.name} with {feature}")
         if op.name in ("CopyObject", "UploadPartCopy"):
-            source_bucket, _, _ = copy_source(headers)
+            source_bucket, source_key, version = copy_source(headers)
             ctx.source_bucket = await self.services.buckets.get_bucket(source_bucket)
-            authorize(principal, Action.READ_OBJECT, ctx.source_bucket)
+            ctx.source_access = Access(
+                principal,
+                "GetObject",
+                Action.READ_OBJECT,
+                ctx.source_bucket,
+                source_key,
+                version,
+                conditions,
+            )
+            ctx.source_acl_pending = authorize(ctx.source_access) is Verdict.OBJECT_ACL
         return await self.handlers[op.name](ctx)
 
     def error_response(
@@ -249,6 +399,10 @@ class S3Dispatcher:
         elif isinstance(exc, errors.InvalidAccessKeyId):
             extra["AWSAccessKeyId"] = exc.access_key
         headers: dict[str, str] = {}
+        marker = getattr(exc, "delete_marker", None)
+        if marker is not None:
+            headers["x-amz-delete-marker"] = "true"
+            headers["x-amz-version-id"] = marker
         if isinstance(exc, errors.InvalidRange):
             headers["content-range"] = f"bytes */{exc.size}"
             extra["ActualObjectSize"] = str(exc.size)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lading.http.s3 import bucket, listing, multipart, objects
+from lading.http.s3 import bucket, configs, listing, multipart, object_attrs, objects
 from lading.http.s3.dispatch import Handler
 
 HANDLERS: dict[str, Handler] = {
@@ -11,7 +11,24 @@ HANDLERS: dict[str, Handler] = {
     "HeadBucket": bucket.head_bucket,
     "DeleteBucket": bucket.delete_bucket,
     "GetBucketLocation": bucket.get_bucket_location,
-    "GetBucketVersioning": bucket.get_bucket_versioning,
+    "GetBucketVersioning": configs.get_bucket_versioning,
+    "PutBucketVersioning": configs.put_bucket_versioning,
+    "GetBucketAcl": configs.get_bucket_acl,
+    "PutBucketAcl": configs.put_bucket_acl,
+    "GetBucketPolicy": configs.get_bucket_policy,
+    "PutBucketPolicy": configs.put_bucket_policy,
+    "DeleteBucketPolicy": configs.delete_bucket_policy,
+    "GetBucketPolicyStatus": configs.get_bucket_policy_status,
+    **configs.config_handlers(),
+    "GetObjectTagging": object_attrs.get_object_tagging,
+    "PutObjectTagging": object_attrs.put_object_tagging,
+    "DeleteObjectTagging": object_attrs.delete_object_tagging,
+    "GetObjectAcl": object_attrs.get_object_acl,
+    "PutObjectAcl": object_attrs.put_object_acl,
+    "GetObjectRetention": object_attrs.get_object_retention,
+    "PutObjectRetention": object_attrs.put_object_retention,
+    "GetObjectLegalHold": object_attrs.get_object_legal_hold,
+    "PutObjectLegalHold": object_attrs.put_object_legal_hold,
     "ListObjects": listing.list_objects,
     "ListObjectsV2": listing.list_objects_v2,
     "ListObjectVersions": listing.list_object_versions,

@@ -15,7 +15,8 @@ from lading.http.s3.common import (
     xml_response,
 )
 from lading.http.s3.dispatch import ReqCtx
-from lading.http.s3.objects import source_object
+from lading.http.s3.object_attrs import write_attributes
+from lading.http.s3.objects import source_object, version_header
 from lading.metadata.models import ObjectVersion, Upload
 from lading.services.multipart import CompletedPart
 from lading.services.objects import BodyChecks
@@ -40,11 +41,13 @@ def _part_number(ctx: ReqCtx) -> int:
 
 async def create_multipart_upload(ctx: ReqCtx) -> Response:
     bucket, key = ctx.need_bucket(), ctx.need_key()
+    new = new_object(ctx.headers)
+    new.attributes = await write_attributes(ctx)
     upload = await ctx.services.multipart.create_upload(
         bucket,
         key,
         owner_id=ctx.user_id,
-        new=new_object(ctx.headers),
+        new=new,
         checksum_algorithm=ctx.headers.get("x-amz-checksum-algorithm", ""),
         checksum_type=ctx.headers.get("x-amz-checksum-type", ""),
     )
@@ -127,7 +130,8 @@ async def complete_multipart_upload(ctx: ReqCtx) -> Response:
         done = await _completed_before(ctx)
         if done is None:
             raise
-        return xml_response(xml.complete_upload(ctx.location(key), bucket.name, key, done))
+        body = xml.complete_upload(ctx.location(key), bucket.name, key, done)
+        return xml_response(body, headers=version_header(done))
     requested = [
         CompletedPart(number, etag, found.get(upload.checksum_algorithm))
         for number, etag, found in xml.parse_complete_upload(await ctx.read_body())
@@ -140,7 +144,7 @@ async def complete_multipart_upload(ctx: ReqCtx) -> Response:
         checksum=_object_checksum(ctx, upload),
     )
     body = xml.complete_upload(ctx.location(upload.key), bucket.name, upload.key, obj)
-    return xml_response(body)
+    return xml_response(body, headers=version_header(obj))
 
 
 async def abort_multipart_upload(ctx: ReqCtx) -> Response:

@@ -20,8 +20,9 @@ from lading.http.s3.common import (
 )
 from lading.http.s3.dispatch import ReqCtx, copy_source
 from lading.http.s3.errors import lookup
-from lading.metadata.models import ObjectVersion
-from lading.services.objects import DeleteConditions, NewObject
+from lading.http.s3.object_attrs import write_attributes
+from lading.metadata.models import NULL_VERSION, ObjectVersion
+from lading.services.objects import DeleteConditions, Deleted, NewObject
 
 SMALL_OBJECT = 256 * 1024  # read in one hop and answered with a plain Response
 
@@ -38,9 +39,15 @@ async def get_object(ctx: ReqCtx) -> Response:
     """GetObject and HeadObject: conditions, ranges, part numbers and header overrides."""
     bucket, key = ctx.need_bucket(), ctx.need_key()
     inline = SMALL_OBJECT if ctx.request.method == "GET" else 0
-    obj, data = await ctx.services.objects.open_object(
-        bucket, key, ctx.query.get("versionId"), inline_limit=inline
-    )
+    try:
+        obj, data = await ctx.services.objects.open_object(
+            bucket, key, ctx.query.get("versionId"), inline_limit=inline
+        )
+    except errors.NotFound as exc:
+        raise ctx.hide_missing(exc) from None
+    await ctx.check_object(obj)
+    if obj.is_delete_marker:  # asked for by version id
+        raise errors.MethodNotAllowed(delete_marker=obj.version_id)
     read_conditions(ctx.headers).check(obj)
     part_param = ctx.query.get("partNumber")
     span: tuple[int, int] | None
@@ -56,7 +63,7 @@ async def get_object(ctx: ReqCtx) -> Response:
         span = parse_range(ctx.headers.get("range"), obj.size)
     whole = span is None
     mode = ctx.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED"
-    headers = object_headers(obj, with_checksums=mode and whole)
+    headers = object_headers(obj, with_checksums=mode and whole, versioned=bool(bucket.versioning))
     if part_param is not None:
         headers["x-amz-mp-parts-count"] = str(len(obj.part_sizes or (obj.size,)))
     for param, header in RESPONSE_OVERRIDES.items():
@@ -77,30 +84,53 @@ async def get_object(ctx: ReqCtx) -> Response:
     return StreamingResponse(ctx.services.objects.read(obj, start, end), status, headers)
 
 
+def version_header(obj: ObjectVersion) -> dict[str, str]:
+    """x-amz-version-id of a write, sent when the bucket versions objects."""
+    return {"x-amz-version-id": obj.version_id} if obj.version_id != NULL_VERSION else {}
+
+
 async def put_object(ctx: ReqCtx) -> Response:
     bucket, key = ctx.need_bucket(), ctx.need_key()
     checks = body_checks(ctx.headers, ctx.trailer)
+    new = new_object(ctx.headers)
+    new.attributes = await write_attributes(ctx)
     obj = await ctx.services.objects.put_object(
         bucket,
         key,
         ctx.body(),
         owner_id=ctx.user_id,
-        new=new_object(ctx.headers),
+        new=new,
         checks=checks,
         conditions=write_conditions(ctx.headers),
         declared_size=ctx.declared_size,
     )
-    return Response(status_code=200, headers={"etag": obj.etag, **checksum_headers(obj.checksums)})
+    headers = {"etag": obj.etag, **checksum_headers(obj.checksums), **version_header(obj)}
+    return Response(status_code=200, headers=headers)
+
+
+def _deleted_headers(deleted: Deleted) -> dict[str, str]:
+    headers = {}
+    if deleted.version_id is not None:
+        headers["x-amz-version-id"] = deleted.version_id
+    if deleted.delete_marker:
+        headers["x-amz-delete-marker"] = "true"
+    return headers
+
+
+def _bypass_governance(ctx: ReqCtx) -> bool:
+    return ctx.headers.get("x-amz-bypass-governance-retention", "").lower() == "true"
 
 
 async def delete_object(ctx: ReqCtx) -> Response:
-    await ctx.services.objects.delete_object(
+    deleted = await ctx.services.objects.delete_object(
         ctx.need_bucket(),
         ctx.need_key(),
         ctx.query.get("versionId"),
         delete_conditions(ctx.headers),
+        owner_id=ctx.user_id,
+        bypass_governance=_bypass_governance(ctx),
     )
-    return Response(status_code=204)
+    return Response(status_code=204, headers=_deleted_headers(deleted))
 
 
 async def delete_objects(ctx: ReqCtx) -> Response:
@@ -109,11 +139,25 @@ async def delete_objects(ctx: ReqCtx) -> Response:
     outcomes = []
     for entry in entries:
         try:
+            ctx.authorize_key(entry.key, "DeleteObject", entry.version_id)
             conditions = DeleteConditions(entry.etag, entry.last_modified, entry.size)
-            await ctx.services.objects.delete_object(
-                bucket, entry.key, entry.version_id, conditions
+            deleted = await ctx.services.objects.delete_object(
+                bucket,
+                entry.key,
+                entry.version_id,
+                conditions,
+                owner_id=ctx.user_id,
+                bypass_governance=_bypass_governance(ctx),
             )
-            outcomes.append(xml.DeleteOutcome(entry.key, entry.version_id))
+            marker_id = deleted.version_id if deleted.delete_marker else None
+            outcomes.append(
+                xml.DeleteOutcome(
+                    entry.key,
+                    entry.version_id,
+                    delete_marker=deleted.delete_marker,
+                    delete_marker_version_id=marker_id,
+                )
+            )
         except errors.LadingError as exc:
             outcomes.append(
                 xml.DeleteOutcome(
@@ -143,6 +187,9 @@ async def source_object(ctx: ReqCtx) -> ObjectVersion:
     assert ctx.source_bucket is not None, "dispatch resolves the copy source bucket"
     _, key, version = copy_source(ctx.headers)
     source = await ctx.services.objects.head_object(ctx.source_bucket, key, version)
+    await ctx.check_object(source, source=True)
+    if source.is_delete_marker:
+        raise errors.InvalidRequest("The source of a copy request may not be a delete marker.")
     read_conditions(ctx.headers, "x-amz-copy-source-if-").check(source, copy_source=True)
     return source
 
@@ -155,6 +202,10 @@ async def copy_object(ctx: ReqCtx) -> Response:
         ctx.need_key(),
         owner_id=ctx.user_id,
         new=_copy_directive(ctx, source),
+        attributes=await write_attributes(ctx, source),
         conditions=write_conditions(ctx.headers),
     )
-    return xml_response(xml.copy_result(obj))
+    headers = version_header(obj)
+    if source.version_id != NULL_VERSION:
+        headers["x-amz-copy-source-version-id"] = source.version_id
+    return xml_response(xml.copy_result(obj), headers=headers)

@@ -15,38 +15,94 @@ from lading.iam.policy import Action
 
 # Sub-resources S3 knows and this server does not implement yet, by method.
 _BUCKET_SUBRESOURCES = {
-    "acl": "Acl",
     "accelerate": "AccelerateConfiguration",
     "analytics": "AnalyticsConfiguration",
-    "cors": "Cors",
-    "encryption": "Encryption",
     "intelligent-tiering": "IntelligentTieringConfiguration",
     "inventory": "InventoryConfiguration",
-    "lifecycle": "LifecycleConfiguration",
     "logging": "Logging",
     "metadataTable": "MetadataTableConfiguration",
     "metrics": "MetricsConfiguration",
     "notification": "NotificationConfiguration",
-    "object-lock": "ObjectLockConfiguration",
-    "ownershipControls": "OwnershipControls",
-    "policy": "Policy",
-    "policyStatus": "PolicyStatus",
-    "publicAccessBlock": "PublicAccessBlock",
     "replication": "Replication",
     "requestPayment": "RequestPayment",
-    "tagging": "Tagging",
-    "versioning": "Versioning",
     "website": "Website",
 }
 _OBJECT_SUBRESOURCES = {
-    "acl": "ObjectAcl",
     "attributes": "ObjectAttributes",
-    "legal-hold": "ObjectLegalHold",
-    "retention": "ObjectRetention",
-    "tagging": "ObjectTagging",
     "torrent": "ObjectTorrent",
     "restore": "RestoreObject",
     "select": "SelectObjectContent",
+}
+_A = Action
+# Implemented sub-resources: query parameter -> method -> (operation, action class).
+_BUCKET_CONFIG: dict[str, dict[str, tuple[str, Action]]] = {
+    "versioning": {
+        "GET": ("GetBucketVersioning", _A.READ_BUCKET_CONFIG),
+        "PUT": ("PutBucketVersioning", _A.WRITE_BUCKET_CONFIG),
+    },
+    "acl": {
+        "GET": ("GetBucketAcl", _A.READ_BUCKET_ACP),
+        "PUT": ("PutBucketAcl", _A.WRITE_BUCKET_ACP),
+    },
+    "cors": {
+        "GET": ("GetBucketCors", _A.READ_BUCKET_CONFIG),
+        "PUT": ("PutBucketCors", _A.WRITE_BUCKET_CONFIG),
+        "DELETE": ("DeleteBucketCors", _A.WRITE_BUCKET_CONFIG),
+    },
+    "encryption": {
+        "GET": ("GetBucketEncryption", _A.READ_BUCKET_CONFIG),
+        "PUT": ("PutBucketEncryption", _A.WRITE_BUCKET_CONFIG),
+        "DELETE": ("DeleteBucketEncryption", _A.WRITE_BUCKET_CONFIG),
+    },
+    "lifecycle": {
+        "GET": ("GetBucketLifecycleConfiguration", _A.READ_BUCKET_CONFIG),
+        "PUT": ("PutBucketLifecycleConfiguration", _A.WRITE_BUCKET_CONFIG),
+        "DELETE": ("DeleteBucketLifecycle", _A.WRITE_BUCKET_CONFIG),
+    },
+    "object-lock": {
+        "GET": ("GetObjectLockConfiguration", _A.READ_BUCKET_CONFIG),
+        "PUT": ("PutObjectLockConfiguration", _A.WRITE_BUCKET_CONFIG),
+    },
+    "ownershipControls": {
+        "GET": ("GetBucketOwnershipControls", _A.READ_BUCKET_CONFIG),
+        "PUT": ("PutBucketOwnershipControls", _A.WRITE_BUCKET_CONFIG),
+        "DELETE": ("DeleteBucketOwnershipControls", _A.WRITE_BUCKET_CONFIG),
+    },
+    "policy": {
+        "GET": ("GetBucketPolicy", _A.READ_BUCKET_CONFIG),
+        "PUT": ("PutBucketPolicy", _A.WRITE_BUCKET_CONFIG),
+        "DELETE": ("DeleteBucketPolicy", _A.WRITE_BUCKET_CONFIG),
+    },
+    "policyStatus": {"GET": ("GetBucketPolicyStatus", _A.READ_BUCKET_CONFIG)},
+    "publicAccessBlock": {
+        "GET": ("GetPublicAccessBlock", _A.READ_BUCKET_CONFIG),
+        "PUT": ("PutPublicAccessBlock", _A.WRITE_BUCKET_CONFIG),
+        "DELETE": ("DeletePublicAccessBlock", _A.WRITE_BUCKET_CONFIG),
+    },
+    "tagging": {
+        "GET": ("GetBucketTagging", _A.READ_BUCKET_CONFIG),
+        "PUT": ("PutBucketTagging", _A.WRITE_BUCKET_CONFIG),
+        "DELETE": ("DeleteBucketTagging", _A.WRITE_BUCKET_CONFIG),
+    },
+}
+_OBJECT_CONFIG: dict[str, dict[str, tuple[str, Action]]] = {
+    "acl": {
+        "GET": ("GetObjectAcl", _A.READ_OBJECT_ACP),
+        "PUT": ("PutObjectAcl", _A.WRITE_OBJECT_ACP),
+    },
+    "tagging": {
+        "GET": ("GetObjectTagging", _A.READ_OBJECT),
+        "PUT": ("PutObjectTagging", _A.WRITE_OBJECT),
+        "DELETE": ("DeleteObjectTagging", _A.WRITE_OBJECT),
+    },
+    "retention": {
+        "GET": ("GetObjectRetention", _A.READ_OBJECT),
+        "PUT": ("PutObjectRetention", _A.WRITE_OBJECT),
+    },
+    "legal-hold": {
+        "GET": ("GetObjectLegalHold", _A.READ_OBJECT),
+        "PUT": ("PutObjectLegalHold", _A.WRITE_OBJECT),
+    },
 }
 _VERB = {"GET": "Get", "PUT": "Put", "DELETE": "Delete", "POST": "Post", "HEAD": "Get"}
 
@@ -54,16 +110,12 @@ _VERB = {"GET": "Get", "PUT": "Put", "DELETE": "Delete", "POST": "Post", "HEAD":
 # Ignoring them would claim what was not done (data "encrypted" with the client's key, an
 # object "locked"), so such requests answer NotImplemented.
 _SSE_C = "server-side encryption with customer-provided keys (SSE-C)"
-_OBJECT_LOCK = "object lock"
 _FEATURE_HEADERS = {
     "x-amz-server-side-encryption-customer-algorithm": _SSE_C,
     "x-amz-server-side-encryption-customer-key": _SSE_C,
     "x-amz-copy-source-server-side-encryption-customer-algorithm": _SSE_C,
     "x-amz-copy-source-server-side-encryption-customer-key": _SSE_C,
     "x-amz-server-side-encryption-aws-kms-key-id": "server-side encryption with KMS keys",
-    "x-amz-object-lock-mode": _OBJECT_LOCK,
-    "x-amz-object-lock-retain-until-date": _OBJECT_LOCK,
-    "x-amz-object-lock-legal-hold": _OBJECT_LOCK,
 }
 # Operations that create a bucket or an object, and so take ACL, tagging and SSE headers.
 _WRITES = frozenset({"CreateBucket", "PutObject", "CopyObject", "CreateMultipartUpload"})
@@ -133,10 +185,14 @@ def _bucket_op(method: str, query: Mapping[str, str]) -> S3Op:
             return S3Op("ListObjectVersions", Action.READ_BUCKET)
         if "uploads" in query:
             return S3Op("ListMultipartUploads", Action.READ_BUCKET)
-        if "versioning" in query:
-            return S3Op("GetBucketVersioning", Action.READ_BUCKET)
     if method == "POST" and "delete" in query:
         return S3Op("DeleteObjects", Action.DELETE_OBJECT)
+    for param, by_method in _BUCKET_CONFIG.items():
+        if param in query:
+            found = by_method.get(method)
+            if found is None:
+                raise errors.MethodNotAllowed()
+            return S3Op(*found)
     for param, name in _BUCKET_SUBRESOURCES.items():
         if param in query:
             return _unsupported(method, "Bucket" + name)
@@ -167,6 +223,12 @@ def _object_op(method: str, query: Mapping[str, str], headers: Mapping[str, str]
             return S3Op("AbortMultipartUpload", Action.WRITE_OBJECT)
     if method == "POST" and "uploads" in query:
         return S3Op("CreateMultipartUpload", Action.WRITE_OBJECT)
+    for param, by_method in _OBJECT_CONFIG.items():
+        if param in query:
+            found = by_method.get(method)
+            if found is None:
+                raise errors.MethodNotAllowed()
+            return S3Op(*found)
     for param, name in _OBJECT_SUBRESOURCES.items():
         if param in query:
             return _unsupported(method, name)
@@ -204,21 +266,12 @@ def route(
 
 
 def unsupported_feature(op: S3Op, headers: Mapping[str, str]) -> str | None:
-    """The not-yet-implemented feature a request's headers ask of an implemented operation."""
-    if op.name == "CreateBucket":
-        enabled = headers.get("x-amz-bucket-object-lock-enabled", "").strip().lower()
-        if enabled == "true":
-            return _OBJECT_LOCK
+    """The not-yet-implemented feature a request's headers ask of an implemented operation.
+
+    Accepted-and-ignored would be a wrong success: the data would not be encrypted as the
+    client asked.
+    """
     if op.name in _WRITES:
-        # accepted-and-ignored would be a wrong success: the data would be neither
-        # encrypted, public, granted nor tagged as the client asked
-        acl = headers.get("x-amz-acl", "private").strip()
-        if acl not in ("private", "bucket-owner-full-control"):
-            return f"the canned ACL {acl!r}"
-        if any(name.startswith("x-amz-grant-") for name in headers):
-            return "ACL grants"
-        if "x-amz-tagging" in headers:
-            return "object tagging"
         sse = headers.get("x-amz-server-side-encryption")
         if sse is not None:
             return f"server-side encryption {sse.strip()!r}"

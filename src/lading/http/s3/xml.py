@@ -12,8 +12,9 @@ import functools
 import re
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
@@ -144,6 +145,45 @@ def location(region: str) -> bytes:
 def versioning(status: str) -> bytes:
     """VersioningConfiguration; empty when versioning was never enabled, as S3 answers."""
     return document("VersioningConfiguration", [el("Status", status or None)])
+
+
+_XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+
+
+def access_control_policy(
+    owner_name: str, grants: list[dict[str, str]], display: Mapping[str, str]
+) -> bytes:
+    """AccessControlPolicy: the owner and its grants (users by name, groups by URI)."""
+    body = []
+    for grant in grants:
+        if grant["type"] == "Group":
+            grantee = f'<Grantee {_XSI} xsi:type="Group">{el("URI", grant["uri"])}</Grantee>'
+        else:
+            name = grant["id"]
+            grantee = (
+                f'<Grantee {_XSI} xsi:type="CanonicalUser">{el("ID", name)}'
+                f"{el('DisplayName', display.get(name, name))}</Grantee>"
+            )
+        body.append(f"<Grant>{grantee}{el('Permission', grant['permission'])}</Grant>")
+    return document(
+        "AccessControlPolicy",
+        [
+            owner(owner_name, display.get(owner_name)),
+            "<AccessControlList>" + "".join(body) + "</AccessControlList>",
+        ],
+    )
+
+
+def policy_status(public: bool) -> bytes:
+    return document("PolicyStatus", [el("IsPublic", public)])
+
+
+def retention(mode: str, until: int) -> bytes:
+    return document("Retention", [el("Mode", mode), el("RetainUntilDate", iso_time(until))])
+
+
+def legal_hold(on: bool) -> bytes:
+    return document("LegalHold", [el("Status", "ON" if on else "OFF")])
 
 
 def _checksum_elements(checksums: dict[str, str]) -> str:
@@ -524,6 +564,53 @@ def _integer(text: str | None) -> int | None:
     if not text.strip().isdigit():
         raise errors.MalformedXML()
     return int(text)
+
+
+def parse_config(body: bytes, root: str, repeated: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """A configuration document as a tree: element -> text, or dict of its children.
+
+    Children named in `repeated` are always lists (CORSRule, Rule, Tag...); any other name
+    given twice is MalformedXML. Namespaces are dropped. The domain modules validate the tree.
+    """
+    if not body.strip():
+        raise errors.MalformedXML()
+    node = _parse(body)
+    if _local(node.tag) != root:
+        raise errors.MalformedXML(f"The XML document's root must be {root}.")
+    tree = _tree(node, repeated)
+    return tree if isinstance(tree, dict) else {}
+
+
+def _tree(node: ET.Element, repeated: frozenset[str]) -> dict[str, Any] | str:
+    if len(node) == 0:
+        return node.text or ""
+    out: dict[str, Any] = {}
+    for child in node:
+        name = _local(child.tag)
+        value = _tree(child, repeated)
+        if name in repeated:
+            out.setdefault(name, []).append(value)
+        elif name in out:
+            raise errors.MalformedXML(f"The element {name} may appear only once.")
+        else:
+            out[name] = value
+    return out
+
+
+def config_document(root: str, tree: Mapping[str, Any]) -> bytes:
+    """Render a configuration tree (as parse_config returns) back to an S3 document."""
+    return document(root, _elements(tree))
+
+
+def _elements(tree: Mapping[str, Any]) -> list[str]:
+    out: list[str] = []
+    for name, value in tree.items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, Mapping):
+                out.append(f"<{name}>{''.join(_elements(item))}</{name}>")
+            else:
+                out.append(el(name, item))
+    return out
 
 
 def parse_location_constraint(body: bytes) -> str | None:
