@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import datetime as dt
+import json
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
+from typing import Any
 
 import sqlalchemy as sa
 from starlette.applications import Starlette
@@ -19,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lading import __version__
 from lading.concurrency import blocking_executor, run_blocking
+from lading.encryption import KEY_SIZE, Keyring
 from lading.housekeeping import prepare
 from lading.http.middleware import ErrorGuard
 from lading.http.s3.dispatch import S3Dispatcher
@@ -36,6 +40,7 @@ from lading.storage.local import LocalBlobStore
 
 log = logging.getLogger(__name__)
 SETTINGS_ENV = "LADING_RESOLVED_SETTINGS"
+KEYS_FILE = "encryption-keys.json"  # generated SSE-S3 master keys, in the data directory
 
 
 def build_stores(
@@ -52,13 +57,62 @@ def build_stores(
     return MetadataStore(engine), blobs
 
 
+def _generate_master_key(path: os.PathLike[str] | str) -> None:
+    """Store a fresh master key at `path` (mode 0600) unless another process got there first."""
+    key = base64.b64encode(os.urandom(KEY_SIZE)).decode("ascii")
+    document = json.dumps({"active": "local-1", "keys": {"local-1": key}}, indent=2) + "\n"
+    temporary = f"{os.fspath(path)}.{os.getpid()}.tmp"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(document)
+            fh.flush()
+            os.fsync(fh.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)  # atomic: a concurrent start keeps the first key
+    finally:
+        os.unlink(temporary)
+
+
+def build_keyring(settings: Settings) -> Keyring:
+    """The SSE-S3 master keys: those configured plus those generated into the data directory.
+
+    Without configured keys, a key is generated on the first start so SSE-S3 works out of
+    the box; a generated key stays usable after keys are configured, so its objects still
+    decrypt. The active key is the configured `encryption_active_key`, else the only
+    configured key, else the generated one.
+    """
+    configured = dict(settings.encryption_keys)
+    path = settings.data_dir / KEYS_FILE
+    if not configured and not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        _generate_master_key(path)
+    stored: dict[str, str] = {}
+    stored_active = ""
+    if path.exists():
+        saved = json.loads(path.read_text())
+        stored, stored_active = dict(saved["keys"]), str(saved["active"])
+    for key_id, value in stored.items():
+        if key_id in configured and "".join(configured[key_id].split()) != value:
+            raise ValueError(
+                f"encryption key {key_id!r} is configured with a value other than the one "
+                f"stored in {KEYS_FILE}; give the configured key another id"
+            )
+    active = settings.encryption_active_key or (
+        next(iter(configured)) if len(configured) == 1 else stored_active
+    )
+    if not active:
+        raise ValueError("several encryption keys are configured: set encryption_active_key")
+    return Keyring.from_settings({**stored, **configured}, active)
+
+
 def build_services(
     settings: Settings,
     meta: MetadataStore,
     blobs: LocalBlobStore,
     writes: Executor | None = None,
 ) -> Services:
-    objects = ObjectService(meta, blobs, writes)
+    objects = ObjectService(meta, blobs, writes, keyring=build_keyring(settings))
     return Services(
         buckets=BucketService(meta, blobs, settings.region, settings.s3.bucket_cache_seconds),
         objects=objects,
@@ -71,6 +125,7 @@ def prepare_data_dir(settings: Settings) -> NewCredentials | None:
     """Migrate, ensure root keys and sweep, once before serving; returns keys made now."""
     meta, blobs = build_stores(settings)
     try:
+        build_keyring(settings)  # a bad key configuration stops the start here
         return prepare(settings, meta, blobs)
     finally:
         meta.engine.dispose()
@@ -82,6 +137,25 @@ def add_user(settings: Settings, name: str, *, is_admin: bool = False) -> NewCre
     try:
         upgrade(meta.engine)
         return IdentityService(meta).add_user(name, is_admin=is_admin)
+    finally:
+        meta.engine.dispose()
+
+
+def describe_bucket(settings: Settings, name: str) -> dict[str, Any]:
+    """A bucket's owner, versioning and every configuration document, as plain data."""
+    meta, _ = build_stores(settings)
+    try:
+        upgrade(meta.engine)
+        bucket = meta.get_bucket(name)
+        return {
+            "name": bucket.name,
+            "owner": bucket.owner.name,
+            "region": bucket.region,
+            "versioning": bucket.versioning or "Unversioned",
+            "object_lock": bucket.object_lock,
+            "objects": meta.count_objects(bucket),
+            "configurations": {kind: json.loads(doc) for kind, doc in bucket.configs.items()},
+        }
     finally:
         meta.engine.dispose()
 

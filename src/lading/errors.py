@@ -56,6 +56,7 @@ wire messages; `message` is a human sentence.
     │   ├── InvalidURI
     │   ├── MalformedPolicy
     │   ├── InvalidPolicyDocument
+    │   ├── MalformedPOSTRequest
     │   ├── InvalidTag
     │   ├── UnresolvableGrantByEmailAddress
     │   ├── InvalidRetentionPeriod
@@ -429,6 +430,12 @@ class InvalidPolicyDocument(InvalidRequest):
     """A browser-upload (POST Object) policy that is malformed or not met."""
 
     default_message = "Invalid Policy: Invalid JSON."
+
+
+class MalformedPOSTRequest(InvalidRequest):
+    """A browser-upload (POST Object) body that is not well-formed multipart/form-data."""
+
+    default_message = "The body of your POST request is not well-formed multipart/form-data."
 
 
 class UnresolvableGrantByEmailAddress(InvalidRequest):

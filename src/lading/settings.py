@@ -79,6 +79,16 @@ class Settings(BaseSettings):
         description="seconds between background passes applying bucket lifecycle rules "
         "(servers and `lading worker`); 0 disables them",
     )
+    encryption_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="SSE-S3 master keys: key id -> base64 of 32 random bytes; empty: a key is "
+        "generated into DATA_DIR/encryption-keys.json on first start",
+    )
+    encryption_active_key: str = Field(
+        "",
+        description="id of the master key that wraps new data keys (rotate by adding a key and "
+        "making it active); may be empty when one key is configured",
+    )
     storage: StorageSettings = StorageSettings()
     metadata: MetadataSettings = MetadataSettings()
     s3: S3Settings = S3Settings()

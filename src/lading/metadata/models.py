@@ -76,7 +76,9 @@ class ObjectVersion:
     lock_mode: str = ""  # "", "GOVERNANCE" or "COMPLIANCE"
     lock_until: int = 0  # epoch microseconds; 0 = no retention
     legal_hold: bool = False
-    encryption: dict[str, str] | None = None  # SSE envelope (never a key in clear)
+    # SSE envelope (never a key in clear): Envelope.to_json() of the one segment, or
+    # {mode, algorithm, customer-key-md5?, parts: [envelope per segment]} for several
+    encryption: dict[str, Any] | None = None
     row_id: int = 0
 
 
@@ -106,6 +108,7 @@ class Part:
     blob_id: str
     last_modified: int
     checksum: str = ""  # base64 digest of checksum_algorithm of the upload
+    encryption: dict[str, str] | None = None  # the part's own SSE envelope
 
 
 class ListedObject(NamedTuple):

@@ -144,4 +144,5 @@ parts = sa.Table(
     sa.Column("blob_id", sa.String(64), nullable=False),
     sa.Column("last_modified", Micros, nullable=False),
     sa.Column("checksum", sa.String(128), nullable=False),
+    sa.Column("encryption", sa.JSON, nullable=True),  # the part's SSE envelope
 )

@@ -232,6 +232,7 @@ def _part(row: Any) -> Part:
         blob_id=row.blob_id,
         last_modified=row.last_modified,
         checksum=row.checksum,
+        encryption=row.encryption,
     )
 
 
@@ -1010,6 +1011,7 @@ class MetadataStore:
                     blob_id=part.blob_id,
                     last_modified=part.last_modified,
                     checksum=part.checksum,
+                    encryption=part.encryption,
                 )
             )
             return list(old)

@@ -7,9 +7,11 @@ import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from lading import checksums, errors
 from lading.concurrency import run_blocking
+from lading.encryption import ALGORITHM, SSE_C, Envelope, customer_key_md5
 from lading.metadata.models import Bucket, ObjectVersion, Part, Segment, Upload
 from lading.metadata.store import MetadataStore, now_us
 from lading.services.objects import (
@@ -17,7 +19,9 @@ from lading.services.objects import (
     BodyChecks,
     NewObject,
     ObjectService,
+    Sse,
     WriteConditions,
+    encryption_json,
     new_version_id,
     quote_etag,
     validate_key,
@@ -53,7 +57,9 @@ class MultipartService:
         new: NewObject,
         checksum_algorithm: str = "",
         checksum_type: str = "",
+        sse: Sse | None = None,
     ) -> Upload:
+        """Start an upload; with `sse` every part is encrypted on its own (see upload_sse)."""
         validate_key(key)
         validate_metadata(new.metadata)
         if checksum_algorithm:
@@ -80,10 +86,51 @@ class MultipartService:
             checksum_algorithm=algorithm,
             checksum_type=kind,
             storage_class=new.storage_class,
-            attributes=new.attributes,
+            attributes=self._with_sse(new.attributes, sse),
         )
         await run_blocking(self.meta.create_upload, upload)
         return upload
+
+    @staticmethod
+    def _with_sse(attributes: dict[str, Any], sse: Sse | None) -> dict[str, Any]:
+        """The upload's attributes, with what its encryption is (never the customer's key)."""
+        if sse is None:
+            return attributes
+        marker = {"mode": sse.mode, "algorithm": ALGORITHM}
+        if sse.customer_key is not None:
+            marker["customer-key-md5"] = customer_key_md5(sse.customer_key)
+        return {**attributes, "encryption": marker}
+
+    @staticmethod
+    def upload_sse(upload: Upload, customer_key: bytes | None) -> Sse | None:
+        """The encryption of a part of `upload`, given the SSE-C key its request sent.
+
+        An SSE-C upload needs the key it was created with on every part.
+        """
+        marker = upload.attributes.get("encryption")
+        if not marker:
+            if customer_key is not None:
+                raise errors.InvalidRequest(
+                    "The multipart upload initiate did not request encryption; the part "
+                    "request must not include encryption parameters."
+                )
+            return None
+        if marker.get("mode") != SSE_C:
+            if customer_key is not None:
+                raise errors.InvalidRequest(
+                    "The encryption parameters are not applicable to this upload."
+                )
+            return Sse(marker["mode"])
+        if customer_key is None:
+            raise errors.InvalidRequest(
+                "The multipart upload initiate requested encryption. Subsequent part requests "
+                "must include the appropriate encryption parameters."
+            )
+        if customer_key_md5(customer_key) != marker.get("customer-key-md5"):
+            raise errors.InvalidArgument(
+                "The provided encryption parameters did not match the ones used originally."
+            )
+        return Sse(SSE_C, customer_key)
 
     async def get_upload(self, bucket: Bucket, key: str, upload_id: str) -> Upload:
         return await run_blocking(self.meta.get_upload, bucket, key, upload_id)
@@ -102,12 +149,16 @@ class MultipartService:
         body: AsyncIterator[bytes],
         checks: BodyChecks,
         declared_size: int | None = None,
+        sse: Sse | None = None,
     ) -> Part:
-        """Store one part (at most 5 GiB); a part of the same number is replaced."""
+        """Store one part (at most 5 GiB); a part of the same number is replaced.
+
+        An encrypted part has an envelope of its own (`sse`, from upload_sse).
+        """
         self.validate_part_number(part_number)
         if upload.checksum_algorithm and not checks.algorithm:
             checks.algorithm = upload.checksum_algorithm
-        written = await self.objects.write_blob(body, checks, declared_size=declared_size)
+        written = await self.objects.write_blob(body, checks, declared_size=declared_size, sse=sse)
         part = Part(
             part_number=part_number,
             size=written.size,
@@ -115,6 +166,7 @@ class MultipartService:
             blob_id=written.blob_id,
             last_modified=now_us(),
             checksum=written.checksum if upload.checksum_algorithm else "",
+            encryption=written.envelope.to_json() if written.envelope is not None else None,
         )
         try:
             replaced = await run_blocking(self.meta.put_part, upload.upload_id, part)
@@ -166,6 +218,13 @@ class MultipartService:
             raise errors.EntityTooLarge()
         md5s = b"".join(bytes.fromhex(p.etag.strip('"')) for p in chosen)
         etag = quote_etag(f"{hashlib.md5(md5s).hexdigest()}-{len(chosen)}")
+        attributes = dict(upload.attributes)
+        if attributes.get("encryption"):
+            if not all(p.encryption for p in chosen):
+                raise errors.InvalidPart("A part of this encrypted upload was not encrypted.")
+            attributes["encryption"] = encryption_json(
+                [Envelope.from_json(p.encryption or {}) for p in chosen]
+            )
         obj = ObjectVersion(
             bucket_id=bucket.id,
             key=upload.key,
@@ -181,7 +240,7 @@ class MultipartService:
             checksums=self._object_checksum(upload, chosen),
             storage_class=upload.storage_class,
             owner_id=upload.owner_id,
-            **upload.attributes,
+            **attributes,
         )
         if checksum is not None:
             self._check_object_checksum(upload, obj, checksum)

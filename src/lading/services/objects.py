@@ -17,6 +17,19 @@ import anyio
 
 from lading import checksums, errors
 from lading.concurrency import run_blocking
+from lading.encryption import (
+    SSE_C,
+    SSE_S3,
+    Decryptor,
+    Encryptor,
+    Envelope,
+    Keyring,
+    ciphertext_range,
+    new_sse_c,
+    new_sse_s3,
+    sse_c_data_key,
+    unwrap,
+)
 from lading.metadata.models import NULL_VERSION, Bucket, ObjectVersion, Segment
 from lading.metadata.store import MetadataStore, now_us
 from lading.storage.base import BlobStore, BlobWriter, delete_blobs
@@ -91,6 +104,50 @@ def quote_etag(md5_hex: str) -> str:
     return f'"{md5_hex}"'
 
 
+NEEDS_CUSTOMER_KEY = (
+    "The object was stored using a form of Server Side Encryption. The correct parameters must "
+    "be provided to retrieve the object."
+)
+NOT_APPLICABLE = "The encryption parameters are not applicable to this object."
+
+
+@dataclass(frozen=True, slots=True)
+class Sse:
+    """The server-side encryption a write asks for: SSE-S3, or SSE-C with the customer's key."""
+
+    mode: str  # SSE_S3 or SSE_C
+    customer_key: bytes | None = None
+
+
+def encryption_json(envelopes: list[Envelope]) -> dict[str, Any]:
+    """The `encryption` of an object whose segments were encrypted under `envelopes`."""
+    if len(envelopes) == 1:
+        return dict(envelopes[0].to_json())
+    first = envelopes[0]
+    out: dict[str, Any] = {"mode": first.mode, "algorithm": first.algorithm}
+    if first.customer_key_md5 is not None:
+        out["customer-key-md5"] = first.customer_key_md5
+    out["parts"] = [e.to_json() for e in envelopes]
+    return out
+
+
+def segment_envelopes(obj: ObjectVersion) -> list[Envelope] | None:
+    """The envelope of each segment of an encrypted object; None for a plaintext one."""
+    stored = obj.encryption
+    if not stored:
+        return None
+    try:
+        if "parts" in stored:
+            envelopes = [Envelope.from_json(p) for p in stored["parts"]]
+        else:
+            envelopes = [Envelope.from_json(stored)]
+    except (ValueError, TypeError) as exc:
+        raise errors.LadingError(f"The object's encryption envelope is unreadable: {exc}") from None
+    if len(envelopes) != len(obj.segments):
+        raise errors.LadingError("The object's encryption envelopes do not match its data.")
+    return envelopes
+
+
 @dataclass(slots=True)
 class BodyChecks:
     """What the client told us the body should hash to; `trailer` is read after the body."""
@@ -113,6 +170,7 @@ class WrittenBlob:
     md5: bytes
     checksum: str  # base64 of the checksum algorithm asked for, or ""
     checksum_digest: bytes = b""
+    envelope: Envelope | None = None  # how the blob was encrypted, if it was
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,11 +288,52 @@ class ObjectService:
         blobs: BlobStore,
         writes: Executor | None = None,
         clock: Callable[[], int] = now_us,
+        *,
+        keyring: Keyring | None = None,
     ) -> None:
         self.meta = meta
         self.blobs = blobs
         self.writes = writes  # where blob writes and their commits wait on fsync
         self.clock = clock  # epoch microseconds; retention is judged against it
+        self.keyring = keyring  # SSE-S3 master keys
+
+    # --- encryption ----------------------------------------------------------------------------
+
+    def _keyring(self) -> Keyring:
+        if self.keyring is None:
+            raise errors.LadingError("Server-side encryption is not configured on this server.")
+        return self.keyring
+
+    def _encryptor(self, sse: Sse) -> Encryptor:
+        """An encryptor for one new blob under a fresh envelope."""
+        if sse.mode == SSE_C:
+            if sse.customer_key is None:
+                raise ValueError("SSE-C needs the customer's key")
+            envelope, data_key = new_sse_c(sse.customer_key)
+        else:
+            envelope, data_key = new_sse_s3(self._keyring())
+        return Encryptor(envelope, data_key)
+
+    def _data_key(self, envelope: Envelope, customer_key: bytes | None) -> bytes:
+        if envelope.mode == SSE_C:
+            if customer_key is None:
+                raise errors.InvalidRequest(NEEDS_CUSTOMER_KEY)
+            return sse_c_data_key(envelope, customer_key)
+        return unwrap(self._keyring(), envelope)
+
+    def check_readable(self, obj: ObjectVersion, customer_key: bytes | None) -> None:
+        """Refuse, before any byte is answered, a read that could not decrypt obj.
+
+        An SSE-C object needs its key (InvalidRequest without, AccessDenied with another);
+        SSE-C parameters for any other object are InvalidRequest; an SSE-S3 object whose
+        master key is not configured is a server error.
+        """
+        envelopes = segment_envelopes(obj)
+        is_sse_c = envelopes is not None and envelopes[0].mode == SSE_C
+        if not is_sse_c and customer_key is not None:
+            raise errors.InvalidRequest(NOT_APPLICABLE)
+        for envelope in envelopes or ():
+            self._data_key(envelope, customer_key)
 
     # --- writing bytes -------------------------------------------------------------------------
 
@@ -245,13 +344,15 @@ class ObjectService:
         *,
         declared_size: int | None = None,
         limit: int = MAX_PUT_BYTES,
+        sse: Sse | None = None,
     ) -> WrittenBlob:
         """Stream body into a new blob while hashing; verify the client's digests, then commit.
 
         Nothing is committed when a digest does not match (BadDigest, ChecksumMismatch) or the
         body is larger than limit (EntityTooLarge, refused before reading when declared so).
+        With `sse` the blob holds only ciphertext; sizes and digests are the plaintext's.
         """
-        return await self._write_then(body, checks, declared_size, limit, lambda w: w)
+        return await self._write_then(body, checks, declared_size, limit, lambda w: w, sse)
 
     async def _write_then(
         self,
@@ -260,6 +361,7 @@ class ObjectService:
         declared_size: int | None,
         limit: int,
         then: Callable[[WrittenBlob], T],
+        sse: Sse | None = None,
     ) -> T:
         """write_blob, then `then(written)` in the same worker-thread hop as the last write.
 
@@ -271,6 +373,7 @@ class ObjectService:
         md5 = hashlib.md5()
         extra = checksums.new_checksum(checks.algorithm) if checks.algorithm else None
         writer: BlobWriter | None = None
+        encryptor = self._encryptor(sse) if sse is not None else None
         size = 0
 
         def flush(chunks: list[bytes]) -> None:
@@ -278,7 +381,7 @@ class ObjectService:
             if writer is None:
                 writer = self.blobs.open_writer()
             for data in chunks:  # hashing and writing release the GIL: the loop keeps reading
-                writer.write(data)
+                writer.write(data if encryptor is None else encryptor.feed(data))
                 md5.update(data)
                 if extra is not None:
                     extra.update(data)
@@ -287,12 +390,15 @@ class ObjectService:
             flush(chunks)
             self._verify_digests(md5.digest(), extra, checks, expected)
             assert writer is not None
+            if encryptor is not None:
+                writer.write(encryptor.finish())
             written = WrittenBlob(
                 writer.commit(),
                 size,
                 md5.digest(),
                 extra.b64() if extra is not None else "",
                 extra.digest() if extra is not None else b"",
+                encryptor.envelope if encryptor is not None else None,
             )
             try:
                 return then(written)
@@ -363,6 +469,7 @@ class ObjectService:
         checks: BodyChecks,
         conditions: WriteConditions | None = None,
         declared_size: int | None = None,
+        sse: Sse | None = None,
     ) -> ObjectVersion:
         """Store a whole object; acknowledged only after the bytes and the row are durable."""
         validate_key(key)
@@ -372,6 +479,9 @@ class ObjectService:
             checks_map: dict[str, str] = {}
             if checks.algorithm:
                 checks_map = {checks.algorithm.upper(): written.checksum, "type": "FULL_OBJECT"}
+            attributes = dict(new.attributes)
+            if written.envelope is not None:
+                attributes["encryption"] = encryption_json([written.envelope])
             obj = ObjectVersion(
                 bucket_id=bucket.id,
                 key=key,
@@ -386,7 +496,7 @@ class ObjectService:
                 checksums=checks_map,
                 storage_class=new.storage_class,
                 owner_id=owner_id,
-                **new.attributes,
+                **attributes,
             )
             garbage = self.meta.put_object(
                 bucket, obj, check=self._condition(bucket, obj.key, conditions)
@@ -394,7 +504,7 @@ class ObjectService:
             delete_blobs(self.blobs, garbage)
             return obj
 
-        return await self._write_then(body, checks, declared_size, MAX_PUT_BYTES, store)
+        return await self._write_then(body, checks, declared_size, MAX_PUT_BYTES, store, sse)
 
     @staticmethod
     def _condition(
@@ -435,16 +545,27 @@ class ObjectService:
     ) -> ObjectVersion:
         return await run_blocking(self.meta.get_object, bucket, key, version_id)
 
-    async def read(self, obj: ObjectVersion, start: int, end: int) -> AsyncIterator[bytes]:
-        """Yield bytes start..end (inclusive) of obj, in pieces of at most READ_BYTES."""
+    async def read(
+        self, obj: ObjectVersion, start: int, end: int, customer_key: bytes | None = None
+    ) -> AsyncIterator[bytes]:
+        """Yield bytes start..end (inclusive) of obj, in pieces of at most READ_BYTES.
+
+        An encrypted object is decrypted as it is read (`customer_key` opens SSE-C).
+        """
+        envelopes = segment_envelopes(obj)
         position = 0
-        for segment in obj.segments:
+        for index, segment in enumerate(obj.segments):
             seg_start, seg_end = position, position + segment.size - 1
             position += segment.size
             if seg_end < start or seg_start > end:
                 continue
             offset = max(start, seg_start) - seg_start
             stop = min(end, seg_end) - seg_start + 1
+            if envelopes is not None:
+                envelope = envelopes[index]
+                async for data in self._decrypt(segment, envelope, customer_key, offset, stop):
+                    yield data
+                continue
             while offset < stop:
                 length = min(READ_BYTES, stop - offset)
                 data = await run_blocking(self.blobs.read, segment.blob_id, offset, length)
@@ -454,6 +575,38 @@ class ObjectService:
                     )
                 yield data
                 offset += length
+
+    async def _decrypt(
+        self,
+        segment: Segment,
+        envelope: Envelope,
+        customer_key: bytes | None,
+        offset: int,
+        stop: int,
+    ) -> AsyncIterator[bytes]:
+        """Yield plaintext bytes offset..stop (exclusive) of one encrypted segment."""
+        if envelope.plaintext_size != segment.size:
+            raise errors.LadingError(f"blob {segment.blob_id} does not match its envelope")
+        data_key = self._data_key(envelope, customer_key)
+        span = ciphertext_range(envelope, offset, stop - 1)
+        decryptor = Decryptor(envelope, data_key, span.first_chunk, span.skip, stop - offset)
+
+        def step(position: int, length: int) -> bytes:
+            data = self.blobs.read(segment.blob_id, position, length)
+            if len(data) != length:
+                raise errors.LadingError(
+                    f"blob {segment.blob_id} is shorter than its metadata says"
+                )
+            return decryptor.feed(data)  # decrypting releases the GIL: one hop for both
+
+        position = span.cipher_start
+        while position < span.cipher_end:
+            length = min(READ_BYTES, span.cipher_end - position)
+            plaintext = await run_blocking(step, position, length)
+            if plaintext:
+                yield plaintext
+            position += length
+        decryptor.finish()
 
     async def open_object(
         self, bucket: Bucket, key: str, version_id: str | None, *, inline_limit: int
@@ -465,7 +618,7 @@ class ObjectService:
 
         def work() -> tuple[ObjectVersion, bytes | None]:
             obj = self.meta.get_object(bucket, key, version_id)
-            if obj.size <= inline_limit and len(obj.segments) == 1:
+            if obj.size <= inline_limit and len(obj.segments) == 1 and not obj.encryption:
                 segment = obj.segments[0]
                 return obj, self.blobs.read(segment.blob_id, 0, segment.size)
             return obj, None
@@ -546,25 +699,41 @@ class ObjectService:
         new: NewObject | None,
         attributes: dict[str, Any] | None = None,
         conditions: WriteConditions | None = None,
+        sse: Sse | None = None,
+        source_customer_key: bytes | None = None,
     ) -> ObjectVersion:
         """Copy source to bucket/key; `new` None keeps the source's metadata (COPY directive).
 
-        `attributes` are the copy's tags, ACL and lock (none are carried over otherwise).
+        `attributes` are the copy's tags, ACL and lock (none are carried over otherwise);
+        `sse` is the copy's encryption and `source_customer_key` opens an SSE-C source.
 
-        Whole blobs are linked, not copied, where the store can (hard links on POSIX).
+        Whole blobs are linked, not copied, where the store can (hard links on POSIX) and the
+        copy keeps the source's encryption (plaintext, or SSE-S3 with its envelopes); other
+        copies are decrypted and encrypted again, segment by segment.
         """
         validate_key(key)
         if new is not None:
             validate_metadata(new.metadata)
-        if source.bucket_id == bucket.id and source.key == key and new is None:
+        envelopes = segment_envelopes(source)
+        linkable = (envelopes is None and sse is None) or (
+            envelopes is not None
+            and all(e.mode == SSE_S3 for e in envelopes)
+            and sse is not None
+            and sse.mode == SSE_S3
+        )
+        if source.bucket_id == bucket.id and source.key == key and new is None and linkable:
             raise errors.InvalidRequest(
                 "This copy request is illegal because it is trying to copy an object to itself "
                 "without changing the object's metadata, storage class, website redirect "
                 "location or encryption attributes."
             )
-        linked = await run_blocking(
-            lambda: [Segment(self.blobs.link_blob(s.blob_id), s.size) for s in source.segments]
-        )
+        encryption = source.encryption
+        if linkable:
+            linked = await run_blocking(
+                lambda: [Segment(self.blobs.link_blob(s.blob_id), s.size) for s in source.segments]
+            )
+        else:
+            linked, encryption = await self._recode(source, sse, source_customer_key)
         kept = new or NewObject(
             source.content_type, source.metadata, source.headers, source.storage_class
         )
@@ -590,6 +759,29 @@ class ObjectService:
                 "lock_until": 0,
                 "legal_hold": False,
                 **(attributes or {}),
+                "encryption": encryption,
             },
         )
         return await self.commit(bucket, obj, conditions, [s.blob_id for s in linked])
+
+    async def _recode(
+        self, source: ObjectVersion, sse: Sse | None, customer_key: bytes | None
+    ) -> tuple[list[Segment], dict[str, Any] | None]:
+        """New blobs holding source's segments as `sse` asks, and the copy's `encryption`."""
+        written: list[WrittenBlob] = []
+        position = 0
+        try:
+            for segment in source.segments:
+                end = position + segment.size - 1
+                body = self.read(source, position, end, customer_key)
+                blob = await self.write_blob(body, BodyChecks(), limit=MAX_OBJECT_BYTES, sse=sse)
+                written.append(blob)
+                position += segment.size
+        except BaseException:
+            await self.discard(w.blob_id for w in written)
+            raise
+        segments = [Segment(w.blob_id, w.size) for w in written]
+        envelopes = [w.envelope for w in written if w.envelope is not None]
+        if sse is None or not envelopes:
+            return segments, None
+        return segments, encryption_json(envelopes)

@@ -21,7 +21,14 @@ def lading(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
 
 
 @pytest.mark.parametrize(
-    "command", [["--help"], ["serve", "--help"], ["admin", "add-user", "--help"]]
+    "command",
+    [
+        ["--help"],
+        ["serve", "--help"],
+        ["worker", "--help"],
+        ["admin", "add-user", "--help"],
+        ["admin", "show-bucket", "--help"],
+    ],
 )
 def test_every_command_has_help_with_an_example(command: list[str]) -> None:
     done = lading(*command)

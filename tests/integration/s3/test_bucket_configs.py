@@ -275,3 +275,36 @@ def test_configurations_survive_a_restart(s3: Any, server: RunningServer, bucket
     assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == [{"Key": "a", "Value": "b"}]
     assert s3.get_bucket_cors(Bucket=bucket)["CORSRules"] == CORS["CORSRules"]
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+
+
+def test_admin_show_bucket_lists_every_configuration(
+    s3: Any, server: RunningServer, bucket: str
+) -> None:
+    import json
+    import subprocess
+
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=CORS)
+    s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "old-versions",
+                    "Filter": {"Prefix": ""},
+                    "Status": "Enabled",
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": 10},
+                }
+            ]
+        },
+    )
+    shown = json.loads(server.admin("show-bucket", bucket, "--json"))
+    assert shown["versioning"] == "Enabled"
+    assert set(shown["configurations"]) == {"cors", "acl", "lifecycle"}
+    assert shown["configurations"]["lifecycle"]["Rule"][0]["ID"] == "old-versions"
+    text = server.admin("show-bucket", bucket)
+    assert "versioning:  Enabled" in text and "lifecycle:" in text
+    with pytest.raises(subprocess.CalledProcessError) as err:
+        server.admin("show-bucket", "no-such-bucket-here")
+    assert "does not exist" in err.value.stderr

@@ -172,7 +172,7 @@ ROUTES = [
         "/b",
         NOTHING,
         {"content-type": "multipart/form-data; boundary=x"},
-        S3Op("PostObject", Action.WRITE_OBJECT, "b", implemented=False),
+        S3Op("PostObject", Action.WRITE_OBJECT, "b"),
         id="post-object-form",
     ),
     # objects, path style

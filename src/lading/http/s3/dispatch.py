@@ -362,7 +362,10 @@ class S3Dispatcher:
         ctx.access = Access(
             principal, op.name, op.action, ctx.bucket, op.key, query.get("versionId"), conditions
         )
-        ctx.object_acl_pending = authorize(ctx.access) is Verdict.OBJECT_ACL
+        if op.name != "PostObject":
+            ctx.object_acl_pending = authorize(ctx.access) is Verdict.OBJECT_ACL
+        # else the form carries the signature and names the key: the PostObject handler
+        # verifies it and authorizes with the form's principal
         if not op.implemented:
             raise errors.NotImplementedOperation(op.name)
         feature = unsupported_feature(op, headers)

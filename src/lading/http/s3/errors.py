@@ -83,6 +83,7 @@ ERRORS: dict[type[errors.LadingError], S3Error] = {
     errors.InvalidURI: S3Error("InvalidURI", 400),
     errors.MalformedPolicy: S3Error("MalformedPolicy", 400),
     errors.InvalidPolicyDocument: S3Error("InvalidPolicyDocument", 400),
+    errors.MalformedPOSTRequest: S3Error("MalformedPOSTRequest", 400),
     errors.InvalidTag: S3Error("InvalidTag", 400),
     errors.UnresolvableGrantByEmailAddress: S3Error("UnresolvableGrantByEmailAddress", 400),
     errors.InvalidBucketState: S3Error("InvalidBucketState", 409),

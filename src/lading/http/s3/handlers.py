@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from lading.http.s3 import bucket, configs, listing, multipart, object_attrs, objects
+from lading.http.s3 import (
+    bucket,
+    configs,
+    listing,
+    multipart,
+    object_attrs,
+    objects,
+    post_object,
+)
 from lading.http.s3.dispatch import Handler
 
 HANDLERS: dict[str, Handler] = {
@@ -36,6 +44,7 @@ HANDLERS: dict[str, Handler] = {
     "GetObject": objects.get_object,
     "HeadObject": objects.get_object,
     "PutObject": objects.put_object,
+    "PostObject": post_object.post_object,
     "DeleteObject": objects.delete_object,
     "DeleteObjects": objects.delete_objects,
     "CopyObject": objects.copy_object,

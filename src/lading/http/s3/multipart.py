@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from lading import checksums, errors
-from lading.http.s3 import xml
+from lading.http.s3 import sse, xml
 from lading.http.s3.common import (
     body_checks,
     checksum_headers,
@@ -16,7 +16,7 @@ from lading.http.s3.common import (
 )
 from lading.http.s3.dispatch import ReqCtx
 from lading.http.s3.object_attrs import write_attributes
-from lading.http.s3.objects import source_object, version_header
+from lading.http.s3.objects import source_customer_key, source_object, version_header
 from lading.metadata.models import ObjectVersion, Upload
 from lading.services.multipart import CompletedPart
 from lading.services.objects import BodyChecks
@@ -50,8 +50,9 @@ async def create_multipart_upload(ctx: ReqCtx) -> Response:
         new=new,
         checksum_algorithm=ctx.headers.get("x-amz-checksum-algorithm", ""),
         checksum_type=ctx.headers.get("x-amz-checksum-type", ""),
+        sse=sse.requested(ctx.headers, bucket),
     )
-    headers = {}
+    headers = sse.response_headers(upload.attributes.get("encryption"))
     if upload.checksum_algorithm:
         headers["x-amz-checksum-algorithm"] = upload.checksum_algorithm
         headers["x-amz-checksum-type"] = upload.checksum_type
@@ -62,10 +63,11 @@ async def upload_part(ctx: ReqCtx) -> Response:
     number = _part_number(ctx)
     upload = await _upload(ctx)
     checks = body_checks(ctx.headers, ctx.trailer)
+    encrypt = ctx.services.multipart.upload_sse(upload, sse.customer_key(ctx.headers))
     part = await ctx.services.multipart.upload_part(
-        upload, number, ctx.body(), checks, declared_size=ctx.declared_size
+        upload, number, ctx.body(), checks, declared_size=ctx.declared_size, sse=encrypt
     )
-    headers = {"etag": part.etag}
+    headers = {"etag": part.etag, **sse.response_headers(upload.attributes.get("encryption"))}
     if part.checksum:
         headers.update(checksum_headers({upload.checksum_algorithm: part.checksum}))
     return Response(status_code=200, headers=headers)
@@ -91,10 +93,13 @@ async def upload_part_copy(ctx: ReqCtx) -> Response:
     number = _part_number(ctx)
     upload = await _upload(ctx)
     source = await source_object(ctx)
+    source_key = source_customer_key(ctx, source)
+    encrypt = ctx.services.multipart.upload_sse(upload, sse.customer_key(ctx.headers))
     start, end = _copy_range(ctx.headers.get("x-amz-copy-source-range"), source.size)
-    body = ctx.services.objects.read(source, start, end)
-    part = await ctx.services.multipart.upload_part(upload, number, body, BodyChecks())
-    return xml_response(xml.copy_part_result(part, upload.checksum_algorithm))
+    body = ctx.services.objects.read(source, start, end, source_key)
+    part = await ctx.services.multipart.upload_part(upload, number, body, BodyChecks(), sse=encrypt)
+    headers = sse.response_headers(upload.attributes.get("encryption"))
+    return xml_response(xml.copy_part_result(part, upload.checksum_algorithm), headers=headers)
 
 
 def _object_checksum(ctx: ReqCtx, upload: Upload) -> str | None:
@@ -144,7 +149,8 @@ async def complete_multipart_upload(ctx: ReqCtx) -> Response:
         checksum=_object_checksum(ctx, upload),
     )
     body = xml.complete_upload(ctx.location(upload.key), bucket.name, upload.key, obj)
-    return xml_response(body, headers=version_header(obj))
+    headers = {**version_header(obj), **sse.response_headers(obj.encryption)}
+    return xml_response(body, headers=headers)
 
 
 async def abort_multipart_upload(ctx: ReqCtx) -> Response:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from starlette.responses import Response, StreamingResponse
 
-from lading import errors
-from lading.http.s3 import xml
+from lading import errors, lifecycle
+from lading.http.s3 import sse, xml
 from lading.http.s3.common import (
     RESPONSE_OVERRIDES,
     body_checks,
@@ -21,7 +21,7 @@ from lading.http.s3.common import (
 from lading.http.s3.dispatch import ReqCtx, copy_source
 from lading.http.s3.errors import lookup
 from lading.http.s3.object_attrs import write_attributes
-from lading.metadata.models import NULL_VERSION, ObjectVersion
+from lading.metadata.models import NULL_VERSION, Bucket, ObjectVersion
 from lading.services.objects import DeleteConditions, Deleted, NewObject
 
 SMALL_OBJECT = 256 * 1024  # read in one hop and answered with a plain Response
@@ -48,6 +48,8 @@ async def get_object(ctx: ReqCtx) -> Response:
     await ctx.check_object(obj)
     if obj.is_delete_marker:  # asked for by version id
         raise errors.MethodNotAllowed(delete_marker=obj.version_id)
+    customer_key = sse.customer_key(ctx.headers)
+    ctx.services.objects.check_readable(obj, customer_key)
     read_conditions(ctx.headers).check(obj)
     part_param = ctx.query.get("partNumber")
     span: tuple[int, int] | None
@@ -64,6 +66,8 @@ async def get_object(ctx: ReqCtx) -> Response:
     whole = span is None
     mode = ctx.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED"
     headers = object_headers(obj, with_checksums=mode and whole, versioned=bool(bucket.versioning))
+    headers.update(sse.response_headers(obj.encryption))
+    headers.update(expiration_header(bucket, obj))
     if part_param is not None:
         headers["x-amz-mp-parts-count"] = str(len(obj.part_sizes or (obj.size,)))
     for param, header in RESPONSE_OVERRIDES.items():
@@ -81,7 +85,19 @@ async def get_object(ctx: ReqCtx) -> Response:
         return Response(status_code=status, headers=headers)
     if data is not None:
         return Response(data[start : end + 1], status, headers)
-    return StreamingResponse(ctx.services.objects.read(obj, start, end), status, headers)
+    body = ctx.services.objects.read(obj, start, end, customer_key)
+    return StreamingResponse(body, status, headers)
+
+
+def expiration_header(bucket: Bucket, obj: ObjectVersion) -> dict[str, str]:
+    """x-amz-expiration: when the bucket's lifecycle rules will expire this current object."""
+    document = bucket.configs.get("lifecycle")
+    if document is None or not obj.is_latest:
+        return {}
+    found = lifecycle.expiration_header(
+        lifecycle.rules_from_document(document), obj.key, obj.size, obj.tags, obj.last_modified
+    )
+    return {"x-amz-expiration": found} if found else {}
 
 
 def version_header(obj: ObjectVersion) -> dict[str, str]:
@@ -103,8 +119,15 @@ async def put_object(ctx: ReqCtx) -> Response:
         checks=checks,
         conditions=write_conditions(ctx.headers),
         declared_size=ctx.declared_size,
+        sse=sse.requested(ctx.headers, bucket),
     )
-    headers = {"etag": obj.etag, **checksum_headers(obj.checksums), **version_header(obj)}
+    headers = {
+        "etag": obj.etag,
+        **checksum_headers(obj.checksums),
+        **version_header(obj),
+        **expiration_header(bucket, obj),
+        **sse.response_headers(obj.encryption),
+    }
     return Response(status_code=200, headers=headers)
 
 
@@ -194,18 +217,29 @@ async def source_object(ctx: ReqCtx) -> ObjectVersion:
     return source
 
 
+def source_customer_key(ctx: ReqCtx, source: ObjectVersion) -> bytes | None:
+    """The copy source's SSE-C key (x-amz-copy-source-server-side-encryption-customer-*)."""
+    key = sse.customer_key(ctx.headers, sse.COPY_SOURCE_CUSTOMER)
+    ctx.services.objects.check_readable(source, key)
+    return key
+
+
 async def copy_object(ctx: ReqCtx) -> Response:
     source = await source_object(ctx)
+    bucket = ctx.need_bucket()
     obj = await ctx.services.objects.copy_object(
         source,
-        ctx.need_bucket(),
+        bucket,
         ctx.need_key(),
         owner_id=ctx.user_id,
         new=_copy_directive(ctx, source),
         attributes=await write_attributes(ctx, source),
         conditions=write_conditions(ctx.headers),
+        sse=sse.requested(ctx.headers, bucket),
+        source_customer_key=source_customer_key(ctx, source),
     )
     headers = version_header(obj)
+    headers.update(sse.response_headers(obj.encryption))
     if source.version_id != NULL_VERSION:
         headers["x-amz-copy-source-version-id"] = source.version_id
     return xml_response(xml.copy_result(obj), headers=headers)

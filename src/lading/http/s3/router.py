@@ -107,15 +107,11 @@ _OBJECT_CONFIG: dict[str, dict[str, tuple[str, Action]]] = {
 _VERB = {"GET": "Get", "PUT": "Put", "DELETE": "Delete", "POST": "Post", "HEAD": "Get"}
 
 # Headers that ask an implemented operation for a feature this server does not have yet.
-# Ignoring them would claim what was not done (data "encrypted" with the client's key, an
-# object "locked"), so such requests answer NotImplemented.
-_SSE_C = "server-side encryption with customer-provided keys (SSE-C)"
+# Ignoring them would claim what was not done (data "encrypted" with a KMS key), so such
+# requests answer NotImplemented. SSE-S3 (AES256) and SSE-C are implemented.
 _FEATURE_HEADERS = {
-    "x-amz-server-side-encryption-customer-algorithm": _SSE_C,
-    "x-amz-server-side-encryption-customer-key": _SSE_C,
-    "x-amz-copy-source-server-side-encryption-customer-algorithm": _SSE_C,
-    "x-amz-copy-source-server-side-encryption-customer-key": _SSE_C,
     "x-amz-server-side-encryption-aws-kms-key-id": "server-side encryption with KMS keys",
+    "x-amz-server-side-encryption-context": "server-side encryption with KMS keys",
 }
 # Operations that create a bucket or an object, and so take ACL, tagging and SSE headers.
 _WRITES = frozenset({"CreateBucket", "PutObject", "CopyObject", "CreateMultipartUpload"})
@@ -205,7 +201,7 @@ def _bucket_op(method: str, query: Mapping[str, str]) -> S3Op:
     if method == "DELETE":
         return S3Op("DeleteBucket", Action.DELETE_BUCKET)
     if method == "POST":
-        return S3Op("PostObject", Action.WRITE_OBJECT, implemented=False)
+        return S3Op("PostObject", Action.WRITE_OBJECT)
     raise errors.MethodNotAllowed()
 
 
@@ -273,7 +269,9 @@ def unsupported_feature(op: S3Op, headers: Mapping[str, str]) -> str | None:
     """
     if op.name in _WRITES:
         sse = headers.get("x-amz-server-side-encryption")
-        if sse is not None:
+        if sse is not None and (
+            op.name == "CreateBucket" or sse.strip().lower().startswith("aws:kms")
+        ):
             return f"server-side encryption {sse.strip()!r}"
     if op.name not in _DATA_OPERATIONS:
         return None

@@ -17,6 +17,7 @@ def admin() -> None:
     Examples:
       lading admin add-user alice
       lading admin add-user --data-dir /srv/lading bob
+      lading admin show-bucket raw-data --json
     """
 
 
@@ -41,3 +42,44 @@ def add_user(data_dir: Path | None, config_file: Path | None, name: str, is_admi
     except errors.LadingError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(created.as_json())
+
+
+@admin.command("show-bucket")
+@data_options
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
+def show_bucket(data_dir: Path | None, config_file: Path | None, name: str, as_json: bool) -> None:
+    """Show a bucket's owner, versioning, object lock and every configuration it holds.
+
+    Configurations are versioning, ACL, policy, CORS, lifecycle, tagging, encryption,
+    object lock, public access block and ownership controls, as the server stored them.
+
+    \b
+    Example:
+      $ lading admin show-bucket raw-data
+      name:        raw-data
+      owner:       root
+      versioning:  Enabled
+      object lock: yes
+      lifecycle:   {"Rule": [{"ID": "old-versions", ...}]}
+    """
+    import json
+
+    from lading import errors
+    from lading.app import describe_bucket
+
+    settings = load(config_file, data_dir=data_dir)
+    try:
+        found = describe_bucket(settings, name)
+    except errors.LadingError as exc:
+        raise click.ClickException(exc.message) from exc
+    if as_json:
+        click.echo(json.dumps(found, indent=2, sort_keys=True))
+        return
+    click.echo(f"name:        {found['name']}")
+    click.echo(f"owner:       {found['owner']}")
+    click.echo(f"versioning:  {found['versioning']}")
+    click.echo(f"object lock: {'yes' if found['object_lock'] else 'no'}")
+    click.echo(f"objects:     {found['objects']}")
+    for kind, document in sorted(found["configurations"].items()):
+        click.echo(f"{kind + ':':<12} {json.dumps(document)}")
