@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -60,6 +62,13 @@ def normalise(tree: Mapping[str, Any]) -> dict[str, Any]:
             rule["MaxAgeSeconds"] = age
         out.append(rule)
     return {"CORSRule": out}
+
+
+@functools.lru_cache(maxsize=256)
+def load(document: str) -> Mapping[str, Any]:
+    """A stored CORS configuration (JSON of the normalised tree), parsed once per process."""
+    config: Mapping[str, Any] = json.loads(document)
+    return config
 
 
 def _matches(pattern: str, value: str, *, fold: bool = False) -> bool:

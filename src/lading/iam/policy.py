@@ -11,8 +11,8 @@ from __future__ import annotations
 import enum
 import functools
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from lading import configs, errors
 from lading.iam import acl as acls
@@ -108,8 +108,12 @@ def iam_action(operation: str, versioned: bool = False) -> str:
 
 
 @functools.lru_cache(maxsize=512)
-def _policy(text: str, bucket: str) -> pl.Policy:
+def bucket_policy(text: str, bucket: str) -> pl.Policy:
+    """A stored bucket policy, parsed once per process."""
     return pl.parse_policy(text, bucket)
+
+
+Conditions = Mapping[str, str | list[str]]
 
 
 class Verdict(enum.Enum):
@@ -127,7 +131,8 @@ class Access:
     bucket: Bucket | None = None
     key: str | None = None
     version_id: str | None = None
-    conditions: Mapping[str, str | list[str]] = field(default_factory=dict)
+    # the request's condition keys, built only when a policy is evaluated
+    conditions: Callable[[], Conditions] = dict
 
     def resource(self) -> str:
         assert self.bucket is not None
@@ -142,9 +147,9 @@ def _policy_decision(access: Access) -> tuple[pl.Decision, bool]:
     text = bucket.configs.get("policy")
     if text is None:
         return pl.Decision.NONE, False
-    policy = _policy(text, bucket.name)
+    policy = bucket_policy(text, bucket.name)
     user = access.principal.user
-    conditions = dict(access.conditions)
+    conditions = dict(access.conditions())
     if user is not None:
         conditions.setdefault("aws:username", user.name)
         conditions.setdefault("aws:userid", user.name)

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from lading import errors
 from lading.http.s3 import xml
 from lading.http.s3.common import int_param, xml_response
+from lading.http.s3.configs import check_grantees
 from lading.http.s3.dispatch import ReqCtx
 from lading.http.s3.listing import decode_token, encode_token
 from lading.iam import acl as acls
@@ -52,9 +53,7 @@ async def create_bucket(ctx: ReqCtx) -> Response:
     lock = ctx.headers.get("x-amz-bucket-object-lock-enabled", "").strip().lower() == "true"
     acl = acls.from_headers(ctx.headers, bucket_owner=user.name)
     if acl is not None:
-        for name in acls.users_named(acl):
-            if not await ctx.services.identity.user_exists(name):
-                raise errors.InvalidArgument(f"Invalid id: {name}")
+        await check_grantees(ctx, acl)
     await ctx.services.buckets.create_bucket(
         ctx.op.bucket,
         user,

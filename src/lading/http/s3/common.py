@@ -249,6 +249,16 @@ def object_headers(
     return headers
 
 
+def version_header(obj: ObjectVersion) -> dict[str, str]:
+    """x-amz-version-id of a write or an attribute change, sent when the version has an id."""
+    return {"x-amz-version-id": obj.version_id} if obj.version_id != NULL_VERSION else {}
+
+
+def bypass_governance(headers: Mapping[str, str]) -> bool:
+    """Whether x-amz-bypass-governance-retention asks to override GOVERNANCE retention."""
+    return headers.get("x-amz-bypass-governance-retention", "").lower() == "true"
+
+
 def header_text(value: str) -> str:
     """A header value as text: its wire bytes (read as Latin-1) decoded as the UTF-8 sent."""
     try:

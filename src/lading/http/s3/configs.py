@@ -15,6 +15,7 @@ from lading.http.s3.common import xml_response
 from lading.http.s3.dispatch import Handler, ReqCtx
 from lading.iam import acl as acls
 from lading.iam import policy_language
+from lading.iam.policy import bucket_policy
 from lading.metadata.models import Bucket
 
 
@@ -129,9 +130,7 @@ async def get_bucket_policy_status(ctx: ReqCtx) -> Response:
     text = bucket.configs.get("policy")
     if text is None:
         raise errors.NoSuchBucketPolicy(bucket.name)
-    return xml_response(
-        xml.policy_status(policy_language.parse_policy(text, bucket.name).is_public())
-    )
+    return xml_response(xml.policy_status(bucket_policy(text, bucket.name).is_public()))
 
 
 # --- ACLs --------------------------------------------------------------------------------------
@@ -152,27 +151,31 @@ async def acl_to_store(ctx: ReqCtx, bucket: Bucket, *, body: bool) -> acls.Acl |
             raise errors.MalformedXML()
     if found is None:
         return None
-    for name in acls.users_named(found):
-        if not await ctx.services.identity.user_exists(name):
-            raise errors.InvalidArgument(f"Invalid id: {name}")
+    await check_grantees(ctx, found)
     if acls.is_public(found) and configs.public_access_flags(bucket.configs)["BlockPublicAcls"]:
         raise errors.AccessDenied("Access Denied: public ACLs are blocked on this bucket")
     return found
 
 
-async def _acl_document(ctx: ReqCtx, owner: str, acl: acls.Acl | None) -> Response:
-    grants = acls.effective(acl, owner)
-    display = {}
-    for grant in grants:
-        if grant["type"] == "CanonicalUser":
-            display[grant["id"]] = grant["id"]
-    return xml_response(xml.access_control_policy(owner, grants, display))
+async def check_grantees(ctx: ReqCtx, acl: acls.Acl) -> None:
+    """InvalidArgument unless every user the ACL grants to exists."""
+    for name in acls.users_named(acl):
+        if not await ctx.services.identity.user_exists(name):
+            raise errors.InvalidArgument(f"Invalid id: {name}")
+
+
+def acl_response(
+    owner: str, acl: acls.Acl | None, headers: dict[str, str] | None = None
+) -> Response:
+    """The AccessControlPolicy of a bucket or object owned by `owner`."""
+    body = xml.access_control_policy(owner, acls.effective(acl, owner))
+    return xml_response(body, headers=headers)
 
 
 async def get_bucket_acl(ctx: ReqCtx) -> Response:
     bucket = ctx.need_bucket()
     raw = bucket.configs.get("acl")
-    return await _acl_document(ctx, bucket.owner.name, json.loads(raw) if raw else None)
+    return acl_response(bucket.owner.name, json.loads(raw) if raw else None)
 
 
 async def put_bucket_acl(ctx: ReqCtx) -> Response:

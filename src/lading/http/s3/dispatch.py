@@ -7,9 +7,9 @@ becomes an S3 XML error document through the table in lading.http.s3.errors.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import itertools
-import json
 import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -269,7 +269,7 @@ class S3Dispatcher:
         response.headers["x-amz-id-2"] = request_id
         origin = headers.get("origin")
         if origin and bucket_holder and "cors" in bucket_holder[0].configs:
-            config = json.loads(bucket_holder[0].configs["cors"])
+            config = cors.load(bucket_holder[0].configs["cors"])
             found = cors.answer(config, origin, request.method)
             if found is not None:
                 response.headers.update(found.headers)
@@ -301,7 +301,7 @@ class S3Dispatcher:
             if h.strip()
         ]
         found = cors.answer(
-            json.loads(bucket.configs["cors"]), origin, method, wanted, preflight=True
+            cors.load(bucket.configs["cors"]), origin, method, wanted, preflight=True
         )
         if found is None:
             raise errors.CORSForbidden(
@@ -358,7 +358,8 @@ class S3Dispatcher:
         if op.bucket is not None and op.name != "CreateBucket":
             ctx.bucket = await self.services.buckets.get_bucket(op.bucket)
             bucket_holder.append(ctx.bucket)
-        conditions = request_conditions(request, headers, query, self.clock())
+        now = self.clock()
+        conditions = functools.cache(lambda: request_conditions(request, headers, query, now))
         ctx.access = Access(
             principal, op.name, op.action, ctx.bucket, op.key, query.get("versionId"), conditions
         )

@@ -11,12 +11,13 @@ from lading.http.s3.common import (
     checksum_headers,
     int_param,
     new_object,
+    version_header,
     write_conditions,
     xml_response,
 )
 from lading.http.s3.dispatch import ReqCtx
 from lading.http.s3.object_attrs import write_attributes
-from lading.http.s3.objects import source_customer_key, source_object, version_header
+from lading.http.s3.objects import source_customer_key, source_object
 from lading.metadata.models import ObjectVersion, Upload
 from lading.services.multipart import CompletedPart
 from lading.services.objects import BodyChecks

@@ -9,14 +9,10 @@ from starlette.responses import Response
 
 from lading import configs, errors
 from lading.http.s3 import xml
-from lading.http.s3.common import xml_response
-from lading.http.s3.configs import _acl_document, acl_to_store
+from lading.http.s3.common import bypass_governance, version_header, xml_response
+from lading.http.s3.configs import acl_response, acl_to_store
 from lading.http.s3.dispatch import ReqCtx
 from lading.metadata.models import ObjectVersion
-
-
-def _version_headers(obj: ObjectVersion) -> dict[str, str]:
-    return {"x-amz-version-id": obj.version_id} if obj.version_id != "null" else {}
 
 
 async def _object(ctx: ReqCtx) -> ObjectVersion:
@@ -46,19 +42,19 @@ async def _update(ctx: ReqCtx, values: dict[str, Any]) -> ObjectVersion:
 async def get_object_tagging(ctx: ReqCtx) -> Response:
     obj = await _object(ctx)
     body = xml.config_document("Tagging", configs.tags_tree(obj.tags))
-    return xml_response(body, headers=_version_headers(obj))
+    return xml_response(body, headers=version_header(obj))
 
 
 async def put_object_tagging(ctx: ReqCtx) -> Response:
     tree = xml.parse_config(await ctx.read_body(), "Tagging", frozenset({"Tag"}))
     tags = configs.tags_from_tree(tree, configs.MAX_OBJECT_TAGS)
     obj = await _update(ctx, {"tags": tags or None})
-    return Response(status_code=200, headers=_version_headers(obj))
+    return Response(status_code=200, headers=version_header(obj))
 
 
 async def delete_object_tagging(ctx: ReqCtx) -> Response:
     obj = await _update(ctx, {"tags": None})
-    return Response(status_code=204, headers=_version_headers(obj))
+    return Response(status_code=204, headers=version_header(obj))
 
 
 # --- ACL ---------------------------------------------------------------------------------------
@@ -67,15 +63,13 @@ async def delete_object_tagging(ctx: ReqCtx) -> Response:
 async def get_object_acl(ctx: ReqCtx) -> Response:
     obj = await _object(ctx)
     owner = await ctx.services.identity.user_by_id(obj.owner_id)
-    response = await _acl_document(ctx, owner.name, obj.acl)
-    response.headers.update(_version_headers(obj))
-    return response
+    return acl_response(owner.name, obj.acl, version_header(obj))
 
 
 async def put_object_acl(ctx: ReqCtx) -> Response:
     found = await acl_to_store(ctx, ctx.need_bucket(), body=True)
     obj = await _update(ctx, {"acl": found})
-    return Response(status_code=200, headers=_version_headers(obj))
+    return Response(status_code=200, headers=version_header(obj))
 
 
 # --- object lock -------------------------------------------------------------------------------
@@ -101,7 +95,7 @@ async def put_object_retention(ctx: ReqCtx) -> Response:
     now = ctx.services.objects.clock()
     if until <= now:
         raise errors.InvalidArgument("The retain until date must be in the future!")
-    bypass = _bypass(ctx)
+    bypass = bypass_governance(ctx.headers)
 
     def changes(current: ObjectVersion) -> dict[str, Any]:
         # retention in force may only grow, unless GOVERNANCE and the bypass header
@@ -116,11 +110,7 @@ async def put_object_retention(ctx: ReqCtx) -> Response:
     obj = await ctx.services.objects.update_object(
         ctx.need_bucket(), ctx.need_key(), ctx.query.get("versionId"), changes
     )
-    return Response(status_code=200, headers=_version_headers(obj))
-
-
-def _bypass(ctx: ReqCtx) -> bool:
-    return ctx.headers.get("x-amz-bypass-governance-retention", "").lower() == "true"
+    return Response(status_code=200, headers=version_header(obj))
 
 
 async def get_object_legal_hold(ctx: ReqCtx) -> Response:
@@ -133,7 +123,7 @@ async def put_object_legal_hold(ctx: ReqCtx) -> Response:
     _need_lock(ctx)
     tree = xml.parse_config(await ctx.read_body(), "LegalHold")
     obj = await _update(ctx, {"legal_hold": configs.legal_hold_from_tree(tree)})
-    return Response(status_code=200, headers=_version_headers(obj))
+    return Response(status_code=200, headers=version_header(obj))
 
 
 # --- what a write sets -------------------------------------------------------------------------

@@ -9,12 +9,14 @@ from lading.http.s3 import sse, xml
 from lading.http.s3.common import (
     RESPONSE_OVERRIDES,
     body_checks,
+    bypass_governance,
     checksum_headers,
     delete_conditions,
     new_object,
     object_headers,
     parse_range,
     read_conditions,
+    version_header,
     write_conditions,
     xml_response,
 )
@@ -100,11 +102,6 @@ def expiration_header(bucket: Bucket, obj: ObjectVersion) -> dict[str, str]:
     return {"x-amz-expiration": found} if found else {}
 
 
-def version_header(obj: ObjectVersion) -> dict[str, str]:
-    """x-amz-version-id of a write, sent when the bucket versions objects."""
-    return {"x-amz-version-id": obj.version_id} if obj.version_id != NULL_VERSION else {}
-
-
 async def put_object(ctx: ReqCtx) -> Response:
     bucket, key = ctx.need_bucket(), ctx.need_key()
     checks = body_checks(ctx.headers, ctx.trailer)
@@ -140,10 +137,6 @@ def _deleted_headers(deleted: Deleted) -> dict[str, str]:
     return headers
 
 
-def _bypass_governance(ctx: ReqCtx) -> bool:
-    return ctx.headers.get("x-amz-bypass-governance-retention", "").lower() == "true"
-
-
 async def delete_object(ctx: ReqCtx) -> Response:
     deleted = await ctx.services.objects.delete_object(
         ctx.need_bucket(),
@@ -151,7 +144,7 @@ async def delete_object(ctx: ReqCtx) -> Response:
         ctx.query.get("versionId"),
         delete_conditions(ctx.headers),
         owner_id=ctx.user_id,
-        bypass_governance=_bypass_governance(ctx),
+        bypass_governance=bypass_governance(ctx.headers),
     )
     return Response(status_code=204, headers=_deleted_headers(deleted))
 
@@ -170,7 +163,7 @@ async def delete_objects(ctx: ReqCtx) -> Response:
                 entry.version_id,
                 conditions,
                 owner_id=ctx.user_id,
-                bypass_governance=_bypass_governance(ctx),
+                bypass_governance=bypass_governance(ctx.headers),
             )
             marker_id = deleted.version_id if deleted.delete_marker else None
             outcomes.append(

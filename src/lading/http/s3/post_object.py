@@ -409,8 +409,16 @@ async def post_object(ctx: ReqCtx) -> Response:
         feature = unsupported_feature(put_op, headers)
         if feature is not None:
             raise errors.NotImplementedOperation(f"PostObject with {feature}")
-        conditions = request_conditions(ctx.request, headers, {}, dt.datetime.now(dt.UTC))
-        access = Access(principal, "PostObject", Action.WRITE_OBJECT, bucket, key, None, conditions)
+        now = dt.datetime.now(dt.UTC)
+        access = Access(
+            principal,
+            "PostObject",
+            Action.WRITE_OBJECT,
+            bucket,
+            key,
+            None,
+            lambda: request_conditions(ctx.request, headers, {}, now),
+        )
         authorize(access)
         put_ctx = dataclasses.replace(
             ctx,

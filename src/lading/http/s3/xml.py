@@ -150,10 +150,11 @@ def versioning(status: str) -> bytes:
 _XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
 
 
-def access_control_policy(
-    owner_name: str, grants: list[dict[str, str]], display: Mapping[str, str]
-) -> bytes:
-    """AccessControlPolicy: the owner and its grants (users by name, groups by URI)."""
+def access_control_policy(owner_name: str, grants: list[dict[str, str]]) -> bytes:
+    """AccessControlPolicy: the owner and its grants (users by name, groups by URI).
+
+    A user's name is its canonical id and its display name.
+    """
     body = []
     for grant in grants:
         if grant["type"] == "Group":
@@ -162,13 +163,13 @@ def access_control_policy(
             name = grant["id"]
             grantee = (
                 f'<Grantee {_XSI} xsi:type="CanonicalUser">{el("ID", name)}'
-                f"{el('DisplayName', display.get(name, name))}</Grantee>"
+                f"{el('DisplayName', name)}</Grantee>"
             )
         body.append(f"<Grant>{grantee}{el('Permission', grant['permission'])}</Grant>")
     return document(
         "AccessControlPolicy",
         [
-            owner(owner_name, display.get(owner_name)),
+            owner(owner_name),
             "<AccessControlList>" + "".join(body) + "</AccessControlList>",
         ],
     )
