@@ -21,6 +21,7 @@ from sqlalchemy import event
 
 from lading import errors
 from lading.metadata import schema as t
+from lading.metadata.hooks import ChangeHook, ObjectChange
 from lading.metadata.models import (
     NULL_VERSION,
     AccessKey,
@@ -343,8 +344,9 @@ class GroupCommit:
 class MetadataStore:
     """Buckets, object versions, multipart uploads, users and keys."""
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, hooks: tuple[ChangeHook, ...] = ()) -> None:
         self.engine = engine
+        self.hooks = hooks  # run inside every object-changing transaction, in order
         self._group: GroupCommit | None = None
         self._writer_lock: WriterLock | contextlib.nullcontext[None] = contextlib.nullcontext()
         if engine.dialect.name == "sqlite":
@@ -378,6 +380,10 @@ class MetadataStore:
         if self._group is not None:
             return self._group.run(work)
         return self._write_alone(work)
+
+    def _changed(self, conn: sa.Connection, change: ObjectChange) -> None:
+        for hook in self.hooks:
+            hook(conn, change)
 
     def _write_alone(self, work: Callable[[sa.Connection], T]) -> T:
         """Run work in its own transaction, retrying on a lost race for a unique row."""
@@ -650,12 +656,14 @@ class MetadataStore:
         *,
         check: Callable[[ObjectVersion | None], None] | None = None,
         upload_id: str | None = None,
+        cause: str = "Put",
     ) -> list[str]:
         """Make obj the current version of its key; returns blob ids no longer referenced.
 
         `check(current)` runs inside the transaction (conditional writes raise from it).
         With `upload_id`, the upload and its parts are removed in the same transaction;
-        its part blobs that obj does not reference are returned for deletion.
+        its part blobs that obj does not reference are returned for deletion. The hooks see
+        a "written" change with `cause`.
         """
 
         def work(conn: sa.Connection) -> list[str]:
@@ -685,6 +693,8 @@ class MetadataStore:
             if current is not None and current.version_id != obj.version_id:
                 conn.execute(_DEMOTE, {"p_row": current.row_id})
             conn.execute(_INSERT, _object_values(obj))
+            if self.hooks:
+                self._changed(conn, ObjectChange("written", bucket, obj, cause))
             return garbage
 
         return self._write(work)
@@ -696,6 +706,7 @@ class MetadataStore:
         version_id: str | None = None,
         *,
         check: Callable[[ObjectVersion], None] | None = None,
+        cause: str = "Delete",
     ) -> tuple[ObjectVersion | None, list[str]]:
         """Remove a version (default: the `null` version); returns it and its blobs.
 
@@ -723,6 +734,8 @@ class MetadataStore:
             removed = _object(row)
             if removed.is_latest:
                 self._promote_newest(conn, bucket.id, key)
+            if self.hooks:
+                self._changed(conn, ObjectChange("removed", bucket, removed, cause))
             return removed, [s.blob_id for s in removed.segments]
 
         return self._write(work)
@@ -745,6 +758,7 @@ class MetadataStore:
         key: str,
         version_id: str | None,
         changes: Callable[[ObjectVersion], dict[str, Any]],
+        cause: str = "Update",
     ) -> ObjectVersion:
         """Change a version's attributes in place (tags, ACL, lock); returns the new record.
 
@@ -764,8 +778,12 @@ class MetadataStore:
             values = changes(current)
             if values:
                 conn.execute(t.objects.update().where(t.objects.c.id == row.id).values(**values))
-            updated = conn.execute(sa.select(t.objects).where(t.objects.c.id == row.id)).one()
-            return _object(updated)
+            updated = _object(
+                conn.execute(sa.select(t.objects).where(t.objects.c.id == row.id)).one()
+            )
+            if values and self.hooks:
+                self._changed(conn, ObjectChange("updated", bucket, updated, cause))
+            return updated
 
         return self._write(work)
 

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from lading import errors
 from lading.metadata import schema
+from lading.metadata.hooks import ObjectChange
 from lading.metadata.models import (
     NULL_VERSION,
     Bucket,
@@ -513,6 +514,49 @@ class MetadataStoreSuite:
         removed, _ = meta.delete_object(bucket, "k", "v1")
         assert removed is not None and not removed.is_latest
         assert meta.get_object(bucket, "k").version_id == "v2"
+
+    # --- change hooks --------------------------------------------------------------------------
+
+    def test_hooks_see_each_change_inside_its_transaction(
+        self, meta: MetadataStore, bucket: Bucket
+    ) -> None:
+        seen: list[tuple[str, str, str, int]] = []
+
+        def hook(conn: sa.Connection, change: ObjectChange) -> None:
+            # the hook's connection sees the change it is told about, uncommitted
+            rows = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(schema.objects)
+                .where(schema.objects.c.bucket_id == change.bucket.id)
+            ).scalar_one()
+            seen.append((change.kind, change.version.key, change.cause, rows))
+
+        hooked = MetadataStore(meta.engine, hooks=(hook,))
+        hooked.put_object(bucket, self.version(bucket, "k", version_id="v1"), cause="Copy")
+        hooked.update_object(bucket, "k", None, lambda v: {"tags": {"a": "b"}}, cause="Tagging")
+        hooked.update_object(bucket, "k", None, lambda v: {})  # nothing changed: no call
+        hooked.delete_object(bucket, "k", "v1", cause="LifecycleExpiration")
+        assert seen == [
+            ("written", "k", "Copy", 1),
+            ("updated", "k", "Tagging", 1),
+            ("removed", "k", "LifecycleExpiration", 0),
+        ]
+
+    def test_a_failing_hook_rolls_the_change_back(
+        self, meta: MetadataStore, bucket: Bucket
+    ) -> None:
+        meta.put_object(bucket, self.version(bucket, "k", version_id="v1", size=1))
+
+        def refuse(conn: sa.Connection, change: ObjectChange) -> None:
+            raise errors.InvalidRequest("refused by a hook")
+
+        hooked = MetadataStore(meta.engine, hooks=(refuse,))
+        with pytest.raises(errors.InvalidRequest):
+            hooked.put_object(bucket, self.version(bucket, "k", version_id="v2", size=2))
+        with pytest.raises(errors.InvalidRequest):
+            hooked.delete_object(bucket, "k", "v1")
+        assert meta.get_object(bucket, "k").version_id == "v1"
+        assert meta.get_object(bucket, "k").size == 1
 
     # --- list_objects --------------------------------------------------------------------------
 
