@@ -22,16 +22,19 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lading import __version__
 from lading.concurrency import blocking_executor, run_blocking
+from lading.delivery import Deliverer
 from lading.encryption import KEY_SIZE, Keyring
 from lading.housekeeping import prepare
 from lading.http.middleware import ErrorGuard
 from lading.http.s3.dispatch import S3Dispatcher
 from lading.http.s3.handlers import HANDLERS
 from lading.lifecycle import run_lifecycle
+from lading.metadata.events import EventStore, OutboxWriter
 from lading.metadata.migrate import upgrade
 from lading.metadata.store import MetadataStore, create_engine, now_us
 from lading.services.buckets import BucketService
 from lading.services.container import Services
+from lading.services.events import EventService
 from lading.services.identity import IdentityService, NewCredentials
 from lading.services.multipart import MultipartService
 from lading.services.objects import ObjectService
@@ -54,7 +57,7 @@ def build_stores(
         background_checkpoints=serving,
     )
     blobs = LocalBlobStore(settings.data_dir, fsync=settings.storage.fsync)
-    return MetadataStore(engine), blobs
+    return MetadataStore(engine, hooks=(OutboxWriter(settings.region),)), blobs
 
 
 def _generate_master_key(path: os.PathLike[str] | str) -> None:
@@ -113,11 +116,13 @@ def build_services(
     writes: Executor | None = None,
 ) -> Services:
     objects = ObjectService(meta, blobs, writes, keyring=build_keyring(settings))
+    buckets = BucketService(meta, blobs, settings.region, settings.s3.bucket_cache_seconds)
     return Services(
-        buckets=BucketService(meta, blobs, settings.region, settings.s3.bucket_cache_seconds),
+        buckets=buckets,
         objects=objects,
         multipart=MultipartService(meta, objects, settings.s3.min_part_size),
         identity=IdentityService(meta),
+        events=EventService(EventStore(meta), buckets, settings.region),
     )
 
 
@@ -210,6 +215,9 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
         if settings.lifecycle_seconds > 0:
             every = settings.lifecycle_seconds
             background.append(asyncio.create_task(lifecycle_passes(meta, services, every)))
+        if settings.events.delivery:
+            deliverer = Deliverer(EventStore(meta), settings.events)
+            background.append(asyncio.create_task(deliverer.run()))
         yield {"services": services}
         for task in background:
             task.cancel()

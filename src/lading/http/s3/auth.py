@@ -44,6 +44,8 @@ PayloadMode = Literal[
 V4_ALGORITHM = "AWS4-HMAC-SHA256"
 V4_TERMINAL = "aws4_request"
 SERVICE = "s3"
+SNS_SERVICE = "sns"  # the SNS-compatible topic API (bucket notifications) shares the endpoint
+SERVICES = (SERVICE, SNS_SERVICE)
 MAX_PRESIGN_EXPIRES = 604800
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -292,7 +294,7 @@ def _parse_v4_header(value: str, headers: Mapping[str, str]) -> ParsedAuth:
             _MSG_HEADER_MALFORMED
             + f"incorrect terminal '{terminal}'. This endpoint uses '{V4_TERMINAL}'."
         )
-    if service != SERVICE:
+    if service not in SERVICES:
         raise AuthorizationHeaderMalformed(
             _MSG_HEADER_MALFORMED
             + f"incorrect service '{service}'. This endpoint belongs to '{SERVICE}'."
@@ -329,7 +331,7 @@ def _parse_v4_query(params: Mapping[str, str]) -> ParsedAuth:
             _MSG_CREDENTIAL_PARAM
             + f'incorrect terminal "{terminal}". This endpoint uses "{V4_TERMINAL}".'
         )
-    if service != SERVICE:
+    if service not in SERVICES:
         raise AuthorizationQueryParametersError(
             _MSG_CREDENTIAL_PARAM
             + f'incorrect service "{service}". This endpoint belongs to "{SERVICE}".'
@@ -572,9 +574,15 @@ def payload_spec_for(req: RequestView) -> PayloadSpec:
     raise InvalidArgument(_MSG_BAD_CONTENT_SHA256)
 
 
-def _v4_header_payload(req: RequestView) -> str:
-    """The payload hash a SigV4 header-signed request declares."""
+def _v4_header_payload(req: RequestView, body_sha256: str | None) -> str:
+    """The payload hash a SigV4 header-signed request declares.
+
+    Services other than S3 (SNS) send no x-amz-content-sha256: their signature covers the
+    hash of the body, which the caller read beforehand (`body_sha256`).
+    """
     value = req.headers.get("x-amz-content-sha256")
+    if value is None and body_sha256 is not None:
+        return body_sha256
     if value is None:
         raise InvalidRequest("Missing required header for this request: x-amz-content-sha256")
     value = value.strip()
@@ -596,9 +604,18 @@ def _verify_v4(
     region: str,
     now: datetime,
     max_skew_seconds: int,
+    service: str,
+    body_sha256: str | None,
 ) -> PayloadSpec:
     """Verify a SigV4 header or presigned request."""
     presigned = parsed.scheme == "v4-query"
+    if parsed.scope_service != service:
+        message = (
+            f"incorrect service '{parsed.scope_service}'. This endpoint belongs to '{service}'."
+        )
+        if presigned:
+            raise AuthorizationQueryParametersError(_MSG_CREDENTIAL_PARAM + message)
+        raise AuthorizationHeaderMalformed(_MSG_HEADER_MALFORMED + message)
     if parsed.scope_region != region:
         message = f"the region '{parsed.scope_region}' is wrong; expecting '{region}'"
         if presigned:
@@ -617,7 +634,7 @@ def _verify_v4(
         payload_hash = query_hash.strip() if query_hash else UNSIGNED_PAYLOAD
     else:
         _check_skew(request_time, now, max_skew_seconds)
-        payload_hash = _v4_header_payload(req)
+        payload_hash = _v4_header_payload(req, body_sha256)
     key = signing_key(secret_key, parsed.scope_date, parsed.scope_region, parsed.scope_service)
     request = canonical_request(req, parsed.signed_headers, payload_hash, presigned=presigned)
     string_to_sign = _v4_string_to_sign(parsed.amz_date, parsed.scope, request)
@@ -756,11 +773,20 @@ def verify(
     now: datetime,
     max_skew_seconds: int = 900,
     virtual_host_bucket: str | None = None,
+    service: str = SERVICE,
+    body_sha256: str | None = None,
 ) -> PayloadSpec:
-    """Check a request's signature with the user's secret; return how to read its body."""
+    """Check a request's signature with the user's secret; return how to read its body.
+
+    `service` is the one the request is for ("s3", or "sns" for the topic API); a SigV4
+    scope naming another is AuthorizationHeaderMalformed. `body_sha256` is the hash of a
+    body already read, for services whose clients send no x-amz-content-sha256.
+    """
     now = _as_utc(now)
     if parsed.scheme in ("v4-header", "v4-query"):
-        return _verify_v4(req, parsed, secret_key, region, now, max_skew_seconds)
+        return _verify_v4(
+            req, parsed, secret_key, region, now, max_skew_seconds, service, body_sha256
+        )
     return _verify_v2(req, parsed, secret_key, now, max_skew_seconds, virtual_host_bucket)
 
 

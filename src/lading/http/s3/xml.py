@@ -672,3 +672,45 @@ def parse_delete(body: bytes) -> tuple[list[DeleteEntry], bool]:
         raise errors.MalformedXML()
     quiet = (_child_text(root, "Quiet") or "").strip().lower() == "true"
     return entries, quiet
+
+
+# --- the SNS-compatible topic API (query protocol) ---------------------------------------------
+
+SNS_NS = "https://sns.amazonaws.com/doc/2010-03-31/"
+
+
+def sns_response(action: str, result: Iterable[str] | None, request_id: str) -> bytes:
+    """`<{action}Response>` with an optional `<{action}Result>` and the request id."""
+    body = f"<{action}Result>{''.join(result)}</{action}Result>" if result is not None else ""
+    metadata = f"<ResponseMetadata>{el('RequestId', request_id)}</ResponseMetadata>"
+    return (
+        HEADER + f'<{action}Response xmlns="{SNS_NS}">{body}{metadata}</{action}Response>'
+    ).encode()
+
+
+def sns_topic_arn(arn: str) -> list[str]:
+    return [el("TopicArn", arn)]
+
+
+def sns_topics(arns: Iterable[str]) -> list[str]:
+    members = "".join(f"<member>{el('TopicArn', arn)}</member>" for arn in arns)
+    return [f"<Topics>{members}</Topics>"]
+
+
+def sns_attributes(attributes: Mapping[str, str]) -> list[str]:
+    entries = "".join(
+        f"<entry>{el('key', key)}{el('value', value)}</entry>" for key, value in attributes.items()
+    )
+    return [f"<Attributes>{entries}</Attributes>"]
+
+
+def sns_error(code: str, message: str, request_id: str, *, sender: bool = True) -> bytes:
+    """An SNS error document (ErrorResponse/Error), as botocore's query parser reads it."""
+    error_type = "Sender" if sender else "Receiver"
+    fields = el("Type", error_type) + el("Code", code) + el("Message", message)
+    return (
+        HEADER
+        + f'<ErrorResponse xmlns="{SNS_NS}"><Error>{fields}</Error>'
+        + el("RequestId", request_id)
+        + "</ErrorResponse>"
+    ).encode()
