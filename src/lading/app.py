@@ -192,6 +192,11 @@ def open_for_work(settings: Settings) -> tuple[MetadataStore, Services]:
     return meta, build_services(settings, meta, blobs)
 
 
+def build_deliverer(settings: Settings, meta: MetadataStore) -> Deliverer:
+    """The process's deliverer of bucket notification events."""
+    return Deliverer(EventStore(meta), settings.events)
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -216,7 +221,7 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
             every = settings.lifecycle_seconds
             background.append(asyncio.create_task(lifecycle_passes(meta, services, every)))
         if settings.events.delivery:
-            deliverer = Deliverer(EventStore(meta), settings.events)
+            deliverer = build_deliverer(settings, meta)
             background.append(asyncio.create_task(deliverer.run()))
         yield {"services": services}
         for task in background:

@@ -180,6 +180,17 @@ class Deliverer:
             with contextlib.suppress(Exception):
                 await run_blocking(self.events.release, self.owner)
 
+    async def drain(self) -> int:
+        """Deliver every due event (until a claim finds none); returns how many."""
+        total = 0
+        try:
+            while sent := await self.deliver_once():
+                total += sent
+        finally:
+            await self.publisher.close()
+            await run_blocking(self.events.release, self.owner)
+        return total
+
     async def deliver_once(self) -> int:
         """One claim and its deliveries; returns how many events were delivered."""
         now = self.clock()

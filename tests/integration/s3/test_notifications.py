@@ -7,11 +7,13 @@ afterwards), so the seed's exchange name and consumer code run as they are writt
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import http.server
 import json
 import shutil
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -616,3 +618,60 @@ def test_no_event_is_lost_across_a_broker_outage_and_a_server_restart(
     finally:
         server.kill()
         proxy.close()
+
+
+# --- lading worker -----------------------------------------------------------------------------
+
+
+def test_lading_worker_delivers_lifecycle_expirations(
+    tmp_path: Path, vhost: str, consumer_factory: Callable[..., Consumer]
+) -> None:
+    env = {**FAST_DELIVERY, "LADING_EVENTS__DELIVERY": "false", "LADING_LIFECYCLE_SECONDS": "0"}
+    server = run_server(tmp_path / "data", env=env)  # delivers nothing itself
+    try:
+        sns = boto3.client("sns", **client_options(server))
+        s3 = make_client(server.url, server.access_key, server.secret_key)
+        exchange = f"x-{uuid.uuid4().hex[:8]}"
+        consumer = consumer_factory(vhost, exchange)
+        arn = sns.create_topic(
+            Name="expiry", Attributes={"push-endpoint": amqp_url(vhost), "amqp-exchange": exchange}
+        )["TopicArn"]
+        name = new_bucket_name()
+        s3.create_bucket(Bucket=name)
+        s3.put_bucket_notification_configuration(
+            Bucket=name,
+            NotificationConfiguration={
+                "TopicConfigurations": [
+                    {
+                        "TopicArn": arn,
+                        "Events": ["s3:ObjectCreated:*", "s3:LifecycleExpiration:*"],
+                    }
+                ]
+            },
+        )
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=name,
+            LifecycleConfiguration={
+                "Rules": [{"ID": "a", "Status": "Enabled", "Filter": {}, "Expiration": {"Days": 1}}]
+            },
+        )
+        s3.put_object(Bucket=name, Key="old", Body=b"abc")
+        assert consumer.records(1, timeout=1.5) == []  # nobody delivers yet
+        moment = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
+        done = subprocess.run(
+            [sys.executable, "-m", "lading", "worker", "--data-dir", str(server.data_dir)]
+            + ["--once", "--now", moment.isoformat(), "--json"],
+            env={**server.env, "LADING_EVENTS__DELIVERY": "true"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout.strip().splitlines()[-1])["expired"] == 1
+        assert summary(consumer.records(2)) == [
+            ("ObjectCreated:Put", "old", 3),
+            ("LifecycleExpiration:Delete", "old", 3),
+        ]
+        empty_bucket(s3, name)
+    finally:
+        server.kill()
