@@ -10,6 +10,7 @@ until it is delivered to the topic's push endpoint (AMQP or HTTP), as Ceph Rados
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import uuid
 from collections.abc import Mapping
@@ -279,6 +280,14 @@ def validate_attributes(attributes: Mapping[str, str]) -> dict[str, str]:
             raise errors.InvalidTopicParameter(
                 "Invalid parameter: an amqp push-endpoint needs the amqp-exchange attribute"
             )
+    policy = out.get("Policy", "")
+    if policy.strip():
+        try:
+            parsed = json.loads(policy)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise errors.InvalidTopicParameter("Invalid parameter: Policy must be a JSON object")
     level = out.get("amqp-ack-level", "broker")
     if level not in ACK_LEVELS:
         raise errors.InvalidTopicParameter(
@@ -288,6 +297,45 @@ def validate_attributes(attributes: Mapping[str, str]) -> dict[str, str]:
         if name in out and out[name].lower() not in ("true", "false"):
             raise errors.InvalidTopicParameter(f"Invalid parameter: {name} must be true or false")
     return out
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def policy_allows_publish(policy: str, principal_arn: str, topic_arn: str) -> bool:
+    """Whether a topic's Policy lets `principal_arn` publish to it (an Allow of sns:Publish).
+
+    Only Allow statements are read (Principal "*" or {"AWS": arn or [arns]}, Action
+    "sns:Publish", "sns:*" or "*", Resource the topic or "*"); a Deny of the same wins.
+    """
+    if not policy.strip():
+        return False
+    try:
+        document = json.loads(policy)
+    except ValueError:
+        return False
+    if not isinstance(document, dict):
+        return False
+    allowed = False
+    for statement in _listed(document.get("Statement", [])):
+        if not isinstance(statement, dict):
+            continue
+        principal = statement.get("Principal")
+        if isinstance(principal, dict):
+            principal = principal.get("AWS")
+        principals = _listed(principal)
+        actions = _listed(statement.get("Action", []))
+        resources = _listed(statement.get("Resource", "*"))
+        if (
+            ("*" in principals or principal_arn in principals)
+            and any(a in ("sns:Publish", "sns:*", "*") for a in actions)
+            and any(r in ("*", topic_arn) for r in resources)
+        ):
+            if statement.get("Effect") == "Deny":
+                return False
+            allowed = allowed or statement.get("Effect") == "Allow"
+    return allowed
 
 
 def flag(attributes: Mapping[str, str], name: str, default: bool) -> bool:

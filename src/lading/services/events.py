@@ -92,21 +92,34 @@ class EventService:
     async def put_notification(self, bucket: Bucket, tree: dict[str, Any]) -> None:
         """Store a bucket's notification configuration; an empty one removes it.
 
-        Every topic must exist and belong to the bucket's owner: InvalidArgument names a
-        missing one, AccessDenied answers another user's.
+        Every topic must exist (InvalidArgument names a missing one) and belong to the
+        bucket's owner, or allow the owner's account to publish through its Policy
+        (AccessDenied otherwise).
         """
         normalised = notifications.normalise(tree)
         for rule in notifications.rules_of(normalised):
             arn = notifications.parse_arn(rule.topic_arn)
-            if arn.account != bucket.owner.name:
-                raise errors.AccessDenied(f"The topic {rule.topic_arn} belongs to another account.")
+            foreign = arn.account != bucket.owner.name
             try:
-                await run_blocking(self.events.get_topic, arn.account, arn.name)
+                topic = await run_blocking(self.events.get_topic, arn.account, arn.name)
             except errors.NoSuchTopic:
+                if foreign:
+                    raise errors.AccessDenied(
+                        f"The topic {rule.topic_arn} belongs to another account."
+                    ) from None
                 raise errors.InvalidArgument(
                     f"Unable to validate the following destination configurations: "
                     f"the topic {rule.topic_arn} does not exist"
                 ) from None
+            owner_arn = f"arn:aws:iam::{bucket.owner.name}:root"
+            policy = topic.attributes.get("Policy", "")
+            if foreign and not notifications.policy_allows_publish(
+                policy, owner_arn, rule.topic_arn
+            ):
+                raise errors.AccessDenied(
+                    f"The topic {rule.topic_arn} belongs to another account and its policy "
+                    "does not let this bucket's owner publish to it."
+                )
         document = json.dumps(normalised) if normalised else None
         await self.buckets.set_config(bucket, CONFIG, document)
 

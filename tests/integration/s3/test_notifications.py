@@ -16,6 +16,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -675,3 +677,89 @@ def test_lading_worker_delivers_lifecycle_expirations(
         empty_bucket(s3, name)
     finally:
         server.kill()
+
+
+# --- identity, as RadosGW's clients ask for it ------------------------------------------------
+
+
+def test_iam_get_user_reports_the_caller_as_its_accounts_root(events_server: RunningServer) -> None:
+    iam = boto3.client("iam", **client_options(events_server))
+    user = iam.get_user()["User"]
+    assert (user["UserName"], user["Arn"]) == ("root", "arn:aws:iam::root:root")
+    assert iam.list_users()["Users"] == []
+    with pytest.raises(ClientError) as caught:
+        iam.create_user(UserName="someone")
+    assert caught.value.response["Error"]["Code"] == "InvalidAction"
+
+
+def test_query_apis_accept_a_request_signed_for_no_region(events_server: RunningServer) -> None:
+    """What boto3 sends with region_name="" (ceph/s3-tests' IAM and SNS clients do)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    credentials = Credentials(events_server.access_key, events_server.secret_key)
+    answers = {}
+    for service, action in (("iam", "GetUser"), ("sns", "ListTopics"), ("s3", "ListTopics")):
+        request = AWSRequest(
+            "POST",
+            events_server.url + "/",
+            data=f"Action={action}&Version=2010-05-08".encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+        )
+        SigV4Auth(credentials, service, "").add_auth(request)
+        prepared = request.prepare()
+        reply = urllib.request.Request(
+            prepared.url, data=prepared.body, headers=dict(prepared.headers), method="POST"
+        )
+        try:
+            with urllib.request.urlopen(reply, timeout=10) as response:
+                answers[service] = (response.status, response.read())
+        except urllib.error.HTTPError as exc:
+            answers[service] = (exc.code, exc.read())
+    assert answers["iam"][0] == 200 and b"arn:aws:iam::root:root" in answers["iam"][1]
+    assert answers["sns"][0] == 200 and b"<ListTopicsResult>" in answers["sns"][1]
+    assert answers["s3"][0] == 400  # signed for S3 with no region: refused
+
+
+def test_s3_requests_still_need_the_servers_region(events_server: RunningServer) -> None:
+    s3 = boto3.client("s3", **{**client_options(events_server), "region_name": "eu-west-1"})
+    with pytest.raises(ClientError) as caught:
+        s3.list_buckets()
+    assert caught.value.response["Error"]["Code"] == "AuthorizationHeaderMalformed"
+
+
+def test_a_topic_policy_lets_another_account_publish(
+    events_server: RunningServer, sns: Any
+) -> None:
+    arn = sns.create_topic(Name=f"t-{uuid.uuid4().hex[:8]}")["TopicArn"]
+    alt = json.loads(events_server.admin("add-user", f"alt-{uuid.uuid4().hex[:6]}"))
+    s3_alt = make_client(events_server.url, alt["access_key"], alt["secret_key"])
+    name = new_bucket_name()
+    s3_alt.create_bucket(Bucket=name)
+    config = {"TopicConfigurations": [{"TopicArn": arn, "Events": ["s3:ObjectCreated:*"]}]}
+    with pytest.raises(ClientError) as caught:
+        s3_alt.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration=config)
+    assert caught.value.response["Error"]["Code"] == "AccessDenied"
+    with pytest.raises(sns.exceptions.InvalidParameterException):
+        sns.set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue="{not json")
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{alt['user']}:root"},
+                "Action": "sns:Publish",
+                "Resource": arn,
+            }
+        ],
+    }
+    sns.set_topic_attributes(
+        TopicArn=arn, AttributeName="Policy", AttributeValue=json.dumps(policy)
+    )
+    s3_alt.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration=config)
+    shown = s3_alt.get_bucket_notification_configuration(Bucket=name)["TopicConfigurations"]
+    assert [c["TopicArn"] for c in shown] == [arn]
+    s3_alt.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={})
+    s3_alt.delete_bucket(Bucket=name)
+    sns.delete_topic(TopicArn=arn)

@@ -45,7 +45,9 @@ V4_ALGORITHM = "AWS4-HMAC-SHA256"
 V4_TERMINAL = "aws4_request"
 SERVICE = "s3"
 SNS_SERVICE = "sns"  # the SNS-compatible topic API (bucket notifications) shares the endpoint
-SERVICES = (SERVICE, SNS_SERVICE)
+IAM_SERVICE = "iam"  # and so does the caller's own identity (iam:GetUser)
+QUERY_SERVICES = (SNS_SERVICE, IAM_SERVICE)  # form-encoded POST / with Action=...
+SERVICES = (SERVICE, *QUERY_SERVICES)
 MAX_PRESIGN_EXPIRES = 604800
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -262,7 +264,9 @@ def _v4_request_date(headers: Mapping[str, str]) -> str:
 def _split_credential(credential: str) -> tuple[str, str, str, str, str] | None:
     """Split "AKID/date/region/service/aws4_request", or None if it has the wrong shape."""
     parts = credential.rsplit("/", 4)
-    if len(parts) != 5 or not all(parts) or not _SCOPE_DATE.fullmatch(parts[1]):
+    # the region may be empty: botocore signs so with region_name="" (the query APIs allow it)
+    filled = all(part for index, part in enumerate(parts) if index != 2)
+    if len(parts) != 5 or not filled or not _SCOPE_DATE.fullmatch(parts[1]):
         return None
     return parts[0], parts[1], parts[2], parts[3], parts[4]
 
@@ -616,7 +620,8 @@ def _verify_v4(
         if presigned:
             raise AuthorizationQueryParametersError(_MSG_CREDENTIAL_PARAM + message)
         raise AuthorizationHeaderMalformed(_MSG_HEADER_MALFORMED + message)
-    if parsed.scope_region != region:
+    regionless = parsed.scope_region == "" and service in QUERY_SERVICES  # as RadosGW allows
+    if parsed.scope_region != region and not regionless:
         message = f"the region '{parsed.scope_region}' is wrong; expecting '{region}'"
         if presigned:
             raise AuthorizationQueryParametersError(_MSG_CREDENTIAL_PARAM + message)

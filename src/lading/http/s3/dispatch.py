@@ -162,6 +162,13 @@ async def _received(request: Request) -> AsyncIterator[bytes]:
 MAX_SNS_FORM = 256 * 1024
 
 
+def _service(query_api: bool, parsed: auth.ParsedAuth) -> str:
+    """The service a request must be signed for: S3, or one of the query APIs on "/"."""
+    if not query_api:
+        return auth.SERVICE
+    return parsed.scope_service if parsed.scope_service in auth.QUERY_SERVICES else auth.SNS_SERVICE
+
+
 async def _small_body(request: Request) -> bytes:
     """A whole form body, read before its signature is checked (Starlette keeps it)."""
     declared = request.headers.get("content-length", "")
@@ -374,7 +381,7 @@ class S3Dispatcher:
                 now=self.clock(),
                 max_skew_seconds=self.settings.s3.max_skew_seconds,
                 virtual_host_bucket=vhost_bucket if self.settings.s3.base_domain else None,
-                service=auth.SNS_SERVICE if sns else auth.SERVICE,
+                service=_service(sns, parsed),
                 body_sha256=body_sha256,
             )
             principal = Principal(key.user, key.access_key)

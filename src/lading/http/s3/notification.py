@@ -3,7 +3,8 @@ NotificationConfiguration.
 
 The topic API is what Ceph RadosGW offers and what `boto3.client("sns", endpoint_url=...)`
 speaks: a form-encoded POST to "/" with `Action=CreateTopic|ListTopics|GetTopicAttributes|
-SetTopicAttributes|DeleteTopic`, answered in SNS's XML.
+SetTopicAttributes|DeleteTopic`, answered in SNS's XML. The same form answers the caller's
+own identity in IAM's terms (lading.http.s3.iam), which RadosGW's clients ask for first.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from urllib.parse import parse_qsl
 from starlette.responses import Response
 
 from lading import errors
-from lading.http.s3 import xml
+from lading.http.s3 import iam, xml
 from lading.http.s3.common import xml_response
 from lading.http.s3.dispatch import ReqCtx
 from lading.metadata.models import User
@@ -79,9 +80,12 @@ async def sns_action(ctx: ReqCtx) -> Response:
         )
     elif action == "DeleteTopic":
         await service.delete_topic(caller, _need(form, "TopicArn"))
+    elif action in iam.ACTIONS:
+        result = iam.answer(action, form, caller)
     else:
-        raise errors.NotImplementedOperation(f"SNS action {action or '(none)'}")
-    return xml_response(xml.sns_response(action, result, ctx.request_id))
+        raise errors.NotImplementedOperation(f"The action {action or '(none)'}")
+    namespace = xml.IAM_NS if action in iam.ACTIONS else xml.SNS_NS
+    return xml_response(xml.sns_response(action, result, ctx.request_id, namespace))
 
 
 # --- the bucket's NotificationConfiguration ----------------------------------------------------

@@ -677,14 +677,17 @@ def parse_delete(body: bytes) -> tuple[list[DeleteEntry], bool]:
 # --- the SNS-compatible topic API (query protocol) ---------------------------------------------
 
 SNS_NS = "https://sns.amazonaws.com/doc/2010-03-31/"
+IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
 
 
-def sns_response(action: str, result: Iterable[str] | None, request_id: str) -> bytes:
+def sns_response(
+    action: str, result: Iterable[str] | None, request_id: str, namespace: str = SNS_NS
+) -> bytes:
     """`<{action}Response>` with an optional `<{action}Result>` and the request id."""
     body = f"<{action}Result>{''.join(result)}</{action}Result>" if result is not None else ""
     metadata = f"<ResponseMetadata>{el('RequestId', request_id)}</ResponseMetadata>"
     return (
-        HEADER + f'<{action}Response xmlns="{SNS_NS}">{body}{metadata}</{action}Response>'
+        HEADER + f'<{action}Response xmlns="{namespace}">{body}{metadata}</{action}Response>'
     ).encode()
 
 
@@ -714,3 +717,14 @@ def sns_error(code: str, message: str, request_id: str, *, sender: bool = True) 
         + el("RequestId", request_id)
         + "</ErrorResponse>"
     ).encode()
+
+
+def iam_user(name: str, arn: str, created_us: int) -> list[str]:
+    """The User element of iam:GetUser."""
+    fields = el("Path", "/") + el("UserName", name) + el("UserId", name) + el("Arn", arn)
+    return [f"<User>{fields}{el('CreateDate', iso_time(created_us))}</User>"]
+
+
+def iam_empty_list(name: str, *, truncated: bool) -> list[str]:
+    """An IAM listing with no members (and IsTruncated false where the shape has it)."""
+    return [f"<{name}/>"] + ([el("IsTruncated", False)] if truncated else [])
