@@ -26,7 +26,7 @@ import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import aio_pika
 import aio_pika.abc
@@ -43,6 +43,21 @@ log = logging.getLogger(__name__)
 
 class DeliveryFailed(Exception):
     """An endpoint did not take an event; the row is tried again later."""
+
+
+def amqp_url(topic: Topic) -> str:
+    """The topic's AMQP URL with its TLS options (verify-ssl, ca-location) for aiormq."""
+    endpoint = topic.attributes.get("push-endpoint", "")
+    if not endpoint.startswith("amqps://"):
+        return endpoint
+    extra = []
+    if not notifications.flag(topic.attributes, "verify-ssl", True):
+        extra.append(("no_verify_ssl", "1"))
+    if topic.attributes.get("ca-location"):
+        extra.append(("cafile", topic.attributes["ca-location"]))
+    if not extra:
+        return endpoint
+    return endpoint + ("&" if "?" in endpoint else "?") + urlencode(extra)
 
 
 def backoff_us(attempts: int, settings: EventSettings, rand: Callable[[], float]) -> int:
@@ -71,7 +86,8 @@ class Publisher:
         scheme = urlsplit(endpoint).scheme
         try:
             if scheme in ("amqp", "amqps"):
-                await asyncio.wait_for(self._amqp_publish(topic, endpoint, payload), self.timeout)
+                work = self._amqp_publish(topic, amqp_url(topic), payload)
+                await asyncio.wait_for(work, self.timeout)
             elif scheme in ("http", "https"):
                 await self._http_publish(topic, endpoint, payload)
             else:
@@ -80,7 +96,7 @@ class Publisher:
             raise
         except (TimeoutError, OSError, httpx.HTTPError, aio_pika.exceptions.AMQPError) as exc:
             if scheme.startswith("amqp"):
-                await self._drop(endpoint)
+                await self._drop(amqp_url(topic))
             raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
 
     async def _channel(self, endpoint: str, level: str) -> aio_pika.abc.AbstractChannel:

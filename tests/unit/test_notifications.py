@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from lading import errors, notifications
-from lading.delivery import backoff_us
+from lading.delivery import amqp_url, backoff_us
+from lading.metadata.events import Topic
 from lading.settings import EventSettings
 
 ARN = "arn:aws:sns:us-east-1:alice:photos"
@@ -220,3 +221,18 @@ def test_backoff_doubles_up_to_the_ceiling_with_jitter() -> None:
     assert backoff_us(3, settings, lambda: 1.0) == 8_000_000
     assert backoff_us(3, settings, lambda: 0.0) == 4_000_000
     assert backoff_us(50, settings, lambda: 1.0) == 60_000_000
+
+
+def topic(**attributes: str) -> Topic:
+    return Topic(1, 1, "alice", "t", attributes, 0)
+
+
+def test_amqp_url_carries_the_tls_options_of_the_topic() -> None:
+    plain = "amqp://broker:5672/vh"
+    assert amqp_url(topic(**{"push-endpoint": plain, "verify-ssl": "false"})) == plain
+    secure = "amqps://broker:5671/vh"
+    assert amqp_url(topic(**{"push-endpoint": secure})) == secure
+    assert (
+        amqp_url(topic(**{"push-endpoint": secure, "verify-ssl": "false", "ca-location": "/c.pem"}))
+        == "amqps://broker:5671/vh?no_verify_ssl=1&cafile=%2Fc.pem"
+    )

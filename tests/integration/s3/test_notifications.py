@@ -763,3 +763,31 @@ def test_a_topic_policy_lets_another_account_publish(
     s3_alt.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={})
     s3_alt.delete_bucket(Bucket=name)
     sns.delete_topic(TopicArn=arn)
+
+
+def test_routable_ack_level_retries_until_a_queue_takes_the_event(
+    sns: Any, s3: Any, bucket: str, vhost: str, consumer_factory: Callable[..., Consumer]
+) -> None:
+    exchange = f"x-{uuid.uuid4().hex[:8]}"
+    params = pika.ConnectionParameters("localhost", virtual_host=vhost)
+    with contextlib.closing(pika.BlockingConnection(params)) as connection:
+        connection.channel().exchange_declare(exchange=exchange, exchange_type="fanout")
+    arn = sns.create_topic(
+        Name=f"t-{uuid.uuid4().hex[:8]}",
+        Attributes={
+            "push-endpoint": amqp_url(vhost),
+            "amqp-exchange": exchange,
+            "amqp-ack-level": "routable",
+        },
+    )["TopicArn"]
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "TopicConfigurations": [{"TopicArn": arn, "Events": ["s3:ObjectCreated:*"]}]
+        },
+    )
+    s3.put_object(Bucket=bucket, Key="unroutable-at-first", Body=b"1")
+    time.sleep(1.5)  # no queue is bound: the broker returns it and it is retried
+    consumer = consumer_factory(vhost, exchange)
+    assert summary(consumer.records(1)) == [("ObjectCreated:Put", "unroutable-at-first", 1)]
+    sns.delete_topic(TopicArn=arn)
