@@ -94,7 +94,14 @@ class Publisher:
                 raise DeliveryFailed(f"topic {topic.name} has no push-endpoint")
         except DeliveryFailed:
             raise
-        except (TimeoutError, OSError, httpx.HTTPError, aio_pika.exceptions.AMQPError) as exc:
+        except (
+            TimeoutError,
+            OSError,
+            ValueError,  # a URL the client cannot use
+            RuntimeError,  # a client in a state it refuses to publish from
+            httpx.HTTPError,
+            aio_pika.exceptions.AMQPError,
+        ) as exc:
             if scheme.startswith("amqp"):
                 await self._drop(amqp_url(topic))
             raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
