@@ -34,6 +34,7 @@ from botocore.exceptions import ClientError
 
 from lading.testing.server import RunningServer, run_server
 from tests.conftest import empty_bucket, make_client, new_bucket_name
+from tests.integration.s3.test_deployments import postgres_database  # noqa: F401 (fixture)
 from tests.integration.tcp_proxy import TcpProxy
 
 BROKER = ("127.0.0.1", 5672)
@@ -791,3 +792,47 @@ def test_routable_ack_level_retries_until_a_queue_takes_the_event(
     consumer = consumer_factory(vhost, exchange)
     assert summary(consumer.records(1)) == [("ObjectCreated:Put", "unroutable-at-first", 1)]
     sns.delete_topic(TopicArn=arn)
+
+
+# --- several processes -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_two_server_processes_deliver_each_event_once(
+    tmp_path: Path,
+    vhost: str,
+    consumer_factory: Callable[..., Consumer],
+    database: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    env = dict(FAST_DELIVERY)
+    if database == "postgres":
+        env["LADING_METADATA__URL"] = request.getfixturevalue("postgres_database")
+    server = run_server(tmp_path / "data", env=env, extra_args=["--workers", "2"])
+    try:
+        sns = boto3.client("sns", **client_options(server))
+        s3 = make_client(server.url, server.access_key, server.secret_key)
+        exchange = f"x-{uuid.uuid4().hex[:8]}"
+        consumer = consumer_factory(vhost, exchange)
+        arn = sns.create_topic(
+            Name="shared", Attributes={"push-endpoint": amqp_url(vhost), "amqp-exchange": exchange}
+        )["TopicArn"]
+        name = new_bucket_name()
+        s3.create_bucket(Bucket=name)
+        s3.put_bucket_notification_configuration(
+            Bucket=name,
+            NotificationConfiguration={
+                "TopicConfigurations": [{"TopicArn": arn, "Events": ["s3:ObjectCreated:*"]}]
+            },
+        )
+        time.sleep(1.2)  # the other process's bucket cache (s3.bucket_cache_seconds)
+        keys = [f"k{index:02d}" for index in range(30)]
+        for key in keys:
+            s3.put_object(Bucket=name, Key=key, Body=key.encode())
+        records = consumer.records(len(keys), timeout=30, settle=1.5)
+        assert sorted(r["s3"]["object"]["key"] for r in records) == keys
+        empty_bucket(s3, name)
+    finally:
+        server.kill()
