@@ -70,6 +70,8 @@ def backoff_us(attempts: int, settings: EventSettings, rand: Callable[[], float]
 class _Amqp:
     connection: aio_pika.abc.AbstractConnection
     channels: dict[str, aio_pika.abc.AbstractChannel] = field(default_factory=dict)  # by ack level
+    # exchanges found on those channels, by (ack level, name): one passive declare each
+    exchanges: dict[tuple[str, str], aio_pika.abc.AbstractExchange] = field(default_factory=dict)
 
 
 class Publisher:
@@ -106,7 +108,10 @@ class Publisher:
                 await self._drop(amqp_url(topic))
             raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
 
-    async def _channel(self, endpoint: str, level: str) -> aio_pika.abc.AbstractChannel:
+    async def _exchange(
+        self, endpoint: str, level: str, name: str
+    ) -> aio_pika.abc.AbstractExchange:
+        """The exchange `name` on a channel of the ack level's kind (connected on demand)."""
         held = self._amqp.get(endpoint)
         if held is None or held.connection.is_closed:
             connection = await aio_pika.connect(endpoint, timeout=self.timeout)
@@ -118,16 +123,20 @@ class Publisher:
                 publisher_confirms=confirms, on_return_raises=confirms
             )
             held.channels[level] = channel
-        return channel
+            held.exchanges = {k: v for k, v in held.exchanges.items() if k[0] != level}
+        exchange = held.exchanges.get((level, name))
+        if exchange is None:
+            try:
+                exchange = await channel.get_exchange(name, ensure=True)
+            except aio_pika.exceptions.ChannelClosed as exc:  # 404: no such exchange
+                raise DeliveryFailed(f"exchange: {exc}") from exc
+            held.exchanges[(level, name)] = exchange
+        return exchange
 
     async def _amqp_publish(self, topic: Topic, endpoint: str, payload: str) -> None:
         attributes = topic.attributes
         level = attributes.get("amqp-ack-level", "broker")
-        channel = await self._channel(endpoint, level)
-        try:
-            exchange = await channel.get_exchange(attributes.get("amqp-exchange", ""), ensure=True)
-        except aio_pika.exceptions.ChannelClosed as exc:  # 404: the exchange does not exist
-            raise DeliveryFailed(f"exchange: {exc}") from exc
+        exchange = await self._exchange(endpoint, level, attributes.get("amqp-exchange", ""))
         persistent = notifications.flag(attributes, "persistent", False)
         message = aio_pika.Message(
             payload.encode("utf-8"),
