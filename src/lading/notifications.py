@@ -211,6 +211,8 @@ TOPIC_NAME = re.compile(r"[A-Za-z0-9_-]{1,256}")
 BOOLEAN_ATTRIBUTES = ("persistent", "verify-ssl", "use-ssl", "cloudevents")
 ACK_LEVELS = ("none", "broker", "routable")
 # Attributes RadosGW's CreateTopic/SetTopicAttributes take; the others answer InvalidParameter.
+# Stored and shown, but not applied per topic: cloudevents, time_to_live, max_retries and
+# retry_sleep_duration (the events.* settings bound retries and age for every topic).
 TOPIC_ATTRIBUTES = frozenset(
     {
         "push-endpoint",
