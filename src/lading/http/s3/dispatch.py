@@ -86,6 +86,7 @@ class ReqCtx:
             key,
             version_id,
             self.access.conditions,
+            self.access.now_us,
         )
         authorize(access)
 
@@ -360,8 +361,16 @@ class S3Dispatcher:
             bucket_holder.append(ctx.bucket)
         now = self.clock()
         conditions = functools.cache(lambda: request_conditions(request, headers, query, now))
+        now_us = int(now.timestamp() * 1_000_000)
         ctx.access = Access(
-            principal, op.name, op.action, ctx.bucket, op.key, query.get("versionId"), conditions
+            principal,
+            op.name,
+            op.action,
+            ctx.bucket,
+            op.key,
+            query.get("versionId"),
+            conditions,
+            now_us,
         )
         if op.name != "PostObject":
             ctx.object_acl_pending = authorize(ctx.access) is Verdict.OBJECT_ACL
@@ -383,9 +392,14 @@ class S3Dispatcher:
                 source_key,
                 version,
                 conditions,
+                now_us,
             )
             ctx.source_acl_pending = authorize(ctx.source_access) is Verdict.OBJECT_ACL
-        return await self.handlers[op.name](ctx)
+        response = await self.handlers[op.name](ctx)
+        if ctx.bucket is not None and ctx.bucket.project_id is not None:
+            sent = response.headers.get("content-length", "0") if op.name == "GetObject" else "0"
+            self.services.usage.meter.count(ctx.bucket.project_id, int(sent))
+        return response
 
     def error_response(
         self, exc: errors.LadingError, request: Request, resource: str, request_id: str
