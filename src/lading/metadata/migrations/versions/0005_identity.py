@@ -143,7 +143,7 @@ def upgrade() -> None:
 
 
 def _personal_projects() -> None:
-    """A personal project per existing user; buckets join their owner's, counters filled."""
+    """A personal project per user (its admin); buckets join their owner's; counters filled."""
     conn = op.get_bind()
     now = time.time_ns() // 1000
     conn.execute(
@@ -152,6 +152,13 @@ def _personal_projects() -> None:
             "SELECT :prefix || name, '', id, :now FROM users"
         ),
         {"prefix": PERSONAL_PREFIX, "now": now},
+    )
+    conn.execute(
+        sa.text(
+            "INSERT INTO project_members (project_id, user_id, role) "
+            "SELECT id, personal_user_id, 'admin' FROM projects "
+            "WHERE personal_user_id IS NOT NULL"
+        )
     )
     conn.execute(
         sa.text(
