@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from lading import errors
 from lading.metadata import schema as t
 from lading.metadata.hooks import ObjectChange
-from lading.metadata.models import ProjectAccess, User
-from lading.metadata.store import MetadataStore, now_us
+from lading.metadata.models import Bucket, ProjectAccess, User
+from lading.metadata.store import MetadataStore, key_successor, now_us
 
 PERSONAL_PREFIX = "personal-"  # a user's personal project is named personal-<user>
 ROLES = ("admin", "writer", "reader")
@@ -505,6 +505,29 @@ class Directory:
             row.quota_bytes,
             row.quota_objects,
         )
+
+    def visible_buckets(
+        self, user_id: int, *, prefix: str = "", after: str = "", limit: int | None = None
+    ) -> list[Bucket]:
+        """Buckets the user owns or whose project they belong to, in name order."""
+        c = t.buckets.c
+        m = t.project_members.c
+        member_of = sa.select(m.project_id).where(m.user_id == user_id)
+        query = self.meta._bucket_query().where(
+            sa.or_(c.owner_id == user_id, c.project_id.in_(member_of))
+        )
+        if prefix:
+            query = query.where(c.name >= prefix)
+            upper = key_successor(prefix)
+            if upper is not None:
+                query = query.where(c.name < upper)
+        if after:
+            query = query.where(c.name > after)
+        query = query.order_by(c.name)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.meta._read() as conn:
+            return [self.meta._bucket(r) for r in conn.execute(query)]
 
     def bucket_names(self, project_id: int) -> list[str]:
         c = t.buckets.c

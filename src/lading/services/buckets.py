@@ -136,7 +136,15 @@ class BucketService:
     async def list_buckets(
         self, owner: User, *, prefix: str = "", after: str = "", limit: int | None = None
     ) -> list[Bucket]:
-        """The owner's buckets by name: those starting with prefix, after `after`, at most limit."""
+        """The user's buckets by name: those starting with prefix, after `after`, at most limit.
+
+        With projects, a user's buckets are those they own and those of their projects.
+        """
+        if self.directory is not None:
+            directory = self.directory
+            return await run_blocking(
+                lambda: directory.visible_buckets(owner.id, prefix=prefix, after=after, limit=limit)
+            )
         return await run_blocking(
             lambda: self.meta.list_buckets(owner.id, prefix=prefix, after=after, limit=limit)
         )

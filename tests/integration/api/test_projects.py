@@ -132,6 +132,8 @@ def test_project_roles_decide_what_members_may_do(
 
     assert reader_s3.get_object(Bucket=bucket, Key="by-root")["Body"].read() == b"root"
     assert set(keys(reader_s3, bucket)) == {"by-root"}
+    assert [b["Name"] for b in reader_s3.list_buckets()["Buckets"]] == [bucket]
+    assert outsider_s3.list_buckets()["Buckets"] == []
     assert code_of(lambda: reader_s3.put_object(Bucket=bucket, Key="r", Body=b"r")) == (
         "AccessDenied"
     )
@@ -146,6 +148,7 @@ def test_project_roles_decide_what_members_may_do(
     writer_s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     projects.remove_member(name, reader["name"])
     assert code_of(lambda: reader_s3.get_object(Bucket=bucket, Key="by-root")) == "AccessDenied"
+    assert reader_s3.list_buckets()["Buckets"] == []
     assert keys(root_s3, bucket) == {"by-root": 4}
     empty_bucket(root_s3, bucket)
 

@@ -12,6 +12,7 @@ from lading.http.api.deps import AdminCaller, Caller, Ctx, Svc, user_of
 from lading.metadata.identity import ROLES, Project, iso
 
 router = APIRouter(prefix="/projects", tags=["projects"])
+MAX_COUNT = 2**63 - 1  # what the database's BIGINT holds
 Role = Field(pattern=f"^({'|'.join(ROLES)})$", description="admin, writer or reader")
 
 
@@ -74,8 +75,8 @@ class ProjectPage(BaseModel):
 class NewProject(BaseModel):
     name: str = Field(min_length=1, max_length=64)
     description: str = Field("", max_length=1024)
-    quota_bytes: int | None = Field(None, ge=0)
-    quota_objects: int | None = Field(None, ge=0)
+    quota_bytes: int | None = Field(None, ge=0, le=MAX_COUNT)
+    quota_objects: int | None = Field(None, ge=0, le=MAX_COUNT)
     expires_at: dt.datetime | None = None
     grace_days: int = Field(30, ge=0, le=36_500)
     admin: str | None = Field(None, description="a user to make the project's first admin")
@@ -85,8 +86,8 @@ class ProjectChange(BaseModel):
     """Fields left out stay as they are; a quota or expiry sent as null is removed."""
 
     description: str | None = Field(None, max_length=1024)
-    quota_bytes: int | None = Field(None, ge=0)
-    quota_objects: int | None = Field(None, ge=0)
+    quota_bytes: int | None = Field(None, ge=0, le=MAX_COUNT)
+    quota_objects: int | None = Field(None, ge=0, le=MAX_COUNT)
     expires_at: dt.datetime | None = None
     grace_days: int | None = Field(None, ge=0, le=36_500)
 

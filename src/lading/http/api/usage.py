@@ -44,7 +44,7 @@ def moment(value: str, *, end: bool) -> int:
             at = dt.datetime.fromisoformat(value)
             if at.tzinfo is None:
                 at = at.replace(tzinfo=dt.UTC)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise errors.InvalidArgument(
             f"{value!r} is not a date (2026-01-31) or an ISO 8601 moment"
         ) from exc
