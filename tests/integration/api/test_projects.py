@@ -271,9 +271,15 @@ def test_projects_past_their_grace_period_need_attention(
 # --- quotas ------------------------------------------------------------------------------------
 
 
-def quota_bucket(projects: ProjectsClient, root_s3: Any, **limits: int) -> tuple[str, str]:
+def quota_bucket(
+    projects: ProjectsClient,
+    root_s3: Any,
+    *,
+    quota_bytes: int | None = None,
+    quota_objects: int | None = None,
+) -> tuple[str, str]:
     name = unique("quota")
-    projects.create_project(name, **limits)
+    projects.create_project(name, quota_bytes=quota_bytes, quota_objects=quota_objects)
     bucket = new_bucket_name()
     with in_project(root_s3, name):
         root_s3.create_bucket(Bucket=bucket)
