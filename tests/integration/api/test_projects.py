@@ -513,3 +513,19 @@ def test_usage_counts_requests_and_bytes_downloaded(projects: ProjectsClient, ro
     with pytest.raises(BadRequestError):
         projects.usage(span[1], span[0], projects=[name])
     root_s3.delete_object(Bucket=bucket, Key="k")
+
+
+def test_the_openapi_document_describes_the_identity_routes(site: RunningServer) -> None:
+    import httpx
+
+    paths = httpx.get(f"{site.url}/_/api/v1/openapi.json").json()["paths"]
+    for path in (
+        "/users",
+        "/users/{name}",
+        "/groups/{name}/members/{user}",
+        "/projects/{name}/members/{user}",
+        "/projects/{name}/buckets",
+        "/usage",
+    ):
+        assert path in paths
+    assert {"get", "patch", "delete"} <= set(paths["/projects/{name}"])
