@@ -2,10 +2,10 @@
 
 AWS order: an explicit Deny in the bucket policy refuses; then the bucket owner, a role in
 the bucket's project (`iam.projects`), a policy Allow or an ACL grant admits; anything else
-is refused. Before all that, the buckets of an expired project refuse every change. The
-public access block can make public ACLs and public policies count for nothing. Object ACLs
-are judged once the object is read: `authorize` then answers OBJECT_ACL and the handler
-calls `object_allows`.
+is refused. The buckets of an expired project then refuse every change. The public access
+block can make public ACLs and public policies count for nothing. Object ACLs are judged
+once the object is read: `authorize` then answers OBJECT_ACL and the handler calls
+`object_allows`.
 """
 
 from __future__ import annotations
@@ -167,7 +167,18 @@ def _policy_decision(access: Access) -> tuple[pl.Decision, bool]:
 
 
 def authorize(access: Access) -> Verdict:
-    """ALLOW, OBJECT_ACL (decide with the object's ACL) or raise AccessDenied."""
+    """ALLOW, OBJECT_ACL (decide with the object's ACL) or raise AccessDenied.
+
+    What the caller may do is then refused all the same (ProjectExpired) when it changes a
+    bucket of an expired project: only those with access learn that the project expired.
+    """
+    verdict = _decide(access)
+    if access.bucket is not None:
+        projects.refuse_if_read_only(access.bucket.project, access.action, access.now_us)
+    return verdict
+
+
+def _decide(access: Access) -> Verdict:
     user = access.principal.user
     if access.action in (Action.LIST_BUCKETS, Action.CREATE_BUCKET):
         if user is None:
@@ -176,7 +187,6 @@ def authorize(access: Access) -> Verdict:
     bucket = access.bucket
     if bucket is None:
         raise errors.AccessDenied()
-    projects.refuse_if_read_only(bucket.project, access.action, access.now_us)
     owner = user is not None and user.id == bucket.owner.id
     member = projects.member_allows(bucket.project, user, access.action)
     if (owner or member) and not bucket.configs.get("policy"):

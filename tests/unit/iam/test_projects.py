@@ -89,3 +89,9 @@ def test_an_expired_project_is_read_only_for_everyone(user: User) -> None:
     if user is OWNER:
         assert decide(user, A.WRITE_BUCKET_CONFIG, expired, now=100) == "expired"
         assert decide(user, A.READ_BUCKET_CONFIG, expired, now=100) == "allow"
+
+
+def test_an_outsider_is_not_told_that_the_project_expired() -> None:
+    expired = bucket(expires_at=100)
+    assert decide(OTHER, A.WRITE_OBJECT, expired, now=100) == "deny"
+    assert decide(READER, A.WRITE_OBJECT, expired, now=100) == "deny"
