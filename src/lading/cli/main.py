@@ -14,6 +14,10 @@ COMMANDS = {
     "admin": "lading.cli.commands.admin:admin",
     "worker": "lading.cli.commands.worker:worker",
     "whoami": "lading.cli.commands.whoami:whoami",
+    "user": "lading.cli.commands.user:user",
+    "group": "lading.cli.commands.group:group",
+    "project": "lading.cli.commands.project:project",
+    "usage": "lading.cli.commands.usage.report:usage",
 }
 
 

@@ -21,6 +21,7 @@ from lading.client.errors import (
 )
 from lading.client.identity import IdentityClient
 from lading.client.paging import paginate
+from lading.client.projects import ProjectsClient
 
 __all__ = [
     "APIError",
@@ -33,6 +34,7 @@ __all__ = [
     "LadingClientError",
     "NotFoundError",
     "PermissionDeniedError",
+    "ProjectsClient",
     "ServerError",
     "paginate",
 ]
