@@ -28,9 +28,11 @@ from lading.http.middleware import ErrorGuard
 from lading.http.s3.dispatch import S3Dispatcher
 from lading.http.s3.handlers import HANDLERS
 from lading.lifecycle import run_lifecycle
+from lading.metadata.catalog import CatalogQueries, index_change
 from lading.metadata.migrate import upgrade
 from lading.metadata.store import MetadataStore, create_engine, now_us
 from lading.services.buckets import BucketService
+from lading.services.catalog import CatalogService
 from lading.services.container import Services
 from lading.services.identity import IdentityService, NewCredentials
 from lading.services.multipart import MultipartService
@@ -54,7 +56,7 @@ def build_stores(
         background_checkpoints=serving,
     )
     blobs = LocalBlobStore(settings.data_dir, fsync=settings.storage.fsync)
-    return MetadataStore(engine), blobs
+    return MetadataStore(engine, hooks=(index_change,)), blobs
 
 
 def _generate_master_key(path: os.PathLike[str] | str) -> None:
@@ -113,11 +115,13 @@ def build_services(
     writes: Executor | None = None,
 ) -> Services:
     objects = ObjectService(meta, blobs, writes, keyring=build_keyring(settings))
+    buckets = BucketService(meta, blobs, settings.region, settings.s3.bucket_cache_seconds)
     return Services(
-        buckets=BucketService(meta, blobs, settings.region, settings.s3.bucket_cache_seconds),
+        buckets=buckets,
         objects=objects,
         multipart=MultipartService(meta, objects, settings.s3.min_part_size),
         identity=IdentityService(meta),
+        catalog=CatalogService(meta, CatalogQueries(meta), buckets),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lading.services.buckets import BucketService
+from lading.services.catalog import CatalogService
 from lading.services.identity import IdentityService
 from lading.services.multipart import MultipartService
 from lading.services.objects import ObjectService
@@ -16,3 +17,4 @@ class Services:
     objects: ObjectService
     multipart: MultipartService
     identity: IdentityService
+    catalog: CatalogService
