@@ -10,6 +10,7 @@ false (CQL2's unknown), so `x <> 1` matches only objects that have an `x`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -59,9 +60,21 @@ def parse_filter(text: str | dict[str, Any], lang: str = "cql2-text") -> ast.Nod
         raise errors.InvalidArgument(f"invalid CQL2 filter: {reason}") from None
 
 
-def compile_filter(node: ast.Node, target: SearchTarget) -> Expr:
-    """A condition on the objects table for a parsed CQL2 filter."""
-    return _Compiler(target).visit(node)
+def compile_filter(node: ast.Node, target: SearchTarget, *, correlated: bool = False) -> Expr:
+    """A condition on the objects table for a parsed CQL2 filter.
+
+    `correlated` conditions test each candidate row (another condition drives the query).
+    """
+    compiler = _Compiler(target)
+    compiler.correlated = correlated
+    return compiler.visit(node)
+
+
+def filter_rank(node: Any) -> int:
+    """How selective a filter looks before it runs: 0 (an equality) to 9 (a scan)."""
+    if isinstance(node, ast.And):
+        return min(filter_rank(node.lhs), filter_rank(node.rhs))
+    return _rank(node)
 
 
 def _micros(value: Any) -> int:
@@ -114,13 +127,35 @@ def _bbox(value: Any) -> tuple[float, float, float, float]:
     raise errors.InvalidArgument(f"{value!r} is not a geometry")
 
 
+def _rank(node: Any) -> int:
+    """How well a condition drives a query through the indexes (lower is better)."""
+    if isinstance(node, ast.Equal):
+        return 0
+    if isinstance(node, ast.In) and not node.not_:
+        return 1
+    if isinstance(node, ast.Between) and not node.not_:
+        return 2
+    if isinstance(node, ast.Like) and not node.not_:
+        return 3
+    if isinstance(node, ast.Comparison | ast.TemporalPredicate | ast.BBox):
+        return 4
+    if isinstance(node, ast.SpatialComparisonPredicate):
+        return 4
+    if isinstance(node, ast.Or):
+        return max(_rank(node.lhs), _rank(node.rhs)) + 1
+    return 9
+
+
 class _Compiler:
     def __init__(self, target: SearchTarget) -> None:
         self.t = target
+        # inside an AND, the conditions other than the one that drives the query test each
+        # candidate by primary key (EXISTS) instead of listing every matching id (IN)
+        self.correlated = False
 
     def visit(self, node: Any) -> Expr:
         if isinstance(node, ast.And):
-            return sa.and_(self.visit(node.lhs), self.visit(node.rhs))
+            return self.conjunction(node)
         if isinstance(node, ast.Or):
             return sa.or_(self.visit(node.lhs), self.visit(node.rhs))
         if isinstance(node, ast.Not):
@@ -145,6 +180,61 @@ class _Compiler:
             return self.spatial(node)
         raise errors.InvalidArgument(f"CQL2 filter: {type(node).__name__} is not supported")
 
+    def conjunction(self, node: ast.And) -> Expr:
+        """AND, with the bounds of one attribute (`d >= a AND d < b`) in one index range."""
+        parts: list[Any] = []
+        pending = [node]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, ast.And):
+                pending += [item.rhs, item.lhs]
+            else:
+                parts.append(item)
+        bounds: dict[tuple[str, str], list[tuple[Callable[[Any, Any], Any], float]]] = {}
+        others: list[Any] = []
+        for part in parts:
+            bound = self._bound(part)
+            if bound is None:
+                others.append(part)
+            else:
+                name, code, op, value = bound
+                bounds.setdefault((name, code), []).append((op, value))
+        # candidates: (rank, compile) pairs; the best one lists ids, the rest test each row
+        candidates: list[tuple[int, Callable[[], Expr]]] = []
+        a = self.t.attributes.c
+        for (name, code), tests in bounds.items():
+
+            def ranged(name: str = name, code: str = code, tests: Any = tests) -> Expr:
+                return self._rows(name, a.type == code, *[op(a.v_num, v) for op, v in tests])
+
+            candidates.append((2 if len(tests) > 1 else 4, ranged))
+        for part in others:
+            candidates.append((_rank(part), functools.partial(self.visit, part)))
+        candidates.sort(key=lambda c: c[0])
+        outer = self.correlated
+        compiled: list[Expr] = []
+        for index, (_rank_value, make) in enumerate(candidates):
+            self.correlated = outer or index > 0
+            compiled.append(make())
+        self.correlated = outer
+        return sa.and_(*compiled)
+
+    def _bound(self, node: Any) -> tuple[str, str, Callable[[Any, Any], Any], float] | None:
+        """(name, type code, op, value) of a range bound on a numeric or time attribute."""
+        if not isinstance(node, ast.Comparison) or isinstance(node, ast.Equal | ast.NotEqual):
+            return None
+        kind: type[ast.Node] = type(node)
+        lhs, rhs = node.lhs, node.rhs
+        if not isinstance(lhs, ast.Attribute) and isinstance(rhs, ast.Attribute):
+            lhs, rhs, kind = rhs, lhs, _FLIPPED[kind]
+        if not isinstance(lhs, ast.Attribute) or lhs.name in self.t.system:
+            return None
+        if _is_number(rhs):
+            return str(lhs.name), "n", _OPS[kind], float(rhs)
+        if _is_time(rhs):
+            return str(lhs.name), "t", _OPS[kind], float(_micros(rhs))
+        return None
+
     # --- attributes and values -----------------------------------------------------------------
 
     @staticmethod
@@ -158,6 +248,8 @@ class _Compiler:
 
     def _rows(self, name: str, *conditions: Expr) -> Expr:
         a = self.t.attributes.c
+        if self.correlated:
+            return sa.exists().where(a.object_id == self.t.object_id, a.name == name, *conditions)
         rows = sa.select(a.object_id).where(a.name == name, *conditions)
         return self.t.object_id.in_(rows)
 

@@ -29,7 +29,7 @@ from lading.catalog.attributes import (
     to_rows,
     words,
 )
-from lading.catalog.query import SearchTarget, compile_filter, extent_query
+from lading.catalog.query import SearchTarget, compile_filter, extent_query, filter_rank
 from lading.metadata import schema as t
 from lading.metadata.hooks import ObjectChange
 from lading.metadata.models import Bucket
@@ -313,10 +313,12 @@ class CatalogQueries:
         # whole listing (`+ 0` keeps SQLite's planner off the objects index)
         bucket_column = _O.bucket_id + 0 if selective else _O.bucket_id
         conditions: list[sa.ColumnElement[bool]] = [bucket_column.in_(list(bucket_ids))]
+        # the filter drives the query unless full text looks more selective
+        text_drives = bool(text) and (node is None or filter_rank(node) > 2)
         if node is not None:
-            conditions.append(compile_filter(node, self.target))
+            conditions.append(compile_filter(node, self.target, correlated=text_drives))
         if text:
-            conditions.append(self._text_condition(text))
+            conditions.append(self._text_condition(text, correlated=not text_drives))
         if box is not None:
             conditions.append(_O.id.in_(extent_query(t.catalog_extents, box)))
         if interval is not None:
@@ -330,7 +332,7 @@ class CatalogQueries:
             conditions.append(_O.id.in_(sa.select(e.object_id).where(*parts)))
         return conditions
 
-    def _text_condition(self, text: str) -> sa.ColumnElement[bool]:
+    def _text_condition(self, text: str, *, correlated: bool) -> sa.ColumnElement[bool]:
         terms = [
             (w, text_term.endswith("*")) for text_term in text.split() for w in words(text_term)
         ]
@@ -338,17 +340,21 @@ class CatalogQueries:
             raise errors.InvalidArgument("the full-text query has no words")
         if self.dialect == "postgresql":
             query = " & ".join(f"{w}:*" if prefix else w for w, prefix in terms)
-            matching: Any = sa.select(t.catalog_text.c.object_id).where(
-                sa.func.to_tsvector(sa.literal_column("'simple'"), t.catalog_text.c.body).op("@@")(
-                    sa.func.to_tsquery(sa.literal_column("'simple'"), query)
-                )
+            text_table = t.catalog_text.c
+            match = sa.func.to_tsvector(sa.literal_column("'simple'"), text_table.body).op("@@")(
+                sa.func.to_tsquery(sa.literal_column("'simple'"), query)
             )
-        else:
-            query = " ".join(f'"{w}"*' if prefix else f'"{w}"' for w, prefix in terms)
-            matching = sa.text(
-                "SELECT rowid FROM catalog_fts WHERE catalog_fts MATCH :fts"
-            ).bindparams(fts=query)
-        return _O.id.in_(matching)
+            if correlated:
+                return sa.exists().where(text_table.object_id == _O.id, match)
+            return _O.id.in_(sa.select(text_table.object_id).where(match))
+        query = " ".join(f'"{w}"*' if prefix else f'"{w}"' for w, prefix in terms)
+        if correlated:
+            return sa.text(
+                "EXISTS (SELECT 1 FROM catalog_fts WHERE catalog_fts MATCH :fts "
+                "AND catalog_fts.rowid = objects.id)"
+            ).bindparams(fts=query)  # type: ignore[return-value]
+        matching = sa.text("SELECT rowid FROM catalog_fts WHERE catalog_fts MATCH :fts")
+        return _O.id.in_(matching.bindparams(fts=query))
 
     def search(
         self,
