@@ -13,6 +13,7 @@ COMMANDS = {
     "serve": "lading.cli.commands.serve:serve",
     "admin": "lading.cli.commands.admin:admin",
     "worker": "lading.cli.commands.worker:worker",
+    "whoami": "lading.cli.commands.whoami:whoami",
 }
 
 
@@ -43,6 +44,7 @@ def cli() -> None:
     Examples:
       lading serve --data-dir ./lading-data
       lading admin add-user alice
+      lading whoami --endpoint http://127.0.0.1:9000
     """
 
 
