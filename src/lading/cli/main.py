@@ -14,6 +14,7 @@ COMMANDS = {
     "admin": "lading.cli.commands.admin:admin",
     "worker": "lading.cli.commands.worker:worker",
     "whoami": "lading.cli.commands.whoami:whoami",
+    "catalog": "lading.cli.commands.catalog:catalog",
 }
 
 

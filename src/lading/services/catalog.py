@@ -115,6 +115,7 @@ def entry_record(entry: Entry, base_url: str) -> dict[str, Any]:
         "metadata": dict(entry.metadata),
         "tags": dict(entry.tags),
         "attributes": {a.name: a.to_json() for a in entry.attributes},
+        "attribute_types": {a.name: a.type for a in entry.attributes},
     }
     return record
 
