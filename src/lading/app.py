@@ -24,7 +24,7 @@ from lading import __version__
 from lading.concurrency import blocking_executor, run_blocking
 from lading.encryption import KEY_SIZE, Keyring
 from lading.housekeeping import prepare
-from lading.http import api
+from lading.http import api, stac
 from lading.http.middleware import ErrorGuard
 from lading.http.s3.dispatch import S3Dispatcher
 from lading.http.s3.handlers import HANDLERS
@@ -229,6 +229,7 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
         routes=[
             Route("/_/health", health, methods=["GET", "HEAD"]),
             Mount(api.PREFIX, app=api.build_api(settings, clock)),
+            Mount(stac.PREFIX, app=stac.build_stac(settings, clock)),
         ],
         lifespan=lifespan,
     )
