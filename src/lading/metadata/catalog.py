@@ -190,6 +190,16 @@ class CatalogQueries:
             dialect=self.dialect,
         )
 
+    def candidate_bucket_names(self, user_id: int | None) -> list[str]:
+        """Buckets a user owns and those whose policy or ACL may admit others (one query)."""
+        b, configs = t.buckets.c, t.bucket_configs.c
+        shared = sa.select(configs.bucket_id).where(configs.name.in_(["policy", "acl"]))
+        condition: Any = b.id.in_(shared)
+        if user_id is not None:
+            condition = sa.or_(b.owner_id == user_id, condition)
+        with self.store._read() as conn:
+            return list(conn.execute(sa.select(b.name).where(condition).order_by(b.name)).scalars())
+
     # --- attributes ----------------------------------------------------------------------------
 
     def set_attributes(
@@ -400,9 +410,9 @@ class CatalogQueries:
             facet_counts = {
                 name: self._facet(conn, name, bucket_ids, conditions) for name in facets
             }
-        more = len(rows) > limit
-        rows = rows[:limit]
-        entries = self.entries([r[0] for r in rows])
+            more = len(rows) > limit
+            rows = rows[:limit]
+            entries = self._entries(conn, [r[0] for r in rows])
         next_cursor = None
         if more and rows:
             last = rows[-1]
@@ -441,55 +451,61 @@ class CatalogQueries:
         return found
 
     def entries(self, object_ids: Sequence[int]) -> list[Entry]:
-        """The entries of these object rows, in the order given (two queries in all)."""
+        """The entries of these object rows, in the order given."""
+        with self.store._read() as conn:
+            return self._entries(conn, object_ids)
+
+    def _entries(self, conn: sa.Connection, object_ids: Sequence[int]) -> list[Entry]:
+        """Two queries: the objects with their extents, then their typed attributes."""
         if not object_ids:
             return []
         b, owner = self._buckets, self._owners
-        with self.store._read() as conn:
-            rows = {
-                r.id: r
-                for r in conn.execute(
-                    sa.select(
-                        _O.id,
-                        b.c.name.label("bucket"),
-                        _O.key,
-                        _O.version_id,
-                        _O.size,
-                        _O.etag,
-                        _O.content_type,
-                        _O.last_modified,
-                        owner.c.name.label("owner"),
-                        _O.storage_class,
-                        _O.checksums,
-                        _O.meta,
-                        _O.tags,
-                    )
-                    .select_from(
-                        t.objects.join(b, b.c.id == _O.bucket_id).join(
-                            owner, owner.c.id == _O.owner_id
-                        )
-                    )
-                    .where(_O.id.in_(list(object_ids)))
-                )
-            }
-            attributes: dict[int, list[AttributeRow]] = {}
+        e = t.catalog_extents.c
+        ids = list(object_ids)
+        rows = {
+            r.id: r
             for r in conn.execute(
-                sa.select(_A.object_id, _A.name, _A.position, _A.type, _A.v_str, _A.v_num)
-                .where(_A.object_id.in_(list(object_ids)), sa.not_(_A.name.contains(":")))
-                .order_by(_A.object_id, _A.name, _A.position)
-            ):
-                attributes.setdefault(r.object_id, []).append(
-                    AttributeRow(r.name, r.position, r.type, r.v_str, r.v_num)
+                sa.select(
+                    _O.id,
+                    b.c.name.label("bucket"),
+                    _O.key,
+                    _O.version_id,
+                    _O.size,
+                    _O.etag,
+                    _O.content_type,
+                    _O.last_modified,
+                    owner.c.name.label("owner"),
+                    _O.storage_class,
+                    _O.checksums,
+                    _O.meta,
+                    _O.tags,
+                    e.object_id.label("extent_id"),
+                    e.west,
+                    e.south,
+                    e.east,
+                    e.north,
+                    e.geometry,
+                    e.start,
+                    e.end,
                 )
-            e = t.catalog_extents.c
-            extents = {
-                r.object_id: r
-                for r in conn.execute(
-                    sa.select(
-                        e.object_id, e.west, e.south, e.east, e.north, e.geometry, e.start, e.end
-                    ).where(e.object_id.in_(list(object_ids)))
+                .select_from(
+                    t.objects.join(b, b.c.id == _O.bucket_id)
+                    .join(owner, owner.c.id == _O.owner_id)
+                    .outerjoin(t.catalog_extents, e.object_id == _O.id)
                 )
-            }
+                .where(_O.id.in_(ids))
+            )
+        }
+        attributes: dict[int, list[AttributeRow]] = {}
+        for r in conn.execute(
+            sa.select(_A.object_id, _A.name, _A.position, _A.type, _A.v_str, _A.v_num)
+            .where(_A.object_id.in_(ids), sa.not_(_A.name.contains(":")))
+            .order_by(_A.object_id, _A.name, _A.position)
+        ):
+            attributes.setdefault(r.object_id, []).append(
+                AttributeRow(r.name, r.position, r.type, r.v_str, r.v_num)
+            )
+        extents = {r.id: r for r in rows.values() if r.extent_id is not None}
         found = []
         for object_id in object_ids:
             row = rows.get(object_id)

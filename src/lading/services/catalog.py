@@ -192,12 +192,8 @@ class CatalogService:
 
     def _candidate_names(self, principal: Principal) -> list[str]:
         """Owned buckets and those with a policy or ACL that may admit others."""
-        names: set[str] = set()
-        if principal.user is not None:
-            names.update(b.name for b in self.meta.list_buckets(principal.user.id))
-        for kind in ("policy", "acl"):
-            names.update(b.name for b in self.meta.buckets_with_config(kind))
-        return sorted(names)
+        user = principal.user
+        return self.queries.candidate_bucket_names(user.id if user is not None else None)
 
     async def _writable(self, principal: Principal, bucket_name: str) -> Bucket:
         bucket = await self.buckets.get_bucket(bucket_name)
