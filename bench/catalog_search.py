@@ -138,6 +138,10 @@ def fill(store: MetadataStore, objects: int, rng: random.Random) -> None:
         print(f"\r  filled {done:,} objects ({rate:,.0f}/s)", end="", file=sys.stderr)
     print(file=sys.stderr)
     with store.engine.begin() as conn:
+        if postgres:  # COPY wrote explicit ids: move the sequence past them
+            conn.exec_driver_sql(
+                "SELECT setval(pg_get_serial_sequence('objects', 'id'), max(id)) FROM objects"
+            )
         conn.exec_driver_sql("ANALYZE")
 
 

@@ -406,6 +406,10 @@ class CatalogQueries:
             *[c.desc() if d else c.asc() for c, d in zip(columns, directions, strict=True)]
         ).limit(limit + 1)
         with self.store._read() as conn:
+            if self.dialect == "postgresql":
+                # a plan per search: a generic plan of a prepared statement cannot tell an
+                # equality on one value from a range over half the table
+                conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
             rows = conn.execute(query).all()
             facet_counts = {
                 name: self._facet(conn, name, bucket_ids, conditions) for name in facets
