@@ -109,8 +109,10 @@ def export(
     fmt: str,
     output: Path | None,
 ) -> None:
-    """Write the catalog entries you may read as one table: a row per object, a column per
-    system field and attribute (and meta:<name>, tag:<name>).
+    """Write the catalog entries you may read as one table.
+
+    One row per object, one column per system field and attribute (and meta:<name>,
+    tag:<name>).
 
     \b
     Examples:

@@ -15,7 +15,7 @@ from lading.cli.remote import Remote, api_errors, remote_options
 @remote_options
 @json_option
 def get(remote: Remote, url: str, version_id: str | None, as_json: bool) -> None:
-    """Show the system metadata, user metadata, tags and attributes of s3://BUCKET/KEY.
+    """Show the catalog entry of s3://BUCKET/KEY (metadata, tags, attributes).
 
     \b
     Example:

@@ -151,9 +151,11 @@ def ingest(
     workers: int,
     as_json: bool,
 ) -> None:
-    """Upload every file a TABLE (CSV) names and attach the row's other columns as
-    attributes. A re-run skips files whose bytes are already there (same MD5), rows naming a
-    missing file are reported, not fatal. Without TABLE, every file under --files goes in.
+    """Upload the files a CSV TABLE names, each described by its row.
+
+    The row's other columns become attributes (numbers and ISO dates typed as such). A
+    re-run skips files whose bytes are already there (same MD5); rows naming a missing file
+    are reported, not fatal. Without TABLE, every file under --files goes in.
 
     \b
     Example:

@@ -24,8 +24,10 @@ def set_attributes(
     version_id: str | None,
     as_json: bool,
 ) -> None:
-    """Set attributes on s3://BUCKET/KEY: name=value (numbers, true/false and ISO dates
-    are typed as such), name:=JSON (e.g. keywords:='["a","b"]'), name:=null removes.
+    """Set attributes on s3://BUCKET/KEY.
+
+    name=value types numbers, true/false and ISO dates as such; name:=JSON takes any
+    attribute value (keywords:='["a","b"]'); name:=null removes one.
 
     \b
     Example:
