@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import random
@@ -172,6 +173,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--explain", action="store_true", help="print the query plans")
     parser.add_argument("--fill-only", action="store_true", help="fill, do not measure")
+    parser.add_argument("--limit", type=int, default=100, help="page size (default 100)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     engine = create_engine(args.url)
@@ -210,7 +212,7 @@ def main() -> None:
     }
     results = {}
     for name, make in kinds.items():
-        requests = [make() for _ in range(args.queries)]
+        requests = [dataclasses.replace(make(), limit=args.limit) for _ in range(args.queries)]
         timings, counts = asyncio.run(measure(catalog, principal, requests))
         results[name] = {
             "p50_ms": round(statistics.median(timings), 2),

@@ -163,8 +163,10 @@ catalog_attributes = sa.Table(
     sa.Column("type", sa.String(1), nullable=False),  # s(tring) n(umber) b(ool) t(ime) l(ist)
     sa.Column("v_str", sa.String(600), nullable=True),  # strings and list elements
     sa.Column("v_num", sa.Float(53), nullable=True),  # numbers, booleans 0/1, times in µs
-    sa.Index(None, "name", "v_str"),
-    sa.Index(None, "name", "v_num"),
+    # object_id in the value indexes: a search reads ids from the index alone
+    sa.Index(None, "name", "v_str", "object_id"),
+    sa.Index(None, "name", "v_num", "object_id"),
+    sqlite_with_rowid=False,  # rows clustered by (object_id, name, position)
 )
 
 # One full-text document per version: the key's words and every string value. SQLite indexes

@@ -35,9 +35,18 @@ def upgrade() -> None:
         sa.Column("type", sa.String(1), nullable=False),
         sa.Column("v_str", sa.String(600), nullable=True),
         sa.Column("v_num", sa.Float(53), nullable=True),
+        sqlite_with_rowid=False,
     )
-    op.create_index("ix_catalog_attributes_name_v_str", "catalog_attributes", ["name", "v_str"])
-    op.create_index("ix_catalog_attributes_name_v_num", "catalog_attributes", ["name", "v_num"])
+    op.create_index(
+        "ix_catalog_attributes_name_v_str_object_id",
+        "catalog_attributes",
+        ["name", "v_str", "object_id"],
+    )
+    op.create_index(
+        "ix_catalog_attributes_name_v_num_object_id",
+        "catalog_attributes",
+        ["name", "v_num", "object_id"],
+    )
     op.create_table(
         "catalog_text",
         _object_id(),
