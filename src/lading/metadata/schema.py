@@ -165,7 +165,7 @@ catalog_attributes = sa.Table(
     sa.Column("v_num", sa.Float(53), nullable=True),  # numbers, booleans 0/1, times in µs
     # object_id in the value indexes: a search reads ids from the index alone
     sa.Index(None, "name", "v_str", "object_id"),
-    sa.Index(None, "name", "v_num", "object_id"),
+    sa.Index(None, "name", "type", "v_num", "object_id"),
     sqlite_with_rowid=False,  # rows clustered by (object_id, name, position)
 )
 

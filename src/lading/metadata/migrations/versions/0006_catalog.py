@@ -43,9 +43,9 @@ def upgrade() -> None:
         ["name", "v_str", "object_id"],
     )
     op.create_index(
-        "ix_catalog_attributes_name_v_num_object_id",
+        "ix_catalog_attributes_name_type_v_num_object_id",
         "catalog_attributes",
-        ["name", "v_num", "object_id"],
+        ["name", "type", "v_num", "object_id"],
     )
     op.create_table(
         "catalog_text",
