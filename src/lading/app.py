@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lading import __version__
 from lading.concurrency import blocking_executor, run_blocking
+from lading.delivery import Deliverer
 from lading.encryption import KEY_SIZE, Keyring
 from lading.housekeeping import prepare
 from lading.http import api, stac
@@ -30,11 +31,13 @@ from lading.http.s3.dispatch import S3Dispatcher
 from lading.http.s3.handlers import HANDLERS
 from lading.lifecycle import run_lifecycle
 from lading.metadata.catalog import CatalogQueries, index_change
+from lading.metadata.events import EventStore, OutboxWriter
 from lading.metadata.migrate import upgrade
 from lading.metadata.store import MetadataStore, create_engine, now_us
 from lading.services.buckets import BucketService
 from lading.services.catalog import CatalogService
 from lading.services.container import Services
+from lading.services.events import EventService
 from lading.services.identity import IdentityService, NewCredentials
 from lading.services.multipart import MultipartService
 from lading.services.objects import ObjectService
@@ -57,7 +60,7 @@ def build_stores(
         background_checkpoints=serving,
     )
     blobs = LocalBlobStore(settings.data_dir, fsync=settings.storage.fsync)
-    return MetadataStore(engine, hooks=(index_change,)), blobs
+    return MetadataStore(engine, hooks=(index_change, OutboxWriter(settings.region))), blobs
 
 
 def _generate_master_key(path: os.PathLike[str] | str) -> None:
@@ -123,6 +126,7 @@ def build_services(
         multipart=MultipartService(meta, objects, settings.s3.min_part_size),
         identity=IdentityService(meta),
         catalog=CatalogService(meta, CatalogQueries(meta), buckets),
+        events=EventService(EventStore(meta), buckets, settings.region),
     )
 
 
@@ -192,6 +196,11 @@ def open_for_work(settings: Settings) -> tuple[MetadataStore, Services]:
     return meta, build_services(settings, meta, blobs)
 
 
+def build_deliverer(settings: Settings, meta: MetadataStore) -> Deliverer:
+    """The process's deliverer of bucket notification events."""
+    return Deliverer(EventStore(meta), settings.events)
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -215,6 +224,9 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
         if settings.lifecycle_seconds > 0:
             every = settings.lifecycle_seconds
             background.append(asyncio.create_task(lifecycle_passes(meta, services, every)))
+        if settings.events.delivery:
+            deliverer = build_deliverer(settings, meta)
+            background.append(asyncio.create_task(deliverer.run()))
         yield {"services": services}
         for task in background:
             task.cancel()

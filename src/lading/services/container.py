@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from lading.services.buckets import BucketService
 from lading.services.catalog import CatalogService
+from lading.services.events import EventService
 from lading.services.identity import IdentityService
 from lading.services.multipart import MultipartService
 from lading.services.objects import ObjectService
@@ -18,3 +19,4 @@ class Services:
     multipart: MultipartService
     identity: IdentityService
     catalog: CatalogService
+    events: EventService
