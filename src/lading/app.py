@@ -25,16 +25,18 @@ from lading.concurrency import blocking_executor, run_blocking
 from lading.delivery import Deliverer
 from lading.encryption import KEY_SIZE, Keyring
 from lading.housekeeping import prepare
-from lading.http import api
+from lading.http import api, stac
 from lading.http.middleware import ErrorGuard
 from lading.http.s3.dispatch import S3Dispatcher
 from lading.http.s3.handlers import HANDLERS
 from lading.lifecycle import run_lifecycle
+from lading.metadata.catalog import CatalogQueries, index_change
 from lading.metadata.events import EventStore, OutboxWriter
 from lading.metadata.identity import Directory, UsageCounter
 from lading.metadata.migrate import upgrade
 from lading.metadata.store import MetadataStore, create_engine, now_us
 from lading.services.buckets import BucketService
+from lading.services.catalog import CatalogService
 from lading.services.container import Services
 from lading.services.directory import DirectoryService
 from lading.services.events import EventService
@@ -61,7 +63,7 @@ def build_stores(
         background_checkpoints=serving,
     )
     blobs = LocalBlobStore(settings.data_dir, fsync=settings.storage.fsync)
-    hooks = (UsageCounter(), OutboxWriter(settings.region))
+    hooks = (UsageCounter(), index_change, OutboxWriter(settings.region))
     return MetadataStore(engine, hooks=hooks), blobs
 
 
@@ -130,6 +132,7 @@ def build_services(
         objects=objects,
         multipart=MultipartService(meta, objects, settings.s3.min_part_size),
         identity=IdentityService(meta),
+        catalog=CatalogService(meta, CatalogQueries(meta), buckets),
         events=EventService(EventStore(meta), buckets, settings.region),
         directory=DirectoryService(directory, buckets.forget_projects),
         usage=UsageService(directory),
@@ -261,6 +264,7 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
         routes=[
             Route("/_/health", health, methods=["GET", "HEAD"]),
             Mount(api.PREFIX, app=api.build_api(settings, clock)),
+            Mount(stac.PREFIX, app=stac.build_stac(settings, clock)),
         ],
         lifespan=lifespan,
     )

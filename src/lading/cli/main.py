@@ -18,6 +18,7 @@ COMMANDS = {
     "group": "lading.cli.commands.group:group",
     "project": "lading.cli.commands.project:project",
     "usage": "lading.cli.commands.usage.report:usage",
+    "catalog": "lading.cli.commands.catalog:catalog",
 }
 
 

@@ -8,6 +8,7 @@ with IdentityClient("http://127.0.0.1:9000", access_key=..., secret_key=...) as 
 from __future__ import annotations
 
 from lading.client._base import BaseClient
+from lading.client.catalog import CatalogClient
 from lading.client.errors import (
     APIError,
     AuthenticationError,
@@ -28,6 +29,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BaseClient",
+    "CatalogClient",
     "ConflictError",
     "ConnectionFailed",
     "IdentityClient",

@@ -268,3 +268,67 @@ usage_traffic = sa.Table(
     sa.Column("bytes_out", sa.BigInteger, nullable=False),
     sa.Index(None, "project_id", "at"),
 )
+
+# --- catalog -----------------------------------------------------------------------------------
+# Searchable attributes of every object version as attribute-value rows (the iRODS AVU model):
+# x-amz-meta-* as "meta:<name>", tags as "tag:<name>", typed catalog attributes by their own
+# name. A list is one row per element. Rows go with their version (ON DELETE CASCADE), so an
+# overwrite, a delete or a lifecycle expiry removes them in the same transaction.
+catalog_attributes = sa.Table(
+    "catalog_attributes",
+    metadata,
+    sa.Column(
+        "object_id", IdType, sa.ForeignKey("objects.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),  # 0, or the place in a list
+    sa.Column("type", sa.String(1), nullable=False),  # s(tring) n(umber) b(ool) t(ime) l(ist)
+    sa.Column("v_str", sa.String(600), nullable=True),  # strings and list elements
+    sa.Column("v_num", sa.Float(53), nullable=True),  # numbers, booleans 0/1, times in µs
+    # object_id in the value indexes: a search reads ids from the index alone
+    sa.Index(None, "name", "v_str", "object_id"),
+    sa.Index(None, "name", "type", "v_num", "object_id"),
+    sqlite_with_rowid=False,  # rows clustered by (object_id, name, position)
+)
+
+# One full-text document per version: the key's words and every string value. SQLite indexes
+# it with an FTS5 table kept by triggers; PostgreSQL with a GIN index on to_tsvector (0006).
+catalog_text = sa.Table(
+    "catalog_text",
+    metadata,
+    sa.Column(
+        "object_id", IdType, sa.ForeignKey("objects.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("body", sa.Text, nullable=False),
+)
+
+# The extent of versions with spatial or temporal attributes: what STAC searches.
+catalog_extents = sa.Table(
+    "catalog_extents",
+    metadata,
+    sa.Column(
+        "object_id", IdType, sa.ForeignKey("objects.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("west", sa.Float(53), nullable=True),
+    sa.Column("south", sa.Float(53), nullable=True),
+    sa.Column("east", sa.Float(53), nullable=True),
+    sa.Column("north", sa.Float(53), nullable=True),
+    sa.Column("geometry", sa.Text, nullable=True),  # GeoJSON
+    sa.Column("start", Micros, nullable=True),
+    sa.Column("end", Micros, nullable=True),
+    sa.Index(None, "west", "east"),
+    sa.Index(None, "start", "end"),
+)
+
+# Full-text objects the 0006 migration makes for one dialect only, outside this metadata.
+DIALECT_OBJECTS = frozenset(
+    {
+        "catalog_fts",  # SQLite FTS5 and its shadow tables
+        "catalog_fts_data",
+        "catalog_fts_idx",
+        "catalog_fts_docsize",
+        "catalog_fts_config",
+        "catalog_fts_content",
+        "ix_catalog_text_tsv",  # PostgreSQL GIN index on to_tsvector('simple', body)
+    }
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lading.services.buckets import BucketService
+from lading.services.catalog import CatalogService
 from lading.services.directory import DirectoryService
 from lading.services.events import EventService
 from lading.services.identity import IdentityService
@@ -19,6 +20,7 @@ class Services:
     objects: ObjectService
     multipart: MultipartService
     identity: IdentityService
+    catalog: CatalogService
     events: EventService
     directory: DirectoryService
     usage: UsageService

@@ -29,6 +29,8 @@ def lading(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
         ["admin", "add-user", "--help"],
         ["admin", "show-bucket", "--help"],
         ["whoami", "--help"],
+        ["catalog", "--help"],
+        *[["catalog", verb, "--help"] for verb in ("set", "get", "search", "ingest", "export")],
     ],
 )
 def test_every_command_has_help_with_an_example(command: list[str]) -> None:

@@ -28,6 +28,7 @@ ROUTERS = (
     "lading.http.api.groups",
     "lading.http.api.projects",
     "lading.http.api.usage",
+    "lading.http.api.catalog",
 )
 
 

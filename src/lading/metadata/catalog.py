@@ -1,0 +1,593 @@
+"""The catalog's queries: the change hook that indexes every object version, attribute
+writes, and search (CQL2 filter, full text, sort, keyset pages, facets).
+
+Rows of the catalog tables reference objects.id with ON DELETE CASCADE: a delete, an
+overwrite or a lifecycle expiry removes them with the version, in the same statement.
+Full text is the one dialect-specific part: SQLite's FTS5, PostgreSQL's to_tsvector.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from lading import errors
+from lading.catalog.attributes import (
+    TAG_PREFIX,
+    Attribute,
+    AttributeRow,
+    Extent,
+    extent_of,
+    from_rows,
+    system_rows,
+    text_body,
+    to_rows,
+    words,
+)
+from lading.catalog.query import SearchTarget, compile_filter, extent_query, filter_rank
+from lading.metadata import schema as t
+from lading.metadata.hooks import ObjectChange
+from lading.metadata.models import Bucket
+from lading.metadata.store import MetadataStore
+
+_O = t.objects.c
+_A = t.catalog_attributes.c
+MAX_FACET_VALUES = 50
+
+# The one statement a PUT without user metadata or tags adds: the key's words, indexed.
+_INSERT_TEXT = sa.insert(t.catalog_text).from_select(
+    ["object_id", "body"],
+    sa.select(_O.id, sa.bindparam("p_body", type_=sa.Text)).where(
+        _O.bucket_id == sa.bindparam("p_bucket"),
+        _O.key == sa.bindparam("p_key"),
+        _O.version_id == sa.bindparam("p_version"),
+    ),
+)
+_OBJECT_ID = sa.select(_O.id).where(
+    _O.bucket_id == sa.bindparam("p_bucket"),
+    _O.key == sa.bindparam("p_key"),
+    _O.version_id == sa.bindparam("p_version"),
+)
+_INSERT_ROWS = t.catalog_attributes.insert()
+
+
+def _row_values(object_id: int, rows: Iterable[AttributeRow]) -> list[dict[str, Any]]:
+    return [
+        {
+            "object_id": object_id,
+            "name": r.name,
+            "position": r.position,
+            "type": r.type,
+            "v_str": r.v_str,
+            "v_num": r.v_num,
+        }
+        for r in rows
+    ]
+
+
+def index_change(conn: sa.Connection, change: ObjectChange) -> None:
+    """The change hook: index a written version, re-index changed tags.
+
+    Removed versions need nothing: their rows cascade with the object row.
+    """
+    version = change.version
+    if version.is_delete_marker or change.kind == "removed":
+        return
+    rows = system_rows(version.metadata, version.tags)
+    if change.kind == "written":
+        body = text_body(version.key, [r.v_str or "" for r in rows])
+        params = {
+            "p_bucket": version.bucket_id,
+            "p_key": version.key,
+            "p_version": version.version_id,
+            "p_body": body,
+        }
+        if not rows:
+            conn.execute(_INSERT_TEXT, params)
+            return
+        object_id = conn.execute(_OBJECT_ID, params).scalar_one()
+        conn.execute(t.catalog_text.insert(), {"object_id": object_id, "body": body})
+        conn.execute(_INSERT_ROWS, _row_values(object_id, rows))
+        return
+    # "updated": tags (or ACL, lock) changed in place; the tag rows follow
+    object_id = version.row_id
+    conn.execute(
+        t.catalog_attributes.delete().where(
+            _A.object_id == object_id, _A.name.startswith(TAG_PREFIX, autoescape=True)
+        )
+    )
+    tag_rows = [r for r in rows if r.name.startswith(TAG_PREFIX)]
+    if tag_rows:
+        conn.execute(_INSERT_ROWS, _row_values(object_id, tag_rows))
+    _rewrite_text(conn, object_id, version.key)
+
+
+def _rewrite_text(conn: sa.Connection, object_id: int, key: str) -> None:
+    strings = conn.execute(
+        sa.select(_A.v_str)
+        .where(_A.object_id == object_id, _A.v_str.is_not(None))
+        .order_by(_A.name, _A.position)
+    ).scalars()
+    body = text_body(key, [s for s in strings if s])
+    conn.execute(t.catalog_text.delete().where(t.catalog_text.c.object_id == object_id))
+    conn.execute(t.catalog_text.insert(), {"object_id": object_id, "body": body})
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One catalog entry: an object's current version with its attributes."""
+
+    object_id: int
+    bucket: str
+    key: str
+    version_id: str
+    size: int
+    etag: str
+    content_type: str
+    last_modified: int
+    owner: str
+    storage_class: str
+    checksums: dict[str, Any]
+    metadata: dict[str, str]
+    tags: dict[str, str]
+    attributes: list[Attribute] = field(default_factory=list)
+    extent: Extent | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sort:
+    field: str
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    entries: list[Entry]
+    next_cursor: str | None
+    facets: dict[str, list[tuple[Any, int]]]
+
+
+SORTABLE = {
+    "bucket": _O.bucket_id,  # buckets in creation order, as ids
+    "key": _O.key,
+    "size": _O.size,
+    "last_modified": _O.last_modified,
+    "content_type": _O.content_type,
+    "etag": _O.etag,
+}
+
+
+class CatalogQueries:
+    """Attribute writes and searches over the store's engine."""
+
+    def __init__(self, store: MetadataStore) -> None:
+        self.store = store
+        self.dialect = store.engine.dialect.name
+        self._owners = sa.alias(t.users, "owner")
+        self._buckets = sa.alias(t.buckets, "bucket")
+        system: dict[str, sa.ColumnElement[Any]] = {
+            "key": _O.key,
+            "version_id": _O.version_id,
+            "size": _O.size,
+            "etag": _O.etag,
+            "content_type": _O.content_type,
+            "last_modified": _O.last_modified,
+            "storage_class": _O.storage_class,
+            "bucket": self._buckets.c.name,
+            "owner": self._owners.c.name,
+        }
+        self.target = SearchTarget(
+            object_id=_O.id,
+            system=system,
+            time_fields=frozenset({"last_modified"}),
+            attributes=t.catalog_attributes,
+            extents=t.catalog_extents,
+            dialect=self.dialect,
+        )
+
+    def candidate_bucket_names(self, user_id: int | None) -> list[str]:
+        """Buckets a user owns and those whose policy or ACL may admit others (one query)."""
+        b, configs = t.buckets.c, t.bucket_configs.c
+        shared = sa.select(configs.bucket_id).where(configs.name.in_(["policy", "acl"]))
+        condition: Any = b.id.in_(shared)
+        if user_id is not None:
+            condition = sa.or_(b.owner_id == user_id, condition)
+        with self.store._read() as conn:
+            return list(conn.execute(sa.select(b.name).where(condition).order_by(b.name)).scalars())
+
+    # --- attributes ----------------------------------------------------------------------------
+
+    def set_attributes(
+        self,
+        bucket: Bucket,
+        key: str,
+        version_id: str | None,
+        attributes: Sequence[Attribute],
+        *,
+        replace: bool,
+        remove: Sequence[str] = (),
+    ) -> Entry:
+        """Set attributes on a version (the current one by default); returns the entry.
+
+        `replace` drops every other typed attribute first (PUT); else only the named ones
+        change and `remove` names attributes to drop (PATCH). Raises NoSuchKey/NoSuchVersion.
+        """
+
+        def work(conn: sa.Connection) -> int:
+            object_id = self._version_id(conn, bucket, key, version_id)
+            typed = sa.not_(_A.name.contains(":"))
+            if replace:
+                doomed: Any = typed
+            else:
+                doomed = _A.name.in_([a.name for a in attributes] + list(remove))
+            conn.execute(
+                t.catalog_attributes.delete().where(_A.object_id == object_id, typed, doomed)
+            )
+            values = _row_values(object_id, (r for a in attributes for r in to_rows(a)))
+            if values:
+                conn.execute(_INSERT_ROWS, values)
+            self._rewrite_extent(conn, object_id, attributes, replace)
+            _rewrite_text(conn, object_id, key)
+            return object_id
+
+        object_id = self.store._write(work)
+        found = self.entries([object_id])
+        return found[0]
+
+    def _version_id(
+        self, conn: sa.Connection, bucket: Bucket, key: str, version_id: str | None
+    ) -> int:
+        query = sa.select(_O.id, _O.is_delete_marker).where(
+            _O.bucket_id == bucket.id, _O.key == key
+        )
+        if version_id is None:
+            query = query.where(_O.is_latest == sa.true())
+        else:
+            query = query.where(_O.version_id == version_id)
+        row = conn.execute(query).first()
+        if row is None or (version_id is None and row.is_delete_marker):
+            if version_id is not None:
+                raise errors.NoSuchVersion(bucket.name, key, version_id)
+            raise errors.NoSuchKey(bucket.name, key)
+        return int(row.id)
+
+    def _rewrite_extent(
+        self, conn: sa.Connection, object_id: int, changed: Sequence[Attribute], replace: bool
+    ) -> None:
+        e = t.catalog_extents
+        old = conn.execute(sa.select(e.c.geometry).where(e.c.object_id == object_id)).first()
+        rows = [
+            AttributeRow(r.name, r.position, r.type, r.v_str, r.v_num)
+            for r in conn.execute(
+                sa.select(_A.name, _A.position, _A.type, _A.v_str, _A.v_num)
+                .where(
+                    _A.object_id == object_id,
+                    _A.name.in_(["geometry", "datetime", "start_datetime", "end_datetime"]),
+                )
+                .order_by(_A.name, _A.position)
+            )
+        ]
+        geometry = next((a.value for a in changed if a.name == "geometry"), None)
+        if geometry is None and old is not None and old.geometry:
+            geometry = json.loads(old.geometry)
+        extent = extent_of(from_rows(rows, geometry if isinstance(geometry, dict) else None))
+        conn.execute(e.delete().where(e.c.object_id == object_id))
+        if extent is None:
+            return
+        box = extent.bbox or (None, None, None, None)
+        conn.execute(
+            e.insert(),
+            {
+                "object_id": object_id,
+                "west": box[0],
+                "south": box[1],
+                "east": box[2],
+                "north": box[3],
+                "geometry": json.dumps(extent.geometry) if extent.geometry else None,
+                "start": extent.start,
+                "end": extent.end,
+            },
+        )
+
+    def get_entry(self, bucket: Bucket, key: str, version_id: str | None = None) -> Entry:
+        """One version's entry; raises NoSuchKey / NoSuchVersion."""
+        with self.store._read() as conn:
+            object_id = self._version_id(conn, bucket, key, version_id)
+        return self.entries([object_id])[0]
+
+    # --- search --------------------------------------------------------------------------------
+
+    def _base(self, bucket_ids: Sequence[int]) -> sa.Select[Any]:
+        b, owner = self._buckets, self._owners
+        return (
+            sa.select(_O.id)
+            .select_from(
+                t.objects.join(b, b.c.id == _O.bucket_id).join(owner, owner.c.id == _O.owner_id)
+            )
+            .where(
+                _O.is_latest == sa.true(),
+                _O.is_delete_marker == sa.false(),
+            )
+        )
+
+    def _conditions(
+        self, bucket_ids: Sequence[int], node: Any, text: str | None, box: Any, interval: Any
+    ) -> list[sa.ColumnElement[bool]]:
+        selective = node is not None or bool(text) or box is not None or interval is not None
+        # with another condition, drive the query from the catalog indexes, not the bucket's
+        # whole listing (`+ 0` keeps SQLite's planner off the objects index)
+        bucket_column = _O.bucket_id + 0 if selective else _O.bucket_id
+        conditions: list[sa.ColumnElement[bool]] = [bucket_column.in_(list(bucket_ids))]
+        # the filter drives the query unless full text looks more selective
+        text_drives = bool(text) and (node is None or filter_rank(node) > 2)
+        if node is not None:
+            conditions.append(compile_filter(node, self.target, correlated=text_drives))
+        if text:
+            conditions.append(self._text_condition(text, correlated=not text_drives))
+        if box is not None:
+            conditions.append(_O.id.in_(extent_query(t.catalog_extents, box)))
+        if interval is not None:
+            e = t.catalog_extents.c
+            start, end = interval
+            parts = [e.start.is_not(None)]
+            if end is not None:
+                parts.append(e.start <= end)
+            if start is not None:
+                parts.append(sa.func.coalesce(e.end, e.start) >= start)
+            conditions.append(_O.id.in_(sa.select(e.object_id).where(*parts)))
+        return conditions
+
+    def _text_condition(self, text: str, *, correlated: bool) -> sa.ColumnElement[bool]:
+        terms = [
+            (w, text_term.endswith("*")) for text_term in text.split() for w in words(text_term)
+        ]
+        if not terms:
+            raise errors.InvalidArgument("the full-text query has no words")
+        if self.dialect == "postgresql":
+            query = " & ".join(f"{w}:*" if prefix else w for w, prefix in terms)
+            text_table = t.catalog_text.c
+            match = sa.func.to_tsvector(sa.literal_column("'simple'"), text_table.body).op("@@")(
+                sa.func.to_tsquery(sa.literal_column("'simple'"), query)
+            )
+            if correlated:
+                return sa.exists().where(text_table.object_id == _O.id, match)
+            return _O.id.in_(sa.select(text_table.object_id).where(match))
+        query = " ".join(f'"{w}"*' if prefix else f'"{w}"' for w, prefix in terms)
+        if correlated:
+            return sa.text(
+                "EXISTS (SELECT 1 FROM catalog_fts WHERE catalog_fts MATCH :fts "
+                "AND catalog_fts.rowid = objects.id)"
+            ).bindparams(fts=query)  # type: ignore[return-value]
+        matching = sa.text("SELECT rowid FROM catalog_fts WHERE catalog_fts MATCH :fts")
+        return _O.id.in_(matching.bindparams(fts=query))
+
+    def search(
+        self,
+        bucket_ids: Sequence[int],
+        *,
+        node: Any = None,
+        text: str | None = None,
+        box: tuple[float, float, float, float] | None = None,
+        interval: tuple[int | None, int | None] | None = None,
+        sort: Sequence[Sort] = (),
+        limit: int = 100,
+        cursor: str | None = None,
+        facets: Sequence[str] = (),
+        extents_only: bool = False,
+    ) -> Page:
+        """A page of current versions in `bucket_ids` that match, in `sort` order.
+
+        `node` is a parsed CQL2 filter, `text` a full-text query, `box` and `interval` the
+        STAC spatial and temporal filters. `cursor` continues a previous page of the same
+        query. InvalidArgument for an unknown sort field or a cursor of another query.
+        """
+        if not bucket_ids:
+            return Page([], None, {name: [] for name in facets})
+        conditions = self._conditions(bucket_ids, node, text, box, interval)
+        if extents_only:
+            conditions.append(_O.id.in_(sa.select(t.catalog_extents.c.object_id)))
+        order = [s for s in sort if s.field != "id"] or [Sort("bucket"), Sort("key")]
+        for s in order:
+            if s.field not in SORTABLE:
+                raise errors.InvalidArgument(
+                    f"cannot sort by {s.field!r}: sort by one of {', '.join(sorted(SORTABLE))}"
+                )
+        columns = [SORTABLE[s.field] for s in order] + [_O.id]
+        directions = [s.descending for s in order] + [False]
+        query = self._base(bucket_ids).add_columns(*columns[:-1]).where(*conditions)
+        if cursor:
+            query = query.where(_after(columns, directions, _decode_cursor(cursor, len(columns))))
+        query = query.order_by(
+            *[c.desc() if d else c.asc() for c, d in zip(columns, directions, strict=True)]
+        ).limit(limit + 1)
+        with self.store._read() as conn:
+            if self.dialect == "postgresql":
+                # a plan per search: a generic plan of a prepared statement cannot tell an
+                # equality on one value from a range over half the table
+                conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+            rows = conn.execute(query).all()
+            facet_counts = {
+                name: self._facet(conn, name, bucket_ids, conditions) for name in facets
+            }
+            more = len(rows) > limit
+            rows = rows[:limit]
+            entries = self._entries(conn, [r[0] for r in rows])
+        next_cursor = None
+        if more and rows:
+            last = rows[-1]
+            next_cursor = _encode_cursor([*last[1:], last[0]])
+        return Page(entries, next_cursor, facet_counts)
+
+    def _facet(
+        self,
+        conn: sa.Connection,
+        name: str,
+        bucket_ids: Sequence[int],
+        conditions: list[sa.ColumnElement[bool]],
+    ) -> list[tuple[Any, int]]:
+        matching = self._base(bucket_ids).where(*conditions)
+        if name in self.target.system:
+            column = self.target.system[name]
+            counted = (
+                matching.with_only_columns(column.label("value"), sa.func.count().label("n"))
+                .group_by(column)
+                .order_by(sa.func.count().desc(), column)
+                .limit(MAX_FACET_VALUES)
+            )
+            return [(r.value, int(r.n)) for r in conn.execute(counted)]
+        value = sa.func.coalesce(_A.v_str, sa.cast(_A.v_num, sa.String))
+        counted = (
+            sa.select(_A.v_str, _A.v_num, _A.type, sa.func.count(sa.distinct(_A.object_id)))
+            .where(_A.name == name, _A.object_id.in_(matching))
+            .group_by(_A.v_str, _A.v_num, _A.type)
+            .order_by(sa.func.count(sa.distinct(_A.object_id)).desc(), value)
+            .limit(MAX_FACET_VALUES)
+        )
+        found: list[tuple[Any, int]] = []
+        for v_str, v_num, kind, n in conn.execute(counted):
+            attribute = from_rows([AttributeRow(name, 0, kind, v_str, v_num)])[0]
+            found.append((attribute.to_json(), int(n)))
+        return found
+
+    def entries(self, object_ids: Sequence[int]) -> list[Entry]:
+        """The entries of these object rows, in the order given."""
+        with self.store._read() as conn:
+            return self._entries(conn, object_ids)
+
+    def _entries(self, conn: sa.Connection, object_ids: Sequence[int]) -> list[Entry]:
+        """Two queries: the objects with their extents, then their typed attributes."""
+        if not object_ids:
+            return []
+        b, owner = self._buckets, self._owners
+        e = t.catalog_extents.c
+        ids = list(object_ids)
+        rows = {
+            r.id: r
+            for r in conn.execute(
+                sa.select(
+                    _O.id,
+                    b.c.name.label("bucket"),
+                    _O.key,
+                    _O.version_id,
+                    _O.size,
+                    _O.etag,
+                    _O.content_type,
+                    _O.last_modified,
+                    owner.c.name.label("owner"),
+                    _O.storage_class,
+                    _O.checksums,
+                    _O.meta,
+                    _O.tags,
+                    e.object_id.label("extent_id"),
+                    e.west,
+                    e.south,
+                    e.east,
+                    e.north,
+                    e.geometry,
+                    e.start,
+                    e.end,
+                )
+                .select_from(
+                    t.objects.join(b, b.c.id == _O.bucket_id)
+                    .join(owner, owner.c.id == _O.owner_id)
+                    .outerjoin(t.catalog_extents, e.object_id == _O.id)
+                )
+                .where(_O.id.in_(ids))
+            )
+        }
+        attributes: dict[int, list[AttributeRow]] = {}
+        for r in conn.execute(
+            sa.select(_A.object_id, _A.name, _A.position, _A.type, _A.v_str, _A.v_num)
+            .where(_A.object_id.in_(ids), sa.not_(_A.name.contains(":")))
+            .order_by(_A.object_id, _A.name, _A.position)
+        ):
+            attributes.setdefault(r.object_id, []).append(
+                AttributeRow(r.name, r.position, r.type, r.v_str, r.v_num)
+            )
+        extents = {r.id: r for r in rows.values() if r.extent_id is not None}
+        found = []
+        for object_id in object_ids:
+            row = rows.get(object_id)
+            if row is None:
+                continue
+            extent_row = extents.get(object_id)
+            geometry = (
+                json.loads(extent_row.geometry) if extent_row and extent_row.geometry else None
+            )
+            extent = None
+            if extent_row is not None:
+                box = (extent_row.west, extent_row.south, extent_row.east, extent_row.north)
+                extent = Extent(
+                    box if box[0] is not None else None, geometry, extent_row.start, extent_row.end
+                )
+            found.append(
+                Entry(
+                    object_id=row.id,
+                    bucket=row.bucket,
+                    key=row.key,
+                    version_id=row.version_id,
+                    size=row.size,
+                    etag=row.etag,
+                    content_type=row.content_type,
+                    last_modified=row.last_modified,
+                    owner=row.owner,
+                    storage_class=row.storage_class,
+                    checksums=row.checksums or {},
+                    metadata=row.meta or {},
+                    tags=row.tags or {},
+                    attributes=from_rows(attributes.get(object_id, []), geometry),
+                    extent=extent,
+                )
+            )
+        return found
+
+    def bucket_extent(self, bucket: Bucket) -> tuple[Any, ...]:
+        """(xmin, ymin, xmax, ymax, start, end) over a bucket's current items."""
+        e = t.catalog_extents.c
+        query = (
+            sa.select(
+                sa.func.min(e.west),
+                sa.func.min(e.south),
+                sa.func.max(e.east),
+                sa.func.max(e.north),
+                sa.func.min(e.start),
+                sa.func.max(sa.func.coalesce(e.end, e.start)),
+            )
+            .select_from(t.catalog_extents.join(t.objects, _O.id == e.object_id))
+            .where(_O.bucket_id == bucket.id, _O.is_latest == sa.true())
+        )
+        with self.store._read() as conn:
+            return tuple(conn.execute(query).one())
+
+
+def _after(
+    columns: Sequence[sa.ColumnElement[Any]], descending: Sequence[bool], values: Sequence[Any]
+) -> sa.ColumnElement[bool]:
+    """Rows after `values` in the order of `columns` (keyset pagination)."""
+    alternatives = []
+    for i, (column, desc) in enumerate(zip(columns, descending, strict=True)):
+        equal = [c == v for c, v in zip(columns[:i], values[:i], strict=True)]
+        beyond = column < values[i] if desc else column > values[i]
+        alternatives.append(sa.and_(*equal, beyond))
+    return sa.or_(*alternatives)
+
+
+def _encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps(list(values), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, width: int) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (ValueError, TypeError):
+        raise errors.InvalidArgument("the cursor is not one this search returned") from None
+    if not isinstance(values, list) or len(values) != width:
+        raise errors.InvalidArgument("the cursor is not one this search returned")
+    return values

@@ -1,0 +1,300 @@
+"""The catalog: typed attributes on objects and permission-aware search.
+
+Indexing happens in the metadata store's change hook (lading.metadata.catalog.index_change),
+inside every object transaction; this service sets typed attributes and searches. Results
+hold only objects of buckets the caller may read, as `lading.iam.policy.authorize` decides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from lading import errors
+from lading.catalog.attributes import (
+    SYSTEM_FIELDS,
+    Attribute,
+    format_timestamp,
+    from_micros,
+    parse_attributes,
+    parse_timestamp,
+    to_micros,
+)
+from lading.catalog.query import parse_filter
+from lading.concurrency import run_blocking
+from lading.iam.policy import Access, Action, Verdict, authorize
+from lading.iam.principals import Principal
+from lading.metadata.catalog import CatalogQueries, Entry, Page, Sort
+from lading.metadata.models import Bucket
+from lading.metadata.store import MetadataStore
+from lading.services.buckets import BucketService
+
+MAX_LIMIT = 1000
+DEFAULT_LIMIT = 100
+MAX_FACETS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    """One search, as the API, the SDK and the CLI express it."""
+
+    filter: str | dict[str, Any] | None = None
+    filter_lang: str = "cql2-text"
+    q: str | None = None  # full text over keys and string values
+    buckets: Sequence[str] = ()  # restrict to these (each must be readable)
+    sortby: Sequence[str] = ()  # "size", "-last_modified" ...
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+    facets: Sequence[str] = ()
+    bbox: Sequence[float] | None = None
+    datetime: str | None = None  # STAC: "a/b", "a/..", "../b" or one instant
+    items_only: bool = False  # only objects with a spatial or temporal extent
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    entries: list[Entry]
+    next_cursor: str | None
+    facets: dict[str, list[tuple[Any, int]]] = field(default_factory=dict)
+
+
+def parse_sort(fields: Sequence[str]) -> list[Sort]:
+    """`["-size", "key"]` (or "+key") as Sort records."""
+    found = []
+    for raw in fields:
+        for item in raw.split(","):
+            name = item.strip()
+            if not name:
+                continue
+            descending = name.startswith("-")
+            found.append(Sort(name.lstrip("+-"), descending))
+    return found
+
+
+def parse_interval(text: str) -> tuple[int | None, int | None]:
+    """A STAC datetime parameter as (start, end) epoch microseconds; None is open."""
+    parts = text.split("/")
+    if len(parts) == 1:
+        instant = to_micros(parse_timestamp(parts[0]))
+        return instant, instant
+    if len(parts) != 2 or parts == ["..", ".."] or parts == ["", ""]:
+        raise errors.InvalidArgument(f"datetime {text!r}: use an instant or start/end")
+    start, end = (None if p in ("", "..") else to_micros(parse_timestamp(p)) for p in parts)
+    if start is not None and end is not None and start > end:
+        raise errors.InvalidArgument(f"datetime {text!r}: the start is after the end")
+    return start, end
+
+
+def parse_bbox(values: Sequence[float]) -> tuple[float, float, float, float]:
+    if len(values) == 6:  # 3D: drop the heights
+        values = [values[0], values[1], values[3], values[4]]
+    if len(values) != 4:
+        raise errors.InvalidArgument("bbox is four numbers: xmin, ymin, xmax, ymax")
+    xmin, ymin, xmax, ymax = (float(v) for v in values)
+    if ymin > ymax:
+        raise errors.InvalidArgument("bbox: ymin is greater than ymax")
+    return xmin, ymin, xmax, ymax
+
+
+def entry_record(entry: Entry, base_url: str) -> dict[str, Any]:
+    """An entry as a flat JSON record: system fields, url, metadata, tags, attributes."""
+    record: dict[str, Any] = {
+        "bucket": entry.bucket,
+        "key": entry.key,
+        "url": object_url(base_url, entry.bucket, entry.key),
+        "version_id": entry.version_id,
+        "size": entry.size,
+        "etag": entry.etag,
+        "content_type": entry.content_type,
+        "last_modified": format_timestamp(from_micros(entry.last_modified)),
+        "owner": entry.owner,
+        "storage_class": entry.storage_class,
+        "checksums": {k: v for k, v in entry.checksums.items() if k != "type"},
+        "metadata": dict(entry.metadata),
+        "tags": dict(entry.tags),
+        "attributes": {a.name: a.to_json() for a in entry.attributes},
+        "attribute_types": {a.name: a.type for a in entry.attributes},
+    }
+    return record
+
+
+def object_url(base_url: str, bucket: str, key: str) -> str:
+    """The path-style URL of an object (what the seeds' catalogs store as `url`)."""
+    from urllib.parse import quote
+
+    return f"{base_url.rstrip('/')}/{bucket}/{quote(key, safe='/~')}"
+
+
+def select_fields(record: Mapping[str, Any], fields: Sequence[str]) -> dict[str, Any]:
+    """Only `fields` of a record; an attribute name picks it from `attributes`."""
+    if not fields:
+        return dict(record)
+    chosen: dict[str, Any] = {}
+    for name in fields:
+        if name in record:
+            chosen[name] = record[name]
+        elif name in record.get("attributes", {}):
+            chosen[name] = record["attributes"][name]
+        elif name.startswith("meta:") and name[5:] in record.get("metadata", {}):
+            chosen[name] = record["metadata"][name[5:]]
+        elif name.startswith("tag:") and name[4:] in record.get("tags", {}):
+            chosen[name] = record["tags"][name[4:]]
+        else:
+            chosen[name] = None
+    return chosen
+
+
+class CatalogService:
+    """Attributes and search, with authorization through `lading.iam.policy`."""
+
+    def __init__(
+        self, meta: MetadataStore, queries: CatalogQueries, buckets: BucketService
+    ) -> None:
+        self.meta = meta
+        self.queries = queries
+        self.buckets = buckets
+
+    # --- authorization -------------------------------------------------------------------------
+
+    @staticmethod
+    def _allows(principal: Principal, bucket: Bucket, operation: str, action: Action) -> bool:
+        """Whether the bucket policy, ownership or bucket ACL grant this on every key."""
+        try:
+            return authorize(Access(principal, operation, action, bucket, "*")) is Verdict.ALLOW
+        except errors.AccessDenied:
+            return False
+
+    async def readable_buckets(
+        self, principal: Principal, names: Sequence[str] = ()
+    ) -> list[Bucket]:
+        """The buckets whose objects the principal may read (all of `names`, if given).
+
+        A named bucket the caller may not read raises AccessDenied (NoSuchBucket if absent).
+        """
+        if names:
+            chosen = [await self.buckets.get_bucket(name) for name in names]
+            for bucket in chosen:
+                if not self._allows(principal, bucket, "GetObject", Action.READ_OBJECT):
+                    raise errors.AccessDenied()
+            return chosen
+        candidates = await run_blocking(self._candidate_names, principal)
+        found = []
+        for name in candidates:
+            try:
+                bucket = await self.buckets.get_bucket(name)
+            except errors.NoSuchBucket:
+                continue
+            if self._allows(principal, bucket, "GetObject", Action.READ_OBJECT):
+                found.append(bucket)
+        return found
+
+    def _candidate_names(self, principal: Principal) -> list[str]:
+        """Owned buckets and those with a policy or ACL that may admit others."""
+        user = principal.user
+        return self.queries.candidate_bucket_names(user.id if user is not None else None)
+
+    async def _writable(self, principal: Principal, bucket_name: str) -> Bucket:
+        bucket = await self.buckets.get_bucket(bucket_name)
+        if not self._allows(principal, bucket, "PutObjectTagging", Action.WRITE_OBJECT):
+            raise errors.AccessDenied()
+        return bucket
+
+    async def _readable(self, principal: Principal, bucket_name: str, key: str) -> Bucket:
+        bucket = await self.buckets.get_bucket(bucket_name)
+        try:
+            verdict = authorize(Access(principal, "GetObject", Action.READ_OBJECT, bucket, key))
+        except errors.AccessDenied:
+            raise
+        if verdict is not Verdict.ALLOW:
+            raise errors.AccessDenied()  # object ACLs alone do not open the catalog entry
+        return bucket
+
+    # --- attributes ----------------------------------------------------------------------------
+
+    async def get_entry(
+        self, principal: Principal, bucket_name: str, key: str, version_id: str | None = None
+    ) -> Entry:
+        """An object's entry; AccessDenied, NoSuchBucket, NoSuchKey, NoSuchVersion."""
+        bucket = await self._readable(principal, bucket_name, key)
+        return await run_blocking(self.queries.get_entry, bucket, key, version_id)
+
+    async def set_attributes(
+        self,
+        principal: Principal,
+        bucket_name: str,
+        key: str,
+        document: Mapping[str, Any],
+        *,
+        replace: bool,
+        version_id: str | None = None,
+    ) -> Entry:
+        """Set typed attributes (PUT: `replace` all; PATCH: merge, a null value removes one).
+
+        InvalidArgument for a bad name or value, before anything changes.
+        """
+        if not isinstance(document, Mapping):
+            raise errors.InvalidArgument("attributes are a JSON object of name: value")
+        remove = [name for name, value in document.items() if value is None]
+        if replace and remove:
+            raise errors.InvalidArgument("PUT sets every attribute: null values are for PATCH")
+        attributes = parse_attributes(
+            {name: value for name, value in document.items() if value is not None}
+        )
+        bucket = await self._writable(principal, bucket_name)
+        return await run_blocking(
+            lambda: self.queries.set_attributes(
+                bucket, key, version_id, attributes, replace=replace, remove=remove
+            )
+        )
+
+    # --- search --------------------------------------------------------------------------------
+
+    async def search(self, principal: Principal, request: SearchRequest) -> SearchResult:
+        """One page of the caller's readable objects that match; InvalidArgument if malformed."""
+        if not 1 <= request.limit <= MAX_LIMIT:
+            raise errors.InvalidArgument(f"limit must be between 1 and {MAX_LIMIT}")
+        if len(request.facets) > MAX_FACETS:
+            raise errors.InvalidArgument(f"at most {MAX_FACETS} facets")
+        node = None
+        if request.filter:
+            node = parse_filter(request.filter, request.filter_lang)
+        sort = parse_sort(request.sortby)
+        box = parse_bbox(request.bbox) if request.bbox is not None else None
+        interval = parse_interval(request.datetime) if request.datetime else None
+        for name in request.facets:
+            if name in SYSTEM_FIELDS and name not in self.queries.target.system:
+                raise errors.InvalidArgument(f"cannot count facets of {name!r}")
+        buckets = await self.readable_buckets(principal, request.buckets)
+        page: Page = await run_blocking(
+            lambda: self.queries.search(
+                [b.id for b in buckets],
+                node=node,
+                text=request.q,
+                box=box,
+                interval=interval,
+                sort=sort,
+                limit=request.limit,
+                cursor=request.cursor,
+                facets=list(request.facets),
+                extents_only=request.items_only,
+            )
+        )
+        return SearchResult(page.entries, page.next_cursor, page.facets)
+
+    async def bucket_extent(self, bucket: Bucket) -> tuple[Any, ...]:
+        return await run_blocking(self.queries.bucket_extent, bucket)
+
+
+def attribute_json(attributes: Sequence[Attribute]) -> dict[str, Any]:
+    return {a.name: a.to_json() for a in attributes}
+
+
+def typed_attribute_json(attributes: Sequence[Attribute]) -> dict[str, Any]:
+    """Attributes with their types, as GET returns them."""
+    return {a.name: {"type": a.type, "value": a.to_json()} for a in attributes}
+
+
+def now_iso() -> str:
+    return format_timestamp(dt.datetime.now(dt.UTC))

@@ -1,0 +1,377 @@
+"""Catalog search: a table of CQL2 filters and full-text queries with the objects they find,
+on SQLite and PostgreSQL, plus sorting, pages, facets, permissions and index maintenance."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import pytest
+
+from lading import errors
+from lading.iam.policy_language import user_arn
+from lading.iam.principals import Principal
+from lading.metadata.models import Bucket, ObjectVersion, User
+from lading.metadata.store import MetadataStore, now_us
+from lading.services.catalog import CatalogService, SearchRequest
+
+T = TypeVar("T")
+
+A, B, C, README = "data/exp1/a.bin", "data/exp1/b.bin", "data/exp2/c.bin", "notes/readme.txt"
+ALL = {A, B, C, README}
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coroutine)
+
+
+def put(
+    store: MetadataStore,
+    bucket: Bucket,
+    key: str,
+    size: int,
+    *,
+    content_type: str = "application/octet-stream",
+    metadata: dict[str, str] | None = None,
+    tags: dict[str, str] | None = None,
+    version_id: str = "null",
+) -> None:
+    store.put_object(
+        bucket,
+        ObjectVersion(
+            bucket_id=bucket.id,
+            key=key,
+            version_id=version_id,
+            size=size,
+            etag='"e"',
+            last_modified=now_us(),
+            content_type=content_type,
+            metadata=metadata or {},
+            tags=tags or {},
+            owner_id=bucket.owner.id,
+        ),
+    )
+
+
+class World:
+    def __init__(self, store: MetadataStore, catalog: CatalogService) -> None:
+        suffix = uuid.uuid4().hex[:8]
+        self.store = store
+        self.catalog = catalog
+        self.owner = store.create_user(f"owner-{suffix}")
+        self.other = store.create_user(f"other-{suffix}")
+        self.bucket = store.create_bucket(f"cat-{suffix}", self.owner, "us-east-1")
+        self.me = Principal(self.owner)
+        put(store, self.bucket, A, 10, metadata={"instrument": "xray"})
+        put(store, self.bucket, B, 2_000_000)
+        put(store, self.bucket, C, 500, tags={"project": "alpha"})
+        put(store, self.bucket, README, 5, content_type="text/plain")
+        self.set(
+            A,
+            experiment_id="experiment1",
+            date={"type": "timestamp", "value": "2016-06-06T00:00:00Z"},
+            item_id=1,
+            comment="first sample of the run",
+            keywords=["red", "blue"],
+            calibrated=True,
+        )
+        self.set(
+            B,
+            experiment_id="experiment1",
+            date={"type": "timestamp", "value": "2016-06-07T00:00:00Z"},
+            item_id=2,
+            comment="second Sample",
+            calibrated=False,
+        )
+        self.set(
+            C,
+            experiment_id="experiment2",
+            date={"type": "timestamp", "value": "2016-05-01T00:00:00Z"},
+            item_id=3,
+            comment="other run",
+        )
+
+    def set(self, key: str, **attributes: Any) -> None:
+        run(self.catalog.set_attributes(self.me, self.bucket.name, key, attributes, replace=True))
+
+    def keys(self, principal: Principal | None = None, **request: Any) -> set[str]:
+        request.setdefault("buckets", [self.bucket.name])
+        found = run(self.catalog.search(principal or self.me, SearchRequest(**request)))
+        return {e.key for e in found.entries}
+
+
+@pytest.fixture(scope="module")
+def world(store: MetadataStore, catalog: CatalogService) -> World:
+    return World(store, catalog)
+
+
+FILTERS = [
+    ("experiment_id = 'experiment1'", {A, B}),
+    (
+        "experiment_id = 'experiment1' AND date >= TIMESTAMP('2016-06-01T00:00:00Z') "
+        "AND size > 1000000",
+        {B},
+    ),
+    ("item_id > 1", {B, C}),
+    ("item_id = 1.0", {A}),
+    ("1 < item_id", {B, C}),
+    ("item_id BETWEEN 1 AND 2", {A, B}),
+    ("item_id NOT BETWEEN 1 AND 2", {C, README}),
+    ("experiment_id IN ('experiment2', 'nope')", {C}),
+    ("experiment_id NOT IN ('experiment2')", {A, B, README}),
+    ("experiment_id <> 'experiment1'", {C}),
+    ("NOT experiment_id = 'experiment1'", {C, README}),
+    ("comment IS NULL", {README}),
+    ("comment IS NOT NULL", {A, B, C}),
+    ("comment LIKE '%Sample%'", {B}),
+    ("comment LIKE 'first%'", {A}),
+    ("comment NOT LIKE '%run'", {B, README}),
+    ("keywords = 'blue'", {A}),
+    ("calibrated = true", {A}),
+    ("calibrated = false", {B}),
+    ("date < DATE('2016-06-01')", {C}),
+    ("date = TIMESTAMP('2016-06-06T00:00:00Z')", {A}),
+    # pygeofilter's cql2-text grammar writes temporal predicates infix
+    ("date T_AFTER TIMESTAMP('2016-06-06T12:00:00Z')", {B}),
+    ("date T_BEFORE TIMESTAMP('2016-06-06T12:00:00Z')", {A, C}),
+    ("date T_DURING INTERVAL('2016-06-01T00:00:00Z','2016-06-30T00:00:00Z')", {A, B}),
+    ("date T_EQUALS TIMESTAMP('2016-05-01T00:00:00Z')", {C}),
+    ("meta:instrument = 'xray'", {A}),
+    ("\"meta:instrument\" = 'xray'", {A}),
+    ("tag:project = 'alpha'", {C}),
+    ("content_type = 'text/plain'", {README}),
+    ("key LIKE 'data/exp1/%'", {A, B}),
+    ("key = 'notes/readme.txt'", {README}),
+    ("size >= 500 OR experiment_id = 'experiment1'", {A, B, C}),
+    ("last_modified > TIMESTAMP('2000-01-01T00:00:00Z')", ALL),
+    ("last_modified < TIMESTAMP('2000-01-01T00:00:00Z')", set()),
+    ("experiment_id = 'experiment1' AND (item_id = 2 OR comment LIKE '%run')", {A, B}),
+    ("date >= 5", set()),  # a number never equals a time
+    ("INCLUDE", ALL),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), FILTERS, ids=[f[0] for f in FILTERS])
+def test_cql2_text_filters_find_exactly(world: World, text: str, expected: set[str]) -> None:
+    assert world.keys(filter=text) == expected
+
+
+def test_cql2_json_filters_find_exactly(world: World) -> None:
+    document = {
+        "op": "and",
+        "args": [
+            {"op": "=", "args": [{"property": "experiment_id"}, "experiment1"]},
+            {"op": ">", "args": [{"property": "size"}, 1000000]},
+        ],
+    }
+    assert world.keys(filter=document, filter_lang="cql2-json") == {B}
+    assert world.keys(filter=json.dumps(document), filter_lang="cql2-json") == {B}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "experiment_id = ",
+        "size + 1 > 2",
+        "S_INTERSECTS(comment, POINT(1 2))",
+        "item_id = experiment_id",
+        "last_modified LIKE '2016%'",
+        "date BETWEEN 1 AND TIMESTAMP('2016-01-01T00:00:00Z')",
+    ],
+)
+def test_malformed_filters_are_refused_clearly(world: World, text: str) -> None:
+    with pytest.raises(errors.InvalidArgument, match="CQL2|filter"):
+        world.keys(filter=text)
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("sample", {A, B}),
+        ("SAMPLE run", {A}),
+        ("exp2", {C}),
+        ("readme", {README}),
+        ("samp*", {A, B}),
+        ("xray", {A}),
+        ("alpha", {C}),
+        ("nothing-like-this", set()),
+    ],
+)
+def test_full_text_searches_keys_and_string_values(
+    world: World, q: str, expected: set[str]
+) -> None:
+    assert world.keys(q=q) == expected
+
+
+def test_full_text_and_filter_combine(world: World) -> None:
+    assert world.keys(q="sample", filter="item_id = 2") == {B}
+
+
+def test_sort_and_cursor_pages_cover_every_match_once(world: World) -> None:
+    seen: list[str] = []
+    cursor = None
+    for _ in range(5):
+        page = run(
+            world.catalog.search(
+                world.me,
+                SearchRequest(
+                    buckets=[world.bucket.name], sortby=["-size"], limit=3, cursor=cursor
+                ),
+            )
+        )
+        seen += [e.key for e in page.entries]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == [B, C, A, README]
+
+
+def test_a_forged_cursor_is_refused(world: World) -> None:
+    with pytest.raises(errors.InvalidArgument, match="cursor"):
+        world.keys(cursor="bm90LWEtY3Vyc29y")
+
+
+def test_unknown_sort_field_is_refused(world: World) -> None:
+    with pytest.raises(errors.InvalidArgument, match="sort"):
+        world.keys(sortby=["comment"])
+
+
+def test_facets_count_values_among_matches(world: World) -> None:
+    result = run(
+        world.catalog.search(
+            world.me,
+            SearchRequest(
+                buckets=[world.bucket.name],
+                filter="item_id >= 1",
+                facets=["experiment_id", "content_type", "calibrated"],
+            ),
+        )
+    )
+    assert result.facets["experiment_id"] == [("experiment1", 2), ("experiment2", 1)]
+    assert result.facets["content_type"] == [("application/octet-stream", 3)]
+    assert sorted(result.facets["calibrated"], key=str) == [(False, 1), (True, 1)]
+
+
+def test_results_hold_only_buckets_the_caller_may_read(world: World, store: MetadataStore) -> None:
+    stranger = Principal(world.other)
+    assert world.keys(stranger, buckets=()) == set()
+    with pytest.raises(errors.AccessDenied):
+        world.keys(stranger)
+    assert world.keys(Principal(None), buckets=()) == set()
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": [user_arn(world.other.name)]},
+                "Action": ["s3:GetObject"],
+                "Resource": [f"arn:aws:s3:::{world.bucket.name}/*"],
+            }
+        ],
+    }
+    store.set_bucket_config(world.bucket, "policy", json.dumps(policy))
+    try:
+        assert world.keys(stranger, buckets=(), filter="experiment_id = 'experiment1'") == {
+            A,
+            B,
+        }
+        assert world.keys(Principal(None), buckets=()) == set()
+    finally:
+        store.set_bucket_config(world.bucket, "policy", None)
+    assert world.keys(stranger, buckets=()) == set()
+
+
+def test_attribute_errors_change_nothing(world: World) -> None:
+    before = run(world.catalog.get_entry(world.me, world.bucket.name, A)).attributes
+    for bad in (
+        {"size": 3},
+        {"bad name": 1},
+        {"ok": 1, "nested": {"a": 1}},
+        {"list": [1, 2]},
+        {"when": {"type": "timestamp", "value": "yesterday"}},
+        {"x" * 200: 1},
+        {"long": "x" * 601},
+    ):
+        with pytest.raises(errors.InvalidArgument):
+            run(world.catalog.set_attributes(world.me, world.bucket.name, A, bad, replace=True))
+    after = run(world.catalog.get_entry(world.me, world.bucket.name, A)).attributes
+    assert after == before
+
+
+def test_patch_merges_and_null_removes(world: World) -> None:
+    catalog, me, bucket = world.catalog, world.me, world.bucket.name
+    put(world.store, world.bucket, "patch/p.bin", 1)
+    run(catalog.set_attributes(me, bucket, "patch/p.bin", {"a": 1, "b": "x"}, replace=True))
+    entry = run(
+        catalog.set_attributes(me, bucket, "patch/p.bin", {"b": None, "c": True}, replace=False)
+    )
+    assert {a.name: a.to_json() for a in entry.attributes} == {"a": 1, "c": True}
+    assert world.keys(q="x", filter="key = 'patch/p.bin'") == set()
+
+
+def test_writes_need_write_access(world: World) -> None:
+    with pytest.raises(errors.AccessDenied):
+        run(
+            world.catalog.set_attributes(
+                Principal(world.other), world.bucket.name, A, {"a": 1}, replace=True
+            )
+        )
+
+
+def test_missing_object_is_no_such_key(world: World) -> None:
+    with pytest.raises(errors.NoSuchKey):
+        run(world.catalog.set_attributes(world.me, world.bucket.name, "nope", {}, replace=True))
+
+
+def test_index_follows_overwrite_delete_and_tag_changes(
+    store: MetadataStore, catalog: CatalogService
+) -> None:
+    owner: User = store.create_user(f"o-{uuid.uuid4().hex[:8]}")
+    bucket = store.create_bucket(f"idx-{uuid.uuid4().hex[:8]}", owner, "us-east-1")
+    me = Principal(owner)
+
+    def keys(**request: Any) -> set[str]:
+        found = run(catalog.search(me, SearchRequest(buckets=[bucket.name], **request)))
+        return {e.key for e in found.entries}
+
+    put(store, bucket, "k", 1, metadata={"colour": "green"}, tags={"stage": "raw"})
+    run(catalog.set_attributes(me, bucket.name, "k", {"run": 7}, replace=True))
+    assert keys(filter="meta:colour = 'green'") == {"k"}
+    assert keys(filter="run = 7") == {"k"}
+    # an overwrite replaces the version: its metadata, tags and attributes go with it
+    put(store, bucket, "k", 2, metadata={"colour": "blue"})
+    assert keys(filter="meta:colour = 'green'") == set()
+    assert keys(filter="run = 7") == set()
+    assert keys(q="green") == set()
+    assert keys(filter="meta:colour = 'blue'") == {"k"}
+    # tags changed in place re-index
+    store.update_object(bucket, "k", None, lambda v: {"tags": {"stage": "done"}}, "Tagging")
+    assert keys(filter="tag:stage = 'done'") == {"k"}
+    assert keys(q="done") == {"k"}
+    # a delete removes everything
+    store.delete_object(bucket, "k")
+    assert keys(filter="meta:colour = 'blue'") == set()
+    assert keys(q="blue") == set()
+    assert keys() == set()
+
+
+def test_versions_keep_their_own_rows_and_search_sees_the_current_one(
+    store: MetadataStore, catalog: CatalogService
+) -> None:
+    owner = store.create_user(f"v-{uuid.uuid4().hex[:8]}")
+    bucket = store.create_bucket(f"ver-{uuid.uuid4().hex[:8]}", owner, "us-east-1")
+    me = Principal(owner)
+    put(store, bucket, "k", 1, metadata={"n": "one"}, version_id="v1")
+    put(store, bucket, "k", 1, metadata={"n": "two"}, version_id="v2")
+
+    def keys(text: str) -> list[tuple[str, str]]:
+        found = run(catalog.search(me, SearchRequest(buckets=[bucket.name], filter=text)))
+        return [(e.key, e.version_id) for e in found.entries]
+
+    assert keys("meta:n = 'two'") == [("k", "v2")]
+    assert keys("meta:n = 'one'") == []
+    store.delete_object(bucket, "k", "v2")  # v1 becomes current again, still indexed
+    assert keys("meta:n = 'one'") == [("k", "v1")]
