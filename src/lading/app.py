@@ -24,18 +24,21 @@ from lading import __version__
 from lading.concurrency import blocking_executor, run_blocking
 from lading.encryption import KEY_SIZE, Keyring
 from lading.housekeeping import prepare
-from lading.http import api
+from lading.http import api, links
 from lading.http.middleware import ErrorGuard
 from lading.http.s3.dispatch import S3Dispatcher
 from lading.http.s3.handlers import HANDLERS
 from lading.lifecycle import run_lifecycle
 from lading.metadata.migrate import upgrade
+from lading.metadata.shares import ShareStore
 from lading.metadata.store import MetadataStore, create_engine, now_us
 from lading.services.buckets import BucketService
 from lading.services.container import Services
 from lading.services.identity import IdentityService, NewCredentials
+from lading.services.mail import Mailer
 from lading.services.multipart import MultipartService
 from lading.services.objects import ObjectService
+from lading.services.shares import ShareService
 from lading.settings import Settings
 from lading.storage.local import LocalBlobStore
 
@@ -114,11 +117,15 @@ def build_services(
     writes: Executor | None = None,
 ) -> Services:
     objects = ObjectService(meta, blobs, writes, keyring=build_keyring(settings))
+    buckets = BucketService(meta, blobs, settings.region, settings.s3.bucket_cache_seconds)
+    identity = IdentityService(meta)
+    share_store = ShareStore(meta)
     return Services(
-        buckets=BucketService(meta, blobs, settings.region, settings.s3.bucket_cache_seconds),
+        buckets=buckets,
         objects=objects,
         multipart=MultipartService(meta, objects, settings.s3.min_part_size),
-        identity=IdentityService(meta),
+        identity=identity,
+        shares=ShareService(share_store, buckets, identity, Mailer(share_store, settings.smtp)),
     )
 
 
@@ -224,6 +231,7 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
     control = Starlette(
         routes=[
             Route("/_/health", health, methods=["GET", "HEAD"]),
+            *links.ROUTES,
             Mount(api.PREFIX, app=api.build_api(settings, clock)),
         ],
         lifespan=lifespan,

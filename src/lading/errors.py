@@ -11,6 +11,7 @@ wire messages; `message` is a human sentence.
     │   ├── NoSuchVersion(bucket, key, version_id)
     │   ├── NoSuchUpload(upload_id)
     │   ├── NoSuchUser(name)
+    │   ├── NoSuchShare(share_id), NoSuchLink(link_id), NoSuchGroup(name)
     │   └── NoSuchConfiguration(kind)   (one subclass per bucket configuration)
     ├── Conflict
     │   ├── BucketAlreadyExists(bucket)
@@ -20,6 +21,7 @@ wire messages; `message` is a human sentence.
     │   ├── InvalidBucketState
     │   └── ConditionalRequestConflict
     ├── AccessDenied
+    │   ├── LinkUnavailable(reason)
     │   ├── RequestExpired
     │   ├── ObjectLocked
     │   └── CORSForbidden
@@ -191,6 +193,32 @@ class NoSuchUser(NotFound):
         super().__init__(f"The user {name!r} does not exist.")
 
 
+class NoSuchShare(NotFound):
+    default_message = "The specified share does not exist."
+
+    def __init__(self, share_id: int) -> None:
+        self.share_id = share_id
+        super().__init__(f"The share {share_id} does not exist.")
+
+
+class NoSuchLink(NotFound):
+    default_message = "The specified share link does not exist."
+
+    def __init__(self, link_id: str) -> None:
+        self.link_id = link_id
+        super().__init__(
+            f"The share link {link_id} does not exist." if link_id else self.default_message
+        )
+
+
+class NoSuchGroup(NotFound):
+    default_message = "The specified group does not exist."
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"The group {name!r} does not exist.")
+
+
 # --- conflicts -------------------------------------------------------------------------------
 
 
@@ -244,6 +272,16 @@ class ConditionalRequestConflict(Conflict):
 
 class AccessDenied(LadingError):
     default_message = "Access Denied"
+
+
+class LinkUnavailable(AccessDenied):
+    """A share link that no longer opens: revoked, expired, used up or over its byte cap."""
+
+    default_message = "This share link is no longer available."
+
+    def __init__(self, reason: str, message: str | None = None) -> None:
+        self.reason = reason  # "revoked", "expired", "used-up" or "byte-cap"
+        super().__init__(message)
 
 
 class RequestExpired(AccessDenied):

@@ -21,6 +21,7 @@ from lading.client.errors import (
 )
 from lading.client.identity import IdentityClient
 from lading.client.paging import paginate
+from lading.client.shares import LinksClient, SharesClient
 
 __all__ = [
     "APIError",
@@ -31,8 +32,10 @@ __all__ = [
     "ConnectionFailed",
     "IdentityClient",
     "LadingClientError",
+    "LinksClient",
     "NotFoundError",
     "PermissionDeniedError",
     "ServerError",
+    "SharesClient",
     "paginate",
 ]

@@ -1,9 +1,10 @@
 """Authorization, decided in one place for every S3 operation.
 
-AWS order: an explicit Deny in the bucket policy refuses; then the bucket owner, a policy
-Allow or an ACL grant admits; anything else is refused. The public access block can make
-public ACLs and public policies count for nothing. Object ACLs are judged once the object is
-read: `authorize` then answers OBJECT_ACL and the handler calls `object_allows`.
+AWS order: an explicit Deny in the bucket policy refuses; then the bucket owner, a share
+(lading.iam.shares), a policy Allow or an ACL grant admits; anything else is refused. The
+public access block can make public ACLs and public policies count for nothing. Object ACLs
+are judged once the object is read: `authorize` then answers OBJECT_ACL and the handler calls
+`object_allows`.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import enum
 import functools
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from lading import configs, errors
 from lading.iam import acl as acls
 from lading.iam import policy_language as pl
+from lading.iam import shares as share_rules
 from lading.iam.principals import Principal
 from lading.metadata.models import Bucket, ObjectVersion
 
@@ -133,6 +136,25 @@ class Access:
     version_id: str | None = None
     # the request's condition keys, built only when a policy is evaluated
     conditions: Callable[[], Conditions] = dict
+    now_us: int = 0  # the request's time (epoch microseconds); 0: the current time
+    prefix: str | None = None  # a listing's prefix parameter (shares judge listings by it)
+
+    def shared(self) -> bool:
+        """Whether one of the bucket's shares admits this access."""
+        bucket = self.bucket
+        if bucket is None or not bucket.shares:
+            return False
+        user = self.principal.user
+        return share_rules.allows(
+            bucket.shares,
+            user_id=user.id if user is not None else None,
+            groups=self.principal.groups,
+            action=self.action.value,
+            operation=self.operation,
+            key=self.key,
+            prefix=self.prefix,
+            now_us=self.now_us or time.time_ns() // 1000,
+        )
 
     def resource(self) -> str:
         assert self.bucket is not None
@@ -178,7 +200,7 @@ def authorize(access: Access) -> Verdict:
     decision, public_policy = _policy_decision(access)
     if decision is pl.Decision.DENY and not (owner and access.operation in _POLICY_OPERATIONS):
         raise errors.AccessDenied()
-    if owner:
+    if owner or access.shared():
         return Verdict.ALLOW
     flags = configs.public_access_flags(bucket.configs)
     if decision is pl.Decision.ALLOW and not (

@@ -80,6 +80,14 @@ async def caller(request: Request) -> Principal:
     return Principal(key.user, key.access_key)
 
 
+async def admin_caller(principal: Annotated[Principal, Depends(caller)]) -> Principal:
+    """The caller, who must be an admin (AccessDenied otherwise)."""
+    if principal.user is None or not principal.user.is_admin:
+        raise errors.AccessDenied("This needs an administrator.")
+    return principal
+
+
 Svc = Annotated[Services, Depends(services)]
 Ctx = Annotated[ApiContext, Depends(context)]
 Caller = Annotated[Principal, Depends(caller)]
+AdminCaller = Annotated[Principal, Depends(admin_caller)]
