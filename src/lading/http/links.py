@@ -54,6 +54,11 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
 
 
 def _refusal(exc: errors.LadingError) -> HTMLResponse:
+    if isinstance(exc, errors.InvalidRange):
+        title = "Range not satisfiable"
+        response = _page(title, f"<h1>{title}</h1><p>{html.escape(exc.message)}</p>", 416)
+        response.headers["content-range"] = f"bytes */{exc.size}"
+        return response
     status = 410 if isinstance(exc, errors.LinkUnavailable) else status_of(exc)
     if status >= 500:
         log.error("share link request failed", exc_info=exc)
