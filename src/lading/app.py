@@ -29,16 +29,19 @@ from lading.http.middleware import ErrorGuard
 from lading.http.s3.dispatch import S3Dispatcher
 from lading.http.s3.handlers import HANDLERS
 from lading.lifecycle import run_lifecycle
+from lading.metadata.identity import Directory, UsageCounter
 from lading.metadata.migrate import upgrade
 from lading.metadata.shares import ShareStore
 from lading.metadata.store import MetadataStore, create_engine, now_us
 from lading.services.buckets import BucketService
 from lading.services.container import Services
+from lading.services.directory import DirectoryService
 from lading.services.identity import IdentityService, NewCredentials
 from lading.services.mail import Mailer
 from lading.services.multipart import MultipartService
 from lading.services.objects import ObjectService
 from lading.services.shares import ShareService
+from lading.services.usage import UsageService
 from lading.settings import Settings
 from lading.storage.local import LocalBlobStore
 
@@ -58,7 +61,7 @@ def build_stores(
         background_checkpoints=serving,
     )
     blobs = LocalBlobStore(settings.data_dir, fsync=settings.storage.fsync)
-    return MetadataStore(engine), blobs
+    return MetadataStore(engine, hooks=(UsageCounter(),)), blobs
 
 
 def _generate_master_key(path: os.PathLike[str] | str) -> None:
@@ -117,7 +120,10 @@ def build_services(
     writes: Executor | None = None,
 ) -> Services:
     objects = ObjectService(meta, blobs, writes, keyring=build_keyring(settings))
-    buckets = BucketService(meta, blobs, settings.region, settings.s3.bucket_cache_seconds)
+    directory = Directory(meta)
+    buckets = BucketService(
+        meta, blobs, settings.region, settings.s3.bucket_cache_seconds, directory
+    )
     identity = IdentityService(meta)
     share_store = ShareStore(meta)
     return Services(
@@ -125,6 +131,8 @@ def build_services(
         objects=objects,
         multipart=MultipartService(meta, objects, settings.s3.min_part_size),
         identity=identity,
+        directory=DirectoryService(directory, buckets.forget_projects),
+        usage=UsageService(directory),
         shares=ShareService(share_store, buckets, identity, Mailer(share_store, settings.smtp)),
     )
 
@@ -184,8 +192,19 @@ async def lifecycle_passes(meta: MetadataStore, services: Services, every: float
         await asyncio.sleep(every)
         try:
             await run_lifecycle(meta, services.objects, services.multipart, now_us())
+            await run_blocking(services.usage.usage_pass, now_us())
         except Exception:  # the next pass tries again
             log.exception("lifecycle pass failed")
+
+
+async def usage_flushes(services: Services, every: float) -> None:
+    """Store the requests and downloads this process counted, every `every` seconds."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await services.usage.flush(now_us())
+        except Exception:  # those counts are lost; the next flush goes on
+            log.exception("usage flush failed")
 
 
 def open_for_work(settings: Settings) -> tuple[MetadataStore, Services]:
@@ -218,11 +237,14 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
         if settings.lifecycle_seconds > 0:
             every = settings.lifecycle_seconds
             background.append(asyncio.create_task(lifecycle_passes(meta, services, every)))
+        flush_every = settings.usage_flush_seconds
+        background.append(asyncio.create_task(usage_flushes(services, flush_every)))
         yield {"services": services}
         for task in background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await services.usage.flush(now_us())
         await run_blocking(meta.checkpoint)
         executor.shutdown(wait=True)
         writes.shutdown(wait=True)

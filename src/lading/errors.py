@@ -11,19 +11,22 @@ wire messages; `message` is a human sentence.
     │   ├── NoSuchVersion(bucket, key, version_id)
     │   ├── NoSuchUpload(upload_id)
     │   ├── NoSuchUser(name)
-    │   ├── NoSuchShare(share_id), NoSuchLink(link_id), NoSuchGroup(name)
+    │   ├── NoSuchGroup(name), NoSuchProject(name)
+    │   ├── NoSuchShare(share_id), NoSuchLink(link_id)
     │   └── NoSuchConfiguration(kind)   (one subclass per bucket configuration)
     ├── Conflict
     │   ├── BucketAlreadyExists(bucket)
     │   ├── BucketAlreadyOwnedByYou(bucket)
     │   ├── BucketNotEmpty(bucket)
     │   ├── UserAlreadyExists(name)
+    │   ├── GroupAlreadyExists(name), ProjectAlreadyExists(name)
     │   ├── InvalidBucketState
     │   └── ConditionalRequestConflict
     ├── AccessDenied
     │   ├── LinkUnavailable(reason)
     │   ├── RequestExpired
     │   ├── ObjectLocked
+    │   ├── QuotaExceeded(project, what), ProjectExpired(project, expired)
     │   └── CORSForbidden
     ├── AuthError
     │   ├── InvalidAccessKeyId(access_key)
@@ -209,14 +212,6 @@ class NoSuchLink(NotFound):
         super().__init__(
             f"The share link {link_id} does not exist." if link_id else self.default_message
         )
-
-
-class NoSuchGroup(NotFound):
-    default_message = "The specified group does not exist."
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        super().__init__(f"The group {name!r} does not exist.")
 
 
 # --- conflicts -------------------------------------------------------------------------------
@@ -550,3 +545,48 @@ class NotImplementedOperation(LadingError):
 
 class ServiceUnavailable(LadingError):
     default_message = "Please reduce your request rate."
+
+
+# --- identity and projects -------------------------------------------------------------------
+
+
+class NoSuchGroup(NotFound):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"The group {name!r} does not exist.")
+
+
+class NoSuchProject(NotFound):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"The project {name!r} does not exist.")
+
+
+class GroupAlreadyExists(Conflict):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"The group {name!r} already exists.")
+
+
+class ProjectAlreadyExists(Conflict):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"The project {name!r} already exists.")
+
+
+class QuotaExceeded(AccessDenied):
+    """A write would take a project beyond its storage quota; nothing of it was stored."""
+
+    def __init__(self, project: str, what: str) -> None:
+        self.project = project
+        super().__init__(f"The project {project!r} would exceed its quota of {what}.")
+
+
+class ProjectExpired(AccessDenied):
+    """The bucket's project is past its expiry date: its buckets are read-only."""
+
+    def __init__(self, project: str, expired: str) -> None:
+        self.project = project
+        super().__init__(
+            f"The project {project!r} expired on {expired}: its buckets are read-only."
+        )

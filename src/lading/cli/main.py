@@ -16,6 +16,10 @@ COMMANDS = {
     "whoami": "lading.cli.commands.whoami:whoami",
     "share": "lading.cli.commands.share:share",
     "link": "lading.cli.commands.link:link",
+    "user": "lading.cli.commands.user:user",
+    "group": "lading.cli.commands.group:group",
+    "project": "lading.cli.commands.project:project",
+    "usage": "lading.cli.commands.usage.report:usage",
 }
 
 

@@ -21,6 +21,7 @@ from lading.client.errors import (
 )
 from lading.client.identity import IdentityClient
 from lading.client.paging import paginate
+from lading.client.projects import ProjectsClient
 from lading.client.shares import LinksClient, SharesClient
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "LinksClient",
     "NotFoundError",
     "PermissionDeniedError",
+    "ProjectsClient",
     "ServerError",
     "SharesClient",
     "paginate",

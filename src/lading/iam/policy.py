@@ -1,9 +1,11 @@
 """Authorization, decided in one place for every S3 operation.
 
-AWS order: an explicit Deny in the bucket policy refuses; then the bucket owner, a share
-(lading.iam.shares), a policy Allow or an ACL grant admits; anything else is refused. The
-public access block can make public ACLs and public policies count for nothing. Object ACLs
-are judged once the object is read: `authorize` then answers OBJECT_ACL and the handler calls
+AWS order: an explicit Deny in the bucket policy refuses; then the bucket owner, a role in
+the bucket's project (`iam.projects`), a share (`iam.shares`), a policy Allow or an ACL grant
+admits; anything else is refused. The buckets of an expired project then refuse every change.
+The public access block can make public ACLs and public policies count for nothing. Object
+ACLs are judged once the object is read: `authorize` then answers OBJECT_ACL and the handler
+calls
 `object_allows`.
 """
 
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from lading import configs, errors
 from lading.iam import acl as acls
 from lading.iam import policy_language as pl
+from lading.iam import projects
 from lading.iam import shares as share_rules
 from lading.iam.principals import Principal
 from lading.metadata.models import Bucket, ObjectVersion
@@ -185,7 +188,18 @@ def _policy_decision(access: Access) -> tuple[pl.Decision, bool]:
 
 
 def authorize(access: Access) -> Verdict:
-    """ALLOW, OBJECT_ACL (decide with the object's ACL) or raise AccessDenied."""
+    """ALLOW, OBJECT_ACL (decide with the object's ACL) or raise AccessDenied.
+
+    What the caller may do is then refused all the same (ProjectExpired) when it changes a
+    bucket of an expired project: only those with access learn that the project expired.
+    """
+    verdict = _decide(access)
+    if access.bucket is not None:
+        projects.refuse_if_read_only(access.bucket.project, access.action, access.now_us)
+    return verdict
+
+
+def _decide(access: Access) -> Verdict:
     user = access.principal.user
     if access.action in (Action.LIST_BUCKETS, Action.CREATE_BUCKET):
         if user is None:
@@ -195,12 +209,13 @@ def authorize(access: Access) -> Verdict:
     if bucket is None:
         raise errors.AccessDenied()
     owner = user is not None and user.id == bucket.owner.id
-    if owner and not bucket.configs.get("policy"):
+    member = projects.member_allows(bucket.project, user, access.action)
+    if (owner or member) and not bucket.configs.get("policy"):
         return Verdict.ALLOW  # the common case, with nothing to parse
     decision, public_policy = _policy_decision(access)
     if decision is pl.Decision.DENY and not (owner and access.operation in _POLICY_OPERATIONS):
         raise errors.AccessDenied()
-    if owner or access.shared():
+    if owner or member or access.shared():
         return Verdict.ALLOW
     flags = configs.public_access_flags(bucket.configs)
     if decision is pl.Decision.ALLOW and not (

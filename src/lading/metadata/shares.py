@@ -160,16 +160,21 @@ class ShareStore:
         self.meta._write(work)
 
     # --- groups --------------------------------------------------------------------------------
-    # Groups are defined by the identity model; these two functions are the only place shares
-    # look them up. Until a groups table exists, no group is known and nobody is a member.
+    # The two lookups shares make of the identity model's groups.
 
     def group_id(self, name: str) -> int | None:
         """The id of the group of this name, or None."""
-        return None
+        with self.meta._read() as conn:
+            found = conn.execute(sa.select(t.groups.c.id).where(t.groups.c.name == name)).scalar()
+        return None if found is None else int(found)
 
     def member_groups(self, user_id: int) -> frozenset[int]:
         """The ids of the groups the user belongs to."""
-        return frozenset()
+        m = t.group_members.c
+        with self.meta._read() as conn:
+            return frozenset(
+                conn.execute(sa.select(m.group_id).where(m.user_id == user_id)).scalars()
+            )
 
     # --- links ---------------------------------------------------------------------------------
 

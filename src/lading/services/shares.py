@@ -1,9 +1,10 @@
 """Shares (access rules on a bucket prefix) and share links (revocable bearer links).
 
-Who may share: the bucket's owner, and the server's admins. Creating or deleting a share
-takes effect at once in this process (the bucket record is reloaded) and within the bucket
-cache time (`s3.bucket_cache_seconds`) in other server processes; an expired share or link
-refuses from the moment it expires. Deleting a share or revoking a link never touches data.
+Who may share: the bucket's owner, an admin of the bucket's project, and the server's
+admins. Creating or deleting a share takes effect at once in this process (the bucket record
+is reloaded) and within the bucket cache time (`s3.bucket_cache_seconds`) in other server
+processes; an expired share or link refuses from the moment it expires. Deleting a share
+or revoking a link never touches data.
 """
 
 from __future__ import annotations
@@ -85,8 +86,11 @@ class ShareService:
 
     @staticmethod
     def may_manage(user: User, bucket: Bucket) -> bool:
-        """Whether the user may share the bucket and see its shares and links."""
-        return user.is_admin or user.id == bucket.owner.id
+        """Whether the user may share the bucket and see its shares and links: its owner, an
+        admin of its project, or a server admin."""
+        if user.is_admin or user.id == bucket.owner.id:
+            return True
+        return bucket.project is not None and bucket.project.roles.get(user.id) == "admin"
 
     async def _managed_bucket(self, user: User, name: str) -> Bucket:
         bucket = await self.buckets.get_bucket(name)

@@ -1,24 +1,23 @@
 """Who may do what: every action class for every kind of user, with real boto3 clients.
 
-The bucket belongs to `owner` (in project P when projects exist, where `writer` and `reader`
-have those roles). `grantee` has a user share "rw" on shared/, `member` belongs to a group with
-a share "r" on shared/, `other` is a user with no rights, `anonymous` signs nothing. Each row
-is one test: the whole row of allow/deny verdicts is compared at once, on SQLite and on
-PostgreSQL.
+The bucket belongs to `owner` and to project P, where `owner` is admin and `writer` and
+`reader` have those roles. `grantee` has a user share "rw" on shared/, `member` belongs to a
+group with a share "r" on shared/, `other` is a user with no rights, `anonymous` signs
+nothing. Each row is one test: the whole row of allow/deny verdicts is compared at once, on
+SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from lading.client import APIError, LinksClient, NotFoundError, SharesClient
+from lading.client import APIError, LinksClient, SharesClient
 from lading.testing.server import RunningServer
 from tests.conftest import new_bucket_name
 from tests.integration.access.conftest import Actor, add_actor, anonymous_actor, root_api
@@ -32,18 +31,7 @@ class World:
     server: RunningServer
     bucket: str
     actors: dict[str, Actor]
-    link_url: str = ""
-    notes: list[str] = field(default_factory=list)
-
-
-def _try_api(world_notes: list[str], call: Callable[[], Any], what: str) -> bool:
-    """Run an identity-API call this branch may not serve yet; False when it is missing."""
-    try:
-        call()
-    except NotFoundError as exc:
-        world_notes.append(f"{what}: {exc}")
-        return False
-    return True
+    link_url: str
 
 
 @pytest.fixture(scope="module")
@@ -51,31 +39,18 @@ def world(deployment: RunningServer) -> World:
     server = deployment
     actors = {role: add_actor(server, role) for role in ROLES}
     actors["anonymous"] = anonymous_actor(server)
-    owner = actors["owner"]
-    bucket = new_bucket_name()
-    notes: list[str] = []
+    owner, bucket = actors["owner"], new_bucket_name()
     group, project = f"g-{uuid.uuid4().hex[:8]}", f"p-{uuid.uuid4().hex[:8]}"
     with root_api(server) as root:
-        groups = _try_api(
-            notes, lambda: root.request("POST", "/groups", json={"name": group}), "groups"
-        )
-        if groups:
-            root.request("PUT", f"/groups/{group}/members/{actors['member'].name}")
-        projects = _try_api(
-            notes,
-            lambda: root.request("POST", "/projects", json={"name": project, "admin": owner.name}),
-            "projects",
-        )
-        if projects:
-            for role in ("writer", "reader"):
-                root.request(
-                    "PUT", f"/projects/{project}/members/{actors[role].name}", json={"role": role}
-                )
-    if projects:
-        with owner.api(server) as api:
-            api.request("POST", f"/projects/{project}/buckets", json={"name": bucket})
-    else:
-        owner.s3.create_bucket(Bucket=bucket)
+        root.request("POST", "/groups", json={"name": group})
+        root.request("PUT", f"/groups/{group}/members/{actors['member'].name}")
+        root.request("POST", "/projects", json={"name": project, "admin": owner.name})
+        for role in ("writer", "reader"):
+            root.request(
+                "PUT", f"/projects/{project}/members/{actors[role].name}", json={"role": role}
+            )
+    with owner.api(server) as api:
+        api.request("POST", f"/projects/{project}/buckets", json={"name": bucket})
     for key in (SHARED, PRIVATE):
         owner.s3.put_object(Bucket=bucket, Key=key, Body=key.encode())
     with owner.api(server, SharesClient) as shares:
@@ -86,13 +61,12 @@ def world(deployment: RunningServer) -> World:
             prefix="shared/",
             permissions="rw",
         )
-        if groups:
-            shares.create_share(
-                bucket, principal_type="group", principal=group, prefix="shared/", permissions="r"
-            )
+        shares.create_share(
+            bucket, principal_type="group", principal=group, prefix="shared/", permissions="r"
+        )
     with owner.api(server, LinksClient) as links:
         link_url = links.create_link(bucket, prefix="shared/")["url"]
-    return World(server, bucket, actors, link_url, notes)
+    return World(server, bucket, actors, link_url)
 
 
 # --- the action classes: each returns normally when allowed, raises when refused ------------
@@ -251,26 +225,9 @@ def verdict(column: Callable[[World, Actor], None], world: World, actor: Actor) 
     return Y
 
 
-PROJECT_ROLES = pytest.mark.xfail(
-    strict=True, reason="project roles arrive with the projects branch"
-)
-GROUPS = pytest.mark.xfail(strict=True, reason="groups arrive with the projects branch")
-
-
-@pytest.mark.parametrize(
-    "role",
-    [
-        "owner",
-        pytest.param("writer", marks=PROJECT_ROLES),
-        pytest.param("reader", marks=PROJECT_ROLES),
-        "grantee",
-        pytest.param("member", marks=GROUPS),
-        "other",
-        "anonymous",
-    ],
-)
+@pytest.mark.parametrize("role", [*ROLES, "anonymous"])
 def test_authorization_matrix(world: World, role: str) -> None:
     actor = world.actors[role]
     found = {column.__name__: verdict(column, world, actor) for column in COLUMNS}
     expected = dict(zip((c.__name__ for c in COLUMNS), EXPECTED[role], strict=True))
-    assert found == expected, world.notes
+    assert found == expected

@@ -251,9 +251,6 @@ def test_a_notification_lands_in_the_outbox_for_admins(
         list(shares.list_outbox())
 
 
-GROUPS = pytest.mark.xfail(strict=True, reason="groups arrive with the projects branch")
-
-
 def _eventually_denied(call: Any, expected: bool, **kwargs: Any) -> bool:
     """Group membership is cached for a couple of seconds per process."""
     deadline = time.monotonic() + 5
@@ -263,7 +260,6 @@ def _eventually_denied(call: Any, expected: bool, **kwargs: Any) -> bool:
         time.sleep(0.25)
 
 
-@GROUPS
 def test_a_group_share_follows_the_groups_membership(
     server: RunningServer, shares: SharesClient, owned: str
 ) -> None:
@@ -277,3 +273,19 @@ def test_a_group_share_follows_the_groups_membership(
         assert not _eventually_denied(late.s3.get_object, False, Bucket=owned, Key="docs/a")
         root.request("DELETE", f"/groups/{group}/members/{late.name}")
         assert _eventually_denied(late.s3.get_object, True, Bucket=owned, Key="docs/a")
+
+
+def test_a_project_admin_may_share_the_projects_buckets(server: RunningServer) -> None:
+    admin, writer, friend = (add_actor(server, r) for r in ("padmin", "pwriter", "friend"))
+    project, bucket = f"p-{uuid.uuid4().hex[:8]}", new_bucket_name()
+    with root_api(server) as root:
+        root.request("POST", "/projects", json={"name": project, "admin": admin.name})
+        root.request("PUT", f"/projects/{project}/members/{writer.name}", json={"role": "writer"})
+    with writer.api(server) as api:
+        api.request("POST", f"/projects/{project}/buckets", json={"name": bucket})
+    writer.s3.put_object(Bucket=bucket, Key="out/x", Body=b"x")
+    with friend.api(server, SharesClient) as client, pytest.raises(PermissionDeniedError):
+        client.create_share(bucket, principal_type="user", principal=friend.name)
+    with admin.api(server, SharesClient) as client:
+        client.create_share(bucket, principal_type="user", principal=friend.name, prefix="out/")
+    assert friend.s3.get_object(Bucket=bucket, Key="out/x")["Body"].read() == b"x"

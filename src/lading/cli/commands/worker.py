@@ -46,7 +46,7 @@ def worker(
     now: str | None,
     as_json: bool,
 ) -> None:
-    """Apply bucket lifecycle rules (expiration, noncurrent versions, stale uploads).
+    """Apply bucket lifecycle rules and sample each project's storage for usage reports.
 
     Runs a pass every lifecycle_seconds (LADING_LIFECYCLE_SECONDS) on the same data
     directory or database as the servers, without serving HTTP: for deployments of several
@@ -94,6 +94,7 @@ async def _work(settings: Settings, once: bool, at_us: int | None, as_json: bool
             report = await run_lifecycle(
                 meta, services.objects, services.multipart, moment, wait=True
             )
+            await run_blocking(services.usage.usage_pass, moment)  # samples project storage
             click.echo(json.dumps(report.as_dict()) if as_json else report.summary())
             if once:
                 return report.failed_buckets > 0

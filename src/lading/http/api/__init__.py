@@ -24,6 +24,10 @@ PREFIX = "/_/api/v1"
 # resource modules, each with a `router`; included in this order
 ROUTERS = (
     "lading.http.api.identity",
+    "lading.http.api.users",
+    "lading.http.api.groups",
+    "lading.http.api.projects",
+    "lading.http.api.usage",
     "lading.http.api.shares",
     "lading.http.api.links",
 )

@@ -88,7 +88,7 @@ class ReqCtx:
             key,
             version_id,
             self.access.conditions,
-            now_us=self.access.now_us,
+            self.access.now_us,
         )
         authorize(access)
 
@@ -363,8 +363,8 @@ class S3Dispatcher:
             bucket_holder.append(ctx.bucket)
             principal = ctx.principal = await self._with_groups(principal, ctx.bucket)
         now = self.clock()
-        now_us = int(now.timestamp() * 1_000_000)
         conditions = functools.cache(lambda: request_conditions(request, headers, query, now))
+        now_us = int(now.timestamp() * 1_000_000)
         ctx.access = Access(
             principal,
             op.name,
@@ -373,8 +373,8 @@ class S3Dispatcher:
             op.key,
             query.get("versionId"),
             conditions,
+            now_us,
             prefix=query.get("prefix"),
-            now_us=now_us,
         )
         if op.name != "PostObject":
             ctx.object_acl_pending = authorize(ctx.access) is Verdict.OBJECT_ACL
@@ -397,10 +397,14 @@ class S3Dispatcher:
                 source_key,
                 version,
                 conditions,
-                now_us=now_us,
+                now_us,
             )
             ctx.source_acl_pending = authorize(ctx.source_access) is Verdict.OBJECT_ACL
-        return await self.handlers[op.name](ctx)
+        response = await self.handlers[op.name](ctx)
+        if ctx.bucket is not None and ctx.bucket.project_id is not None:
+            sent = response.headers.get("content-length", "0") if op.name == "GetObject" else "0"
+            self.services.usage.meter.count(ctx.bucket.project_id, int(sent))
+        return response
 
     async def _with_groups(self, principal: Principal, bucket: Bucket) -> Principal:
         """The principal with its groups, when the bucket shares something with a group."""
