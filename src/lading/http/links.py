@@ -110,7 +110,7 @@ async def link_key(request: Request) -> Response:
     token, rel = request.path_params["token"], request.path_params["key"]
     try:
         link = await services.shares.open_link(token, remote=_remote(request), key=rel)
-        if link.is_object or not rel:
+        if link.is_object or not rel or "\x00" in rel or len(rel) > MAX_PATH:
             raise errors.NoSuchKey(link.bucket_name, rel)
         return await _download(request, services, link, link.prefix + rel)
     except errors.LadingError as exc:
@@ -154,6 +154,8 @@ async def _download(request: Request, services: Services, link: ShareLink, key: 
 async def _index(request: Request, services: Services, link: ShareLink, token: str) -> Response:
     path = request.query_params.get("path", "")
     after = request.query_params.get("after", "")
+    if "\x00" in path + after:
+        raise errors.InvalidArgument("A path has no NUL characters.")
     if len(path) > MAX_PATH or len(after) > MAX_PATH or (path and not path.endswith("/")):
         raise errors.InvalidArgument("The path of a folder ends with '/'.")
     bucket = await services.buckets.get_bucket(link.bucket_name)

@@ -311,7 +311,7 @@ class ShareStore:
                 link_id=link_id,
                 at=at,
                 remote=remote[:64],
-                key=key[:1024],
+                key=key[:1024].replace("\x00", "\ufffd"),
                 bytes=nbytes,
                 outcome=outcome[:32],
             )

@@ -60,6 +60,13 @@ _REFUSALS = {
 }
 
 
+def _plain(**fields: str | None) -> None:
+    """Refuse text no database stores (NUL characters) with a clear InvalidArgument."""
+    for name, value in fields.items():
+        if value and "\x00" in value:
+            raise errors.InvalidArgument(f"{name} must not contain NUL characters")
+
+
 def unavailable(reason: str) -> errors.LinkUnavailable:
     return errors.LinkUnavailable(reason, _REFUSALS.get(reason))
 
@@ -121,6 +128,7 @@ class ShareService:
     ) -> Share:
         """Grant (bucket, prefix); raises AccessDenied, NoSuchBucket, NoSuchUser, NoSuchGroup,
         InvalidArgument."""
+        _plain(prefix=prefix, principal=principal, message=message, notify_email=notify_email)
         bucket = await self._managed_bucket(caller, bucket_name)
         if permission not in rules.PERMISSIONS:
             raise errors.InvalidArgument("permissions must be 'r' or 'rw'")
@@ -258,6 +266,7 @@ class ShareService:
         note: str = "",
     ) -> tuple[ShareLink, str]:
         """A new link and its token (shown only now); exactly one of prefix and key."""
+        _plain(prefix=prefix, key=key, note=note)
         bucket = await self._managed_bucket(caller, bucket_name)
         if (prefix is None) == (key is None):
             raise errors.InvalidArgument("a link names either a prefix or a key")
@@ -336,7 +345,7 @@ class ShareService:
         link = await run_blocking(self.store.link_by_token_hash, token_hash(token))
         state = link_state(link, self.clock())
         if state != "active":
-            await self.record(link, remote=remote, key=key, nbytes=0, outcome=state)
+            await self.record(link, remote=remote, key=link.prefix + key, nbytes=0, outcome=state)
             raise unavailable(state)
         return link
 

@@ -81,6 +81,8 @@ def test_a_link_reaches_nothing_outside_its_prefix(links: LinksClient, owned: st
         assert b"secret" not in response.content
     assert httpx.get(url, params={"path": "../"}).status_code == 200  # a literal key prefix
     assert httpx.get(url, params={"path": "no-slash"}).status_code == 400
+    assert httpx.get(url, params={"path": "a\x00/"}).status_code == 400
+    assert httpx.get(url + "/a%00b").status_code == 404
 
 
 def test_an_object_link_downloads_the_object(links: LinksClient, owned: str) -> None:
@@ -159,7 +161,7 @@ def test_every_use_is_recorded(links: LinksClient, owned: str) -> None:
     assert [(u["outcome"], u["key"], u["bytes"]) for u in uses] == [
         ("index", "data/", 0),
         ("served", "data/sub/deep.bin", 4),
-        ("used-up", "sub/deep.bin", 0),
+        ("used-up", "data/sub/deep.bin", 0),
     ]
     assert {u["remote"] for u in uses} == {"127.0.0.1"}
 

@@ -179,6 +179,8 @@ def test_all_authenticated_users_and_anonymous_shares(
         ({"expires_at": "2001-01-01T00:00:00Z"}, BadRequestError, "InvalidArgument"),
         ({"notify_email": "not-an-address"}, BadRequestError, "InvalidArgument"),
         ({"prefix": "x" * 1025}, BadRequestError, "ValidationError"),
+        ({"prefix": "a\x00b"}, BadRequestError, "InvalidArgument"),
+        ({"message": "hello\x00"}, BadRequestError, "InvalidArgument"),
     ],
 )
 def test_bad_shares_are_refused_and_nothing_is_stored(
@@ -289,3 +291,19 @@ def test_a_project_admin_may_share_the_projects_buckets(server: RunningServer) -
     with admin.api(server, SharesClient) as client:
         client.create_share(bucket, principal_type="user", principal=friend.name, prefix="out/")
     assert friend.s3.get_object(Bucket=bucket, Key="out/x")["Body"].read() == b"x"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/shares/99999999999999999999999", "/shares/0", "/links/-1", "/links/x/uses"],
+)
+def test_ids_out_of_range_are_validation_errors(shares: SharesClient, path: str) -> None:
+    with pytest.raises(BadRequestError) as caught:
+        shares.request("GET", path)
+    assert caught.value.code == "ValidationError"
+
+
+def test_a_bucket_name_with_odd_characters_is_a_validation_error(shares: SharesClient) -> None:
+    with pytest.raises(BadRequestError) as caught:
+        list(shares.list_shares(bucket="bad\x00name"))
+    assert caught.value.code == "ValidationError"

@@ -7,13 +7,21 @@ URL is `{server}/_/s/{token}`; every request through it is recorded (`/links/{id
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from lading.http.api.deps import Caller, Ctx, Svc
-from lading.http.api.shares import Cursor, Limit, after_of, micros, moment
+from lading.http.api.shares import (
+    BUCKET_NAME,
+    BucketParam,
+    Cursor,
+    Id,
+    Limit,
+    after_of,
+    micros,
+    moment,
+)
 from lading.metadata.models import LinkUse, ShareLink
 from lading.services.shares import link_state
 
@@ -21,7 +29,7 @@ router = APIRouter(tags=["links"])
 
 
 class LinkIn(BaseModel):
-    bucket: str = Field(min_length=1, max_length=63)
+    bucket: str = Field(min_length=1, max_length=63, pattern=BUCKET_NAME)
     prefix: str | None = Field(
         None, max_length=1024, description="share keys under this prefix ('' : the bucket)"
     )
@@ -133,7 +141,7 @@ async def create_link(
 async def list_links(
     caller: Caller,
     svc: Svc,
-    bucket: Annotated[str | None, Query(max_length=63, description="only this bucket's")] = None,
+    bucket: BucketParam = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> LinkList:
@@ -149,14 +157,14 @@ async def list_links(
 
 
 @router.get("/links/{link_id}", response_model=LinkOut, summary="Show a share link")
-async def get_link(link_id: int, caller: Caller, svc: Svc) -> LinkOut:
+async def get_link(link_id: Id, caller: Caller, svc: Svc) -> LinkOut:
     assert caller.user is not None
     link = await svc.shares.get_link(caller.user, link_id)
     return LinkOut(**link_out(link, svc.shares.clock()))
 
 
 @router.post("/links/{link_id}/revoke", response_model=LinkOut, summary="Revoke a share link")
-async def revoke_link(link_id: int, caller: Caller, svc: Svc) -> LinkOut:
+async def revoke_link(link_id: Id, caller: Caller, svc: Svc) -> LinkOut:
     """The link stops opening at once; it and its recorded uses stay listed."""
     assert caller.user is not None
     link = await svc.shares.revoke_link(caller.user, link_id)
@@ -165,7 +173,7 @@ async def revoke_link(link_id: int, caller: Caller, svc: Svc) -> LinkOut:
 
 @router.get("/links/{link_id}/uses", response_model=UseList, summary="A link's recorded uses")
 async def link_uses(
-    link_id: int, caller: Caller, svc: Svc, limit: Limit = 100, cursor: Cursor = None
+    link_id: Id, caller: Caller, svc: Svc, limit: Limit = 100, cursor: Cursor = None
 ) -> UseList:
     """Every request through the link: when, from where, what, how many bytes, the outcome."""
     assert caller.user is not None

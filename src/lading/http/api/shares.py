@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from lading.http.api.deps import AdminCaller, Caller, Svc
@@ -19,6 +19,12 @@ router = APIRouter(tags=["shares"])
 
 PrincipalType = Literal["user", "group", "all_authenticated_users", "anonymous"]
 Limit = Annotated[int, Query(ge=1, le=1000, description="at most this many items")]
+BUCKET_NAME = r"^[A-Za-z0-9._-]+$"
+BucketParam = Annotated[
+    str | None,
+    Query(min_length=1, max_length=63, pattern=BUCKET_NAME, description="only this bucket's"),
+]
+Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Cursor = Annotated[
     str | None, Query(max_length=20, description="the `next` value of the previous page")
 ]
@@ -43,7 +49,9 @@ def after_of(cursor: str | None) -> int:
 
 
 class ShareIn(BaseModel):
-    bucket: str = Field(min_length=1, max_length=63, description="the bucket to share")
+    bucket: str = Field(
+        min_length=1, max_length=63, pattern=BUCKET_NAME, description="the bucket to share"
+    )
     prefix: str = Field(
         "", max_length=1024, description="keys starting with this; '' shares the whole bucket"
     )
@@ -149,7 +157,7 @@ async def create_share(body: ShareIn, caller: Caller, svc: Svc) -> ShareOut:
 async def list_shares(
     caller: Caller,
     svc: Svc,
-    bucket: Annotated[str | None, Query(max_length=63, description="only this bucket's")] = None,
+    bucket: BucketParam = None,
     granted: Annotated[bool, Query(description="the shares made to me instead")] = False,
     limit: Limit = 100,
     cursor: Cursor = None,
@@ -170,7 +178,7 @@ async def list_shares(
 
 
 @router.get("/shares/{share_id}", response_model=ShareOut, summary="Show a share")
-async def get_share(share_id: int, caller: Caller, svc: Svc) -> ShareOut:
+async def get_share(share_id: Id, caller: Caller, svc: Svc) -> ShareOut:
     assert caller.user is not None
     share, bucket = await svc.shares.get_share(caller.user, share_id)
     return share_out(share, bucket.name, svc.shares.clock())
@@ -179,7 +187,7 @@ async def get_share(share_id: int, caller: Caller, svc: Svc) -> ShareOut:
 @router.delete(
     "/shares/{share_id}", status_code=204, response_class=Response, summary="Delete a share"
 )
-async def delete_share(share_id: int, caller: Caller, svc: Svc) -> Response:
+async def delete_share(share_id: Id, caller: Caller, svc: Svc) -> Response:
     """Remove the access rule at once; no object is deleted."""
     assert caller.user is not None
     await svc.shares.delete_share(caller.user, share_id)
