@@ -24,10 +24,22 @@ def test_link_create_list_uses_revoke(server: RunningServer, owner: Actor, tmp_p
     bucket = new_bucket_name()
     owner.s3.create_bucket(Bucket=bucket)
     owner.s3.put_object(Bucket=bucket, Key="out/report.txt", Body=b"report")
-    done = run("link", "create", bucket, "--prefix", "out/", "--max-uses", "3", "--json")
+    done = run(
+        "link",
+        "create",
+        bucket,
+        "--prefix",
+        "out/",
+        "--max-uses",
+        "3",
+        "--max-bytes",
+        "1KB",
+        "--json",
+    )
     assert done.returncode == 0, done.stderr
     made = json.loads(done.stdout)
     assert made["url"].startswith(server.url + "/_/s/")
+    assert made["max_bytes"] == 1000
     assert httpx.get(made["url"] + "/report.txt").content == b"report"
     listed = json.loads(run("link", "list", "--bucket", bucket, "--json").stdout)
     assert [(x["id"], x["uses"], x["state"]) for x in listed] == [(made["id"], 1, "active")]
@@ -51,4 +63,6 @@ def test_link_create_needs_a_prefix_or_a_key(
     assert neither.returncode == 2 and "--prefix or --key" in neither.stderr
     zero = run("link", "create", bucket, "--key", "k", "--max-uses", "0")
     assert zero.returncode == 2
+    size = run("link", "create", bucket, "--key", "k", "--max-bytes", "lots")
+    assert size.returncode == 2 and "not a size" in size.stderr
     assert json.loads(run("link", "list", "--bucket", bucket, "--json").stdout) == []

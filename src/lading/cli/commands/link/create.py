@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from lading.cli.commands.project._options import parse_size
 from lading.cli.commands.share import parse_when
 from lading.cli.output import json_option, show_record
 from lading.cli.remote import Remote, api_errors, remote_options
@@ -17,7 +18,7 @@ from lading.cli.remote import Remote, api_errors, remote_options
 @click.option("--key", help="Or share this one object.")
 @click.option("--expires", help="When the link stops opening: 2026-12-31 or 12h, 7d [7d].")
 @click.option("--max-uses", type=click.IntRange(min=1), help="Downloads allowed.")
-@click.option("--max-bytes", type=click.IntRange(min=0), help="Bytes the link may serve.")
+@click.option("--max-bytes", help="Bytes the link may serve: 1000000, 500MB, 2GiB.")
 @click.option("--note", default="", help="A note shown on the link's page.")
 def create(
     remote: Remote,
@@ -27,7 +28,7 @@ def create(
     key: str | None,
     expires: str | None,
     max_uses: int | None,
-    max_bytes: int | None,
+    max_bytes: str | None,
     note: str,
 ) -> None:
     """Make a link to BUCKET's --prefix (an index page) or --key (a download).
@@ -41,13 +42,14 @@ def create(
       id:           5
       url:          http://127.0.0.1:9000/_/s/Xq3...
       ...
-      $ lading link create raw-data --key run-42/summary.csv --max-bytes 1000000000 --json
+      $ lading link create raw-data --key run-42/summary.csv --max-bytes 1GB --json
     """
     from lading.client.shares import LinksClient
 
     if (prefix is None) == (key is None):
         raise click.UsageError("Give either --prefix or --key.")
     when = parse_when(expires)
+    cap = parse_size(max_bytes) if max_bytes is not None else None
     with api_errors(), remote.client(LinksClient) as client:
         found = client.create_link(
             bucket,
@@ -55,7 +57,7 @@ def create(
             key=key,
             expires_at=when,
             max_uses=max_uses,
-            max_bytes=max_bytes,
+            max_bytes=cap,
             note=note,
         )
     show_record(found, as_json=as_json)
