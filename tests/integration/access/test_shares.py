@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from botocore.exceptions import ClientError
 
@@ -307,3 +308,32 @@ def test_a_bucket_name_with_odd_characters_is_a_validation_error(shares: SharesC
     with pytest.raises(BadRequestError) as caught:
         list(shares.list_shares(bucket="bad\x00name"))
     assert caught.value.code == "ValidationError"
+
+
+def test_a_grantees_presigned_url_reaches_what_the_share_allows(
+    shares: SharesClient, owned: str, grantee: Actor
+) -> None:
+    shares.create_share(owned, principal_type="user", principal=grantee.name, prefix="docs/")
+    inside = grantee.s3.generate_presigned_url(
+        "get_object", Params={"Bucket": owned, "Key": "docs/a"}, ExpiresIn=60
+    )
+    outside = grantee.s3.generate_presigned_url(
+        "get_object", Params={"Bucket": owned, "Key": "private/p"}, ExpiresIn=60
+    )
+    assert httpx.get(inside).content == b"docs/a"
+    refused = httpx.get(outside)
+    assert refused.status_code == 403
+    assert b"<Code>AccessDenied</Code>" in refused.content
+
+
+def test_the_openapi_document_describes_shares_and_links(server: RunningServer) -> None:
+    document = httpx.get(f"{server.url}/_/api/v1/openapi.json").json()
+    paths = document["paths"]
+    assert {"post", "get"} <= set(paths["/shares"])
+    assert {"get", "delete"} <= set(paths["/shares/{share_id}"])
+    assert {"post", "get"} <= set(paths["/links"])
+    assert "post" in paths["/links/{link_id}/revoke"]
+    assert "get" in paths["/links/{link_id}/uses"]
+    assert "get" in paths["/outbox"]
+    share = document["components"]["schemas"]["ShareIn"]["properties"]
+    assert share["permissions"]["enum"] == ["r", "rw"]
