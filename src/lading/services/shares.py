@@ -61,10 +61,16 @@ _REFUSALS = {
 
 
 def _plain(**fields: str | None) -> None:
-    """Refuse text no database stores (NUL characters) with a clear InvalidArgument."""
+    """Refuse text no database stores (NUL, lone surrogates) with a clear InvalidArgument."""
     for name, value in fields.items():
-        if value and "\x00" in value:
+        if not value:
+            continue
+        if "\x00" in value:
             raise errors.InvalidArgument(f"{name} must not contain NUL characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise errors.InvalidArgument(f"{name} is not valid Unicode text") from exc
 
 
 def unavailable(reason: str) -> errors.LinkUnavailable:

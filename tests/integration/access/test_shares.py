@@ -337,3 +337,14 @@ def test_the_openapi_document_describes_shares_and_links(server: RunningServer) 
     assert "get" in paths["/outbox"]
     share = document["components"]["schemas"]["ShareIn"]["properties"]
     assert share["permissions"]["enum"] == ["r", "rw"]
+
+
+def test_text_that_is_not_unicode_is_refused(shares: SharesClient, owned: str) -> None:
+    text = '"lone \\ud800 surrogate"'  # a JSON escape of half a surrogate pair
+    body = f'{{"bucket": "{owned}", "principal_type": "anonymous", "prefix": {text}}}'
+    response = shares._http.post(
+        "/shares", content=body.encode(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "ValidationError"
+    assert list(shares.list_shares(bucket=owned)) == []
