@@ -179,6 +179,8 @@ def test_all_authenticated_users_and_anonymous_shares(
         ({"principal": None}, BadRequestError, "InvalidArgument"),
         ({"expires_at": "2001-01-01T00:00:00Z"}, BadRequestError, "InvalidArgument"),
         ({"notify_email": "not-an-address"}, BadRequestError, "InvalidArgument"),
+        ({"expires_at": "1893456000"}, BadRequestError, "ValidationError"),
+        ({"expires_at": "2030-01-01"}, BadRequestError, "ValidationError"),
         ({"prefix": "x" * 1025}, BadRequestError, "ValidationError"),
         ({"prefix": "a\x00b"}, BadRequestError, "InvalidArgument"),
         ({"message": "hello\x00"}, BadRequestError, "InvalidArgument"),
@@ -337,6 +339,17 @@ def test_the_openapi_document_describes_shares_and_links(server: RunningServer) 
     assert "get" in paths["/outbox"]
     share = document["components"]["schemas"]["ShareIn"]["properties"]
     assert share["permissions"]["enum"] == ["r", "rw"]
+
+
+def test_unknown_fields_are_refused(shares: SharesClient, owned: str) -> None:
+    with pytest.raises(BadRequestError) as caught:
+        shares.request(
+            "POST",
+            "/shares",
+            json={"bucket": owned, "principal_type": "anonymous", "permission": "rw"},
+        )
+    assert caught.value.code == "ValidationError"
+    assert list(shares.list_shares(bucket=owned)) == []
 
 
 def test_text_that_is_not_unicode_is_refused(shares: SharesClient, owned: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from lading.http.api.deps import Caller, Ctx, Svc
 from lading.http.api.shares import (
@@ -17,6 +17,7 @@ from lading.http.api.shares import (
     BucketParam,
     Cursor,
     Id,
+    IsoTime,
     Limit,
     after_of,
     micros,
@@ -29,6 +30,8 @@ router = APIRouter(tags=["links"])
 
 
 class LinkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     bucket: str = Field(min_length=1, max_length=63, pattern=BUCKET_NAME)
     prefix: str | None = Field(
         None, max_length=1024, description="share keys under this prefix ('' : the bucket)"
@@ -36,7 +39,7 @@ class LinkIn(BaseModel):
     key: str | None = Field(
         None, min_length=1, max_length=1024, description="or share this one object"
     )
-    expires_at: dt.datetime | None = Field(
+    expires_at: IsoTime | None = Field(
         None, description="when the link stops opening; default: in 7 days"
     )
     max_uses: int | None = Field(None, ge=1, le=2**31 - 1, description="downloads allowed")

@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from lading.http.api.deps import AdminCaller, Caller, Svc
 from lading.metadata.models import OutboxMessage, Share
@@ -28,6 +28,21 @@ Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Cursor = Annotated[
     str | None, Query(max_length=20, description="the `next` value of the previous page")
 ]
+
+
+def _iso_time(value: object) -> object:
+    """Only ISO 8601 date-times (pydantic alone also takes numbers as epoch seconds)."""
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and "T" in value.upper():
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError("expected an ISO 8601 date-time such as 2027-06-30T00:00:00Z")
+
+
+IsoTime = Annotated[dt.datetime, BeforeValidator(_iso_time)]
 
 
 def micros(when: dt.datetime | None) -> int | None:
@@ -49,6 +64,8 @@ def after_of(cursor: str | None) -> int:
 
 
 class ShareIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     bucket: str = Field(
         min_length=1, max_length=63, pattern=BUCKET_NAME, description="the bucket to share"
     )
@@ -60,7 +77,7 @@ class ShareIn(BaseModel):
         None, max_length=255, description="user or group name; null for the other two types"
     )
     permissions: Literal["r", "rw"] = "r"
-    expires_at: dt.datetime | None = Field(None, description="when the share ends; null: never")
+    expires_at: IsoTime | None = Field(None, description="when the share ends; null: never")
     message: str = Field("", max_length=4000, description="a message for the grantee")
     notify_email: str = Field(
         "", max_length=320, description="mail a notification to this address ('' : none)"
