@@ -62,6 +62,12 @@ def bucket_shares(conn: sa.Connection, bucket_id: int) -> tuple[Share, ...]:
     return tuple(_share(row) for row in rows)
 
 
+def forget_group_shares(conn: sa.Connection, group_id: int) -> None:
+    """Delete the shares made to a group that is being deleted (in its transaction)."""
+    c = t.shares.c
+    conn.execute(t.shares.delete().where(c.principal_type == "group", c.principal_id == group_id))
+
+
 def _link_query() -> sa.Select[Any]:
     return sa.select(t.share_links, t.buckets.c.name.label("bucket_name")).join(
         t.buckets, t.buckets.c.id == t.share_links.c.bucket_id

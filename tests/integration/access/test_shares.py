@@ -361,3 +361,21 @@ def test_text_that_is_not_unicode_is_refused(shares: SharesClient, owned: str) -
     assert response.status_code == 422
     assert response.json()["code"] == "ValidationError"
     assert list(shares.list_shares(bucket=owned)) == []
+
+
+def test_a_deleted_groups_shares_go_with_it(
+    server: RunningServer, shares: SharesClient, owned: str
+) -> None:
+    newcomer = add_actor(server, "newcomer")
+    first, second = (f"g-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    with root_api(server) as root:
+        root.request("POST", "/groups", json={"name": first})
+        made = shares.create_share(owned, principal_type="group", principal=first, prefix="")
+        root.request("DELETE", f"/groups/{first}")
+        # on SQLite the next group may get the deleted group's id
+        root.request("POST", "/groups", json={"name": second})
+        root.request("PUT", f"/groups/{second}/members/{newcomer.name}")
+    with pytest.raises(NotFoundError):
+        shares.get_share(made["id"])
+    time.sleep(1.1)  # the bucket record other processes may hold
+    assert denied(newcomer.s3.get_object, Bucket=owned, Key="docs/a")
