@@ -143,11 +143,16 @@ class Access:
     prefix: str | None = None  # a listing's prefix parameter (shares judge listings by it)
 
     def shared(self) -> bool:
-        """Whether one of the bucket's shares admits this access."""
+        """Whether one of the bucket's shares admits this access (public shares count for
+        nothing while the public access block restricts public buckets)."""
         bucket = self.bucket
         if bucket is None or not bucket.shares:
             return False
         user = self.principal.user
+        restricted = (
+            "public-access-block" in bucket.configs
+            and (configs.public_access_flags(bucket.configs)["RestrictPublicBuckets"])
+        )
         return share_rules.allows(
             bucket.shares,
             user_id=user.id if user is not None else None,
@@ -157,6 +162,7 @@ class Access:
             key=self.key,
             prefix=self.prefix,
             now_us=self.now_us or time.time_ns() // 1000,
+            public=not restricted,
         )
 
     def resource(self) -> str:

@@ -66,8 +66,13 @@ def allows(
     key: str | None,
     prefix: str | None,
     now_us: int,
+    public: bool = True,
 ) -> bool:
-    """Whether some live share admits the action (see the module docstring)."""
+    """Whether some live share admits the action (see the module docstring).
+
+    With public False (the bucket's public access block restricts public buckets), shares
+    to anyone and to every authenticated user count for nothing, as public ACLs do not.
+    """
     for share in shares:
         # who first: most shares of a bucket name someone else (grants(), inlined)
         kind = share.principal_type
@@ -78,9 +83,9 @@ def allows(
             if user_id is None or share.principal_id not in groups:
                 continue
         elif kind == ALL_AUTHENTICATED:
-            if user_id is None:
+            if user_id is None or not public:
                 continue
-        elif kind != ANONYMOUS:
+        elif kind != ANONYMOUS or not public:
             continue
         if share.expires_at is not None and now_us >= share.expires_at:
             continue

@@ -155,7 +155,7 @@ def test_an_expired_share_refuses_from_its_expiry_on(
 
 
 def test_all_authenticated_users_and_anonymous_shares(
-    server: RunningServer, shares: SharesClient, owned: str, other: Actor
+    server: RunningServer, shares: SharesClient, owned: str, other: Actor, owner: Actor
 ) -> None:
     anonymous = anonymous_actor(server).s3
     shares.create_share(owned, principal_type="all_authenticated_users", prefix="docs/")
@@ -166,6 +166,13 @@ def test_all_authenticated_users_and_anonymous_shares(
     assert anonymous.list_objects_v2(Bucket=owned, Prefix="docs/sub/")["KeyCount"] == 1
     assert denied(anonymous.get_object, Bucket=owned, Key="docs/a")
     assert denied(anonymous.put_object, Bucket=owned, Key="docs/sub/x", Body=b"x")
+    # the public access block makes public shares count for nothing, as public ACLs
+    block = {"RestrictPublicBuckets": True}
+    owner.s3.put_public_access_block(Bucket=owned, PublicAccessBlockConfiguration=block)
+    assert denied(anonymous.get_object, Bucket=owned, Key="docs/sub/b")
+    assert denied(other.s3.get_object, Bucket=owned, Key="docs/a")
+    owner.s3.delete_public_access_block(Bucket=owned)
+    assert anonymous.get_object(Bucket=owned, Key="docs/sub/b")["Body"].read() == b"docs/sub/b"
 
 
 @pytest.mark.parametrize(

@@ -128,3 +128,29 @@ def test_one_live_share_among_expired_ones_is_enough() -> None:
 def test_groups_are_needed_only_for_group_shares() -> None:
     assert not rules.needs_groups([share(), share("anonymous", None)])
     assert rules.needs_groups([share(), share("group", 3)])
+
+
+@pytest.mark.parametrize(
+    ("kind", "principal_id", "user_id", "expected"),
+    [
+        ("anonymous", None, None, False),
+        ("all_authenticated_users", None, 8, False),
+        ("user", 7, 7, True),
+        ("group", 3, 7, True),
+    ],
+)
+def test_restricted_public_buckets_ignore_public_shares(
+    kind: str, principal_id: int | None, user_id: int | None, expected: bool
+) -> None:
+    found = rules.allows(
+        [share(kind, principal_id)],
+        user_id=user_id,
+        groups=frozenset({3}),
+        action="read-object",
+        operation="GetObject",
+        key="docs/a",
+        prefix=None,
+        now_us=NOW,
+        public=False,
+    )
+    assert found is expected
