@@ -25,7 +25,7 @@ from lading.concurrency import blocking_executor, run_blocking
 from lading.delivery import Deliverer
 from lading.encryption import KEY_SIZE, Keyring
 from lading.housekeeping import prepare
-from lading.http import api, stac
+from lading.http import api, links, stac
 from lading.http.middleware import ErrorGuard
 from lading.http.s3.dispatch import S3Dispatcher
 from lading.http.s3.handlers import HANDLERS
@@ -34,6 +34,7 @@ from lading.metadata.catalog import CatalogQueries, index_change
 from lading.metadata.events import EventStore, OutboxWriter
 from lading.metadata.identity import Directory, UsageCounter
 from lading.metadata.migrate import upgrade
+from lading.metadata.shares import ShareStore
 from lading.metadata.store import MetadataStore, create_engine, now_us
 from lading.services.buckets import BucketService
 from lading.services.catalog import CatalogService
@@ -41,8 +42,10 @@ from lading.services.container import Services
 from lading.services.directory import DirectoryService
 from lading.services.events import EventService
 from lading.services.identity import IdentityService, NewCredentials
+from lading.services.mail import Mailer
 from lading.services.multipart import MultipartService
 from lading.services.objects import ObjectService
+from lading.services.shares import ShareService
 from lading.services.usage import UsageService
 from lading.settings import Settings
 from lading.storage.local import LocalBlobStore
@@ -127,15 +130,18 @@ def build_services(
     buckets = BucketService(
         meta, blobs, settings.region, settings.s3.bucket_cache_seconds, directory
     )
+    identity = IdentityService(meta)
+    share_store = ShareStore(meta)
     return Services(
         buckets=buckets,
         objects=objects,
         multipart=MultipartService(meta, objects, settings.s3.min_part_size),
-        identity=IdentityService(meta),
+        identity=identity,
         catalog=CatalogService(meta, CatalogQueries(meta), buckets),
         events=EventService(EventStore(meta), buckets, settings.region),
         directory=DirectoryService(directory, buckets.forget_projects),
         usage=UsageService(directory),
+        shares=ShareService(share_store, buckets, identity, Mailer(share_store, settings.smtp)),
     )
 
 
@@ -263,6 +269,7 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
     control = Starlette(
         routes=[
             Route("/_/health", health, methods=["GET", "HEAD"]),
+            *links.ROUTES,
             Mount(api.PREFIX, app=api.build_api(settings, clock)),
             Mount(stac.PREFIX, app=stac.build_stac(settings, clock)),
         ],

@@ -13,6 +13,7 @@ wire messages; `message` is a human sentence.
     │   ├── NoSuchUser(name)
     │   ├── NoSuchTopic(arn)
     │   ├── NoSuchGroup(name), NoSuchProject(name)
+    │   ├── NoSuchShare(share_id), NoSuchLink(link_id)
     │   └── NoSuchConfiguration(kind)   (one subclass per bucket configuration)
     ├── Conflict
     │   ├── BucketAlreadyExists(bucket)
@@ -23,6 +24,7 @@ wire messages; `message` is a human sentence.
     │   ├── InvalidBucketState
     │   └── ConditionalRequestConflict
     ├── AccessDenied
+    │   ├── LinkUnavailable(reason)
     │   ├── RequestExpired
     │   ├── ObjectLocked
     │   ├── CORSForbidden
@@ -207,6 +209,24 @@ class NoSuchTopic(NotFound):
         super().__init__(f"Topic does not exist: {arn}")
 
 
+class NoSuchShare(NotFound):
+    default_message = "The specified share does not exist."
+
+    def __init__(self, share_id: int) -> None:
+        self.share_id = share_id
+        super().__init__(f"The share {share_id} does not exist.")
+
+
+class NoSuchLink(NotFound):
+    default_message = "The specified share link does not exist."
+
+    def __init__(self, link_id: str) -> None:
+        self.link_id = link_id
+        super().__init__(
+            f"The share link {link_id} does not exist." if link_id else self.default_message
+        )
+
+
 # --- conflicts -------------------------------------------------------------------------------
 
 
@@ -260,6 +280,16 @@ class ConditionalRequestConflict(Conflict):
 
 class AccessDenied(LadingError):
     default_message = "Access Denied"
+
+
+class LinkUnavailable(AccessDenied):
+    """A share link that no longer opens: revoked, expired, used up or over its byte cap."""
+
+    default_message = "This share link is no longer available."
+
+    def __init__(self, reason: str, message: str | None = None) -> None:
+        self.reason = reason  # "revoked", "expired", "used-up" or "byte-cap"
+        super().__init__(message)
 
 
 class RequestExpired(AccessDenied):

@@ -65,6 +65,8 @@ def run(settings: Settings) -> None:
     for secret in ("root_access_key", "root_secret_key"):
         value = getattr(settings, secret)
         dumped[secret] = value.get_secret_value() if value is not None else None
+    if settings.smtp.password is not None:  # the workers mail share notifications
+        dumped["smtp"]["password"] = settings.smtp.password.get_secret_value()
     os.environ[SETTINGS_ENV] = json.dumps(dumped)
     if settings.server == "granian":
         run_granian(settings)

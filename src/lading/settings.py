@@ -89,6 +89,18 @@ class EventSettings(BaseModel):
     )
 
 
+class SmtpSettings(BaseModel):
+    """Where share notifications are mailed; without a host they stay in the outbox only."""
+
+    host: str = Field("", description="SMTP server; empty: keep messages in the outbox table")
+    port: int = Field(587, description="SMTP port")
+    sender: str = Field("lading@localhost", description="the From address of notifications")
+    starttls: bool = Field(True, description="upgrade the connection with STARTTLS")
+    user: str = Field("", description="SMTP login; empty: send without logging in")
+    password: SecretStr | None = Field(None, description="SMTP password")
+    timeout_seconds: float = Field(10.0, gt=0, description="give up on the SMTP server after")
+
+
 class Settings(BaseSettings):
     """Lading's configuration; every field also comes from LADING_<NAME> (nested: __)."""
 
@@ -140,6 +152,12 @@ class Settings(BaseSettings):
     metadata: MetadataSettings = MetadataSettings()
     s3: S3Settings = S3Settings()
     events: EventSettings = EventSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    public_url: str = Field(
+        "",
+        description="the server's URL as users reach it, for share-link URLs; empty: the "
+        "URL a request came in on",
+    )
 
     @property
     def metadata_url(self) -> str:

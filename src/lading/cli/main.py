@@ -14,6 +14,8 @@ COMMANDS = {
     "admin": "lading.cli.commands.admin:admin",
     "worker": "lading.cli.commands.worker:worker",
     "whoami": "lading.cli.commands.whoami:whoami",
+    "share": "lading.cli.commands.share:share",
+    "link": "lading.cli.commands.link:link",
     "user": "lading.cli.commands.user:user",
     "group": "lading.cli.commands.group:group",
     "project": "lading.cli.commands.project:project",

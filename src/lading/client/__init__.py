@@ -23,6 +23,7 @@ from lading.client.errors import (
 from lading.client.identity import IdentityClient
 from lading.client.paging import paginate
 from lading.client.projects import ProjectsClient
+from lading.client.shares import LinksClient, SharesClient
 
 __all__ = [
     "APIError",
@@ -34,9 +35,11 @@ __all__ = [
     "ConnectionFailed",
     "IdentityClient",
     "LadingClientError",
+    "LinksClient",
     "NotFoundError",
     "PermissionDeniedError",
     "ProjectsClient",
     "ServerError",
+    "SharesClient",
     "paginate",
 ]

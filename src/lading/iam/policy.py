@@ -1,10 +1,11 @@
 """Authorization, decided in one place for every S3 operation.
 
 AWS order: an explicit Deny in the bucket policy refuses; then the bucket owner, a role in
-the bucket's project (`iam.projects`), a policy Allow or an ACL grant admits; anything else
-is refused. The buckets of an expired project then refuse every change. The public access
-block can make public ACLs and public policies count for nothing. Object ACLs are judged
-once the object is read: `authorize` then answers OBJECT_ACL and the handler calls
+the bucket's project (`iam.projects`), a share (`iam.shares`), a policy Allow or an ACL grant
+admits; anything else is refused. The buckets of an expired project then refuse every change.
+The public access block can make public ACLs and public policies count for nothing. Object
+ACLs are judged once the object is read: `authorize` then answers OBJECT_ACL and the handler
+calls
 `object_allows`.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import enum
 import functools
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -20,6 +22,7 @@ from lading import configs, errors
 from lading.iam import acl as acls
 from lading.iam import policy_language as pl
 from lading.iam import projects
+from lading.iam import shares as share_rules
 from lading.iam.principals import Principal
 from lading.metadata.models import Bucket, ObjectVersion
 
@@ -137,6 +140,30 @@ class Access:
     # the request's condition keys, built only when a policy is evaluated
     conditions: Callable[[], Conditions] = dict
     now_us: int = 0  # the request's time (epoch microseconds); 0: the current time
+    prefix: str | None = None  # a listing's prefix parameter (shares judge listings by it)
+
+    def shared(self) -> bool:
+        """Whether one of the bucket's shares admits this access (public shares count for
+        nothing while the public access block restricts public buckets)."""
+        bucket = self.bucket
+        if bucket is None or not bucket.shares:
+            return False
+        user = self.principal.user
+        restricted = (
+            "public-access-block" in bucket.configs
+            and (configs.public_access_flags(bucket.configs)["RestrictPublicBuckets"])
+        )
+        return share_rules.allows(
+            bucket.shares,
+            user_id=user.id if user is not None else None,
+            groups=self.principal.groups,
+            action=self.action.value,
+            operation=self.operation,
+            key=self.key,
+            prefix=self.prefix,
+            now_us=self.now_us or time.time_ns() // 1000,
+            public=not restricted,
+        )
 
     def resource(self) -> str:
         assert self.bucket is not None
@@ -194,7 +221,7 @@ def _decide(access: Access) -> Verdict:
     decision, public_policy = _policy_decision(access)
     if decision is pl.Decision.DENY and not (owner and access.operation in _POLICY_OPERATIONS):
         raise errors.AccessDenied()
-    if owner or member:
+    if owner or member or access.shared():
         return Verdict.ALLOW
     flags = configs.public_access_flags(bucket.configs)
     if decision is pl.Decision.ALLOW and not (

@@ -13,6 +13,8 @@ class Principal:
 
     user: User | None
     access_key: str | None = None
+    # ids of the user's groups, looked up only when a bucket has a share to a group
+    groups: frozenset[int] = frozenset()
 
     @property
     def is_anonymous(self) -> bool:

@@ -19,6 +19,7 @@ from lading import errors
 from lading.metadata import schema as t
 from lading.metadata.hooks import ObjectChange
 from lading.metadata.models import Bucket, ProjectAccess, User
+from lading.metadata.shares import forget_group_shares
 from lading.metadata.store import MetadataStore, key_successor, now_us
 
 PERSONAL_PREFIX = "personal-"  # a user's personal project is named personal-<user>
@@ -291,6 +292,8 @@ class Directory:
         def work(conn: sa.Connection) -> None:
             row = self._group_row(conn, name)
             conn.execute(t.group_members.delete().where(t.group_members.c.group_id == row.id))
+            # its shares go too: SQLite may give a later group the same id
+            forget_group_shares(conn, row.id)
             conn.execute(t.groups.delete().where(t.groups.c.id == row.id))
 
         self.meta._write(work)

@@ -53,6 +53,8 @@ class Bucket:
     configs: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     project_id: int | None = None  # the project that owns the bucket
     project: ProjectAccess | None = None  # loaded with the bucket by the bucket service
+    # the bucket's shares (access rules), loaded with the configs: authorization reads them
+    shares: tuple[Share, ...] = ()
 
     @property
     def object_lock(self) -> bool:
@@ -166,3 +168,75 @@ class UploadListing:
     truncated: bool
     next_key_marker: str
     next_upload_marker: str
+
+
+# --- shares and share links ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """An access rule: (bucket, prefix) granted to a principal with "r" or "rw".
+
+    principal_type is "user", "group", "all_authenticated_users" or "anonymous";
+    principal_id names the user or group (None for the other two).
+    """
+
+    id: int
+    bucket_id: int
+    prefix: str
+    principal_type: str
+    principal_id: int | None
+    principal_name: str
+    permission: str
+    created_by: int
+    created_at: int
+    expires_at: int | None = None  # epoch microseconds; None: never
+    message: str = ""
+    notify_email: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ShareLink:
+    """A revocable bearer link to a prefix (or, with is_object, one object) of a bucket."""
+
+    id: int
+    bucket_id: int
+    bucket_name: str
+    prefix: str
+    is_object: bool
+    created_by: int
+    created_at: int
+    expires_at: int | None
+    max_uses: int | None
+    max_bytes: int | None
+    uses: int
+    bytes_served: int
+    revoked_at: int | None
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class LinkUse:
+    """One recorded request through a share link (downloads, index pages and refusals)."""
+
+    id: int
+    link_id: int
+    at: int
+    remote: str
+    key: str
+    bytes: int
+    outcome: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A notification e-mail, as sent (or kept when no SMTP server is configured)."""
+
+    id: int
+    created_at: int
+    recipient: str
+    subject: str
+    body: str
+    status: str  # "stored", "sent" or "failed"
+    error: str
+    share_id: int | None

@@ -332,3 +332,76 @@ DIALECT_OBJECTS = frozenset(
         "ix_catalog_text_tsv",  # PostgreSQL GIN index on to_tsvector('simple', body)
     }
 )
+
+# --- shares and share links (migration 0011) ------------------------------------------------
+# A share grants (bucket, prefix) to a user, a group, every authenticated user or anyone, with
+# "r" or "rw"; a share link is a bearer token (kept only as its SHA-256) to a prefix or one
+# object; every request through a link is recorded in share_link_uses; notification e-mails
+# land in share_outbox (and are also sent when an SMTP server is configured).
+
+shares = sa.Table(
+    "shares",
+    metadata,
+    sa.Column("id", IdType, primary_key=True, autoincrement=True),
+    sa.Column("bucket_id", IdType, sa.ForeignKey("buckets.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("prefix", KeyType, nullable=False),
+    sa.Column("principal_type", sa.String(32), nullable=False),
+    sa.Column("principal_id", IdType, nullable=True),  # a user's or a group's id
+    sa.Column("principal_name", sa.String(255), nullable=False),
+    sa.Column("permission", sa.String(2), nullable=False),  # "r" or "rw"
+    sa.Column("created_by", IdType, nullable=False),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Column("expires_at", Micros, nullable=True),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("notify_email", sa.String(320), nullable=False),
+    sa.Index(None, "bucket_id"),
+    sa.Index(None, "principal_type", "principal_id"),
+)
+
+share_links = sa.Table(
+    "share_links",
+    metadata,
+    sa.Column("id", IdType, primary_key=True, autoincrement=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("bucket_id", IdType, sa.ForeignKey("buckets.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("prefix", KeyType, nullable=False),
+    sa.Column("is_object", sa.Boolean, nullable=False),
+    sa.Column("created_by", IdType, nullable=False),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Column("expires_at", Micros, nullable=True),
+    sa.Column("max_uses", sa.Integer, nullable=True),
+    sa.Column("max_bytes", sa.BigInteger, nullable=True),
+    sa.Column("uses", sa.Integer, nullable=False),
+    sa.Column("bytes_served", sa.BigInteger, nullable=False),
+    sa.Column("revoked_at", Micros, nullable=True),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Index(None, "bucket_id"),
+)
+
+share_link_uses = sa.Table(
+    "share_link_uses",
+    metadata,
+    sa.Column("id", IdType, primary_key=True, autoincrement=True),
+    sa.Column(
+        "link_id", IdType, sa.ForeignKey("share_links.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("at", Micros, nullable=False),
+    sa.Column("remote", sa.String(64), nullable=False),
+    sa.Column("key", KeyType, nullable=False),
+    sa.Column("bytes", sa.BigInteger, nullable=False),
+    sa.Column("outcome", sa.String(32), nullable=False),
+    sa.Index(None, "link_id", "id"),
+)
+
+share_outbox = sa.Table(
+    "share_outbox",
+    metadata,
+    sa.Column("id", IdType, primary_key=True, autoincrement=True),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Column("recipient", sa.String(320), nullable=False),
+    sa.Column("subject", sa.String(255), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("error", sa.Text, nullable=False),
+    sa.Column("share_id", IdType, nullable=True),
+)

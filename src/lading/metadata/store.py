@@ -31,11 +31,13 @@ from lading.metadata.models import (
     ObjectVersion,
     Part,
     Segment,
+    Share,
     Upload,
     UploadListing,
     User,
     VersionListing,
 )
+from lading.metadata.shares import bucket_shares
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -492,7 +494,9 @@ class MetadataStore:
         ).join(t.users, t.users.c.id == t.buckets.c.owner_id)
 
     @staticmethod
-    def _bucket(row: Any, configs: dict[str, str] | None = None) -> Bucket:
+    def _bucket(
+        row: Any, configs: dict[str, str] | None = None, shares: tuple[Share, ...] = ()
+    ) -> Bucket:
         owner = User(
             row.owner_id,
             row.owner_name,
@@ -509,6 +513,7 @@ class MetadataStore:
             row.versioning,
             MappingProxyType(configs or {}),
             row.project_id,
+            shares=shares,
         )
 
     def create_bucket(
@@ -553,7 +558,8 @@ class MetadataStore:
             configs = dict(
                 conn.execute(sa.select(c.name, c.document).where(c.bucket_id == row.id)).all()
             )
-        return self._bucket(row, configs)
+            shares = bucket_shares(conn, row.id)
+        return self._bucket(row, configs, shares)
 
     def set_bucket_config(self, bucket: Bucket, name: str, document: str | None) -> None:
         """Store (or with None remove) the bucket's configuration document of one kind."""

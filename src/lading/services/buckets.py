@@ -122,6 +122,10 @@ class BucketService:
         """Raises NoSuchBucket."""
         return await self._cache.fetch(name, self._load)
 
+    def forget(self, name: str) -> None:
+        """Reload the bucket on its next use (its shares or configuration changed)."""
+        self._cache.forget(name)
+
     async def _load(self, name: str) -> Bucket:
         bucket = await run_blocking(self.meta.get_bucket, name)
         if bucket.project_id is None or self.directory is None:

@@ -11,6 +11,7 @@ from lading.services.events import EventService
 from lading.services.identity import IdentityService
 from lading.services.multipart import MultipartService
 from lading.services.objects import ObjectService
+from lading.services.shares import ShareService
 from lading.services.usage import UsageService
 
 
@@ -24,3 +25,4 @@ class Services:
     events: EventService
     directory: DirectoryService
     usage: UsageService
+    shares: ShareService

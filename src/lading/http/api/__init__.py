@@ -29,6 +29,8 @@ ROUTERS = (
     "lading.http.api.projects",
     "lading.http.api.usage",
     "lading.http.api.catalog",
+    "lading.http.api.shares",
+    "lading.http.api.links",
 )
 
 

@@ -6,6 +6,7 @@ becomes an S3 XML error document through the table in lading.http.s3.errors.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -31,6 +32,7 @@ from lading.http.s3.router import (
 )
 from lading.iam.policy import Access, Action, Verdict, authorize, may_list, object_allows
 from lading.iam.principals import ANONYMOUS, Principal
+from lading.iam.shares import needs_groups
 from lading.metadata.models import Bucket, ObjectVersion
 from lading.services.container import Services
 from lading.services.objects import verify_content_md5
@@ -402,6 +404,7 @@ class S3Dispatcher:
         if op.bucket is not None and op.name != "CreateBucket":
             ctx.bucket = await self.services.buckets.get_bucket(op.bucket)
             bucket_holder.append(ctx.bucket)
+            principal = ctx.principal = await self._with_groups(principal, ctx.bucket)
         now = self.clock()
         conditions = functools.cache(lambda: request_conditions(request, headers, query, now))
         now_us = int(now.timestamp() * 1_000_000)
@@ -414,6 +417,7 @@ class S3Dispatcher:
             query.get("versionId"),
             conditions,
             now_us,
+            prefix=query.get("prefix"),
         )
         if op.name != "PostObject":
             ctx.object_acl_pending = authorize(ctx.access) is Verdict.OBJECT_ACL
@@ -427,6 +431,7 @@ class S3Dispatcher:
         if op.name in ("CopyObject", "UploadPartCopy"):
             source_bucket, source_key, version = copy_source(headers)
             ctx.source_bucket = await self.services.buckets.get_bucket(source_bucket)
+            principal = await self._with_groups(principal, ctx.source_bucket)
             ctx.source_access = Access(
                 principal,
                 "GetObject",
@@ -456,6 +461,14 @@ class S3Dispatcher:
         )
         body = xml.sns_error(found.code, message, request_id, sender=found.status < 500)
         return Response(body, status_code=found.status, media_type="application/xml")
+
+    async def _with_groups(self, principal: Principal, bucket: Bucket) -> Principal:
+        """The principal with its groups, when the bucket shares something with a group."""
+        user = principal.user
+        if user is None or principal.groups or not needs_groups(bucket.shares):
+            return principal
+        groups = await self.services.shares.groups_of(user.id)
+        return dataclasses.replace(principal, groups=groups) if groups else principal
 
     def error_response(
         self, exc: errors.LadingError, request: Request, resource: str, request_id: str
