@@ -13,6 +13,8 @@ COMMANDS = {
     "serve": "lading.cli.commands.serve:serve",
     "admin": "lading.cli.commands.admin:admin",
     "worker": "lading.cli.commands.worker:worker",
+    "cp": "lading.cli.commands.cp:cp",
+    "sync": "lading.cli.commands.sync:sync",
 }
 
 

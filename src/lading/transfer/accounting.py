@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Protocol
 
 
@@ -60,7 +60,7 @@ class Stats:
 
     def as_dict(self) -> dict[str, Any]:
         snap = self.snapshot()
-        found = {k: v for k, v in asdict(snap).items() if k not in ("clock", "lock")}
+        found = {f.name: getattr(snap, f.name) for f in fields(snap) if f.compare}
         found["elapsed_seconds"] = round(snap.elapsed, 3)
         found["bytes_per_second"] = round(snap.throughput, 1)
         return found

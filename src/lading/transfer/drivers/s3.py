@@ -78,7 +78,7 @@ def translate_errors(bucket: str, key: str) -> Iterator[None]:
         if code in ("NoSuchKey", "NoSuchUpload", "NotFound") or status == 404:
             raise NoSuchPath(key) from exc
         if code in _DENIED_CODES or status == 403:
-            raise EndpointAccessDenied(f"{where}: {code or status}") from exc
+            raise EndpointAccessDenied(f"{where}: access denied ({code or status})") from exc
         if code in ("BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"):
             raise ChecksumMismatch(key, "sent", f"received ({code})") from exc
         if code in ("QuotaExceeded", "EntityTooLarge"):
