@@ -118,7 +118,7 @@ def copy_options(func: F) -> F:
         ),
         click.option(
             "--parts",
-            default=8,
+            default=4,
             show_default=True,
             help="Parts of large files sent in parallel (memory: parts x part size).",
         ),

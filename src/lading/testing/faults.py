@@ -103,11 +103,13 @@ class FaultyDriver:
         self._hit("start_multipart", path)
         return self.inner.start_multipart(path, size)
 
-    def write_part(self, path: str, upload_id: str, number: int, offset: int, data: bytes) -> Part:
+    def write_part(
+        self, path: str, upload_id: str, number: int, offset: int, data: bytes, md5: str = ""
+    ) -> Part:
         fault = self._hit("write_part", path)
         if fault is not None and fault.corrupt:
             data = b"".join(_corrupted([data]))
-        return self.inner.write_part(path, upload_id, number, offset, data)
+        return self.inner.write_part(path, upload_id, number, offset, data, md5)
 
     def complete_multipart(
         self, path: str, upload_id: str, parts: Sequence[Part], *, mtime: float | None = None

@@ -205,7 +205,7 @@ def _multipart(
             raise TruncatedRead(entry.path, length, len(data))
         digest = hashlib.md5(data).hexdigest()
         try:
-            part = dst.write_part(path, state.upload_id, number, offset, data)
+            part = dst.write_part(path, state.upload_id, number, offset, data, digest)
         except NoSuchPath as exc:
             if checkpoint is not None:
                 checkpoint.drop(key)

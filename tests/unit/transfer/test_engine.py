@@ -226,10 +226,12 @@ def test_an_interrupted_multipart_copy_resumes_from_its_last_part(
     checkpoint = MemoryCheckpoint() if keep == "memory" else FileCheckpoint(tmp_path / "cp")
 
     class StopAtSeven(FaultyDriver):
-        def write_part(self, path: str, upload_id: str, number: int, offset: int, data: bytes):  # type: ignore[no-untyped-def]
+        def write_part(
+            self, path: str, upload_id: str, number: int, offset: int, data: bytes, md5: str = ""
+        ):  # type: ignore[no-untyped-def]
             if number == 7:
                 raise EndpointAccessDenied()
-            return super().write_part(path, upload_id, number, offset, data)
+            return super().write_part(path, upload_id, number, offset, data, md5)
 
     # part 7 is refused for good: the first run stops there, after parts 1-6
     opts = Options(files=1, parts=1, part_size=PART)
@@ -248,10 +250,12 @@ def test_a_changed_source_starts_its_multipart_copy_again() -> None:
     fill(src, {"big": b"1" * 4 * PART})
 
     class StopAtThree(FaultyDriver):
-        def write_part(self, path: str, upload_id: str, number: int, offset: int, data: bytes):  # type: ignore[no-untyped-def]
+        def write_part(
+            self, path: str, upload_id: str, number: int, offset: int, data: bytes, md5: str = ""
+        ):  # type: ignore[no-untyped-def]
             if number == 3:
                 raise EndpointAccessDenied()
-            return super().write_part(path, upload_id, number, offset, data)
+            return super().write_part(path, upload_id, number, offset, data, md5)
 
     opts = Options(files=1, parts=1, part_size=PART)
     Engine(src, StopAtThree(dst), opts, checkpoint, no_wait()).run([Item("big", "big")])

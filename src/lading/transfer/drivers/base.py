@@ -80,8 +80,13 @@ class EndpointDriver(Protocol):
         """Begin a multipart write of `size` bytes at `path`; returns its upload id."""
         ...
 
-    def write_part(self, path: str, upload_id: str, number: int, offset: int, data: bytes) -> Part:
-        """Write part `number` (from 1), the bytes at `offset` of the file. Idempotent."""
+    def write_part(
+        self, path: str, upload_id: str, number: int, offset: int, data: bytes, md5: str = ""
+    ) -> Part:
+        """Write part `number` (from 1), the bytes at `offset` of the file. Idempotent.
+
+        `md5` is the hex MD5 of `data` when the caller has it (so it is not computed twice).
+        """
         ...
 
     def complete_multipart(

@@ -212,7 +212,9 @@ class LocalDriver:
                 f.truncate(size)
         return upload_id
 
-    def write_part(self, path: str, upload_id: str, number: int, offset: int, data: bytes) -> Part:
+    def write_part(
+        self, path: str, upload_id: str, number: int, offset: int, data: bytes, md5: str = ""
+    ) -> Part:
         with translate_errors(path):
             fd = os.open(self._partial(self._target(path), upload_id), os.O_WRONLY)
             try:
@@ -222,7 +224,7 @@ class LocalDriver:
                     written += os.pwrite(fd, view[written:], offset + written)
             finally:
                 os.close(fd)
-        return Part(number, hashlib.md5(data).hexdigest())
+        return Part(number, md5 or hashlib.md5(data).hexdigest())
 
     def complete_multipart(
         self, path: str, upload_id: str, parts: Sequence[Part], *, mtime: float | None = None

@@ -80,12 +80,14 @@ class MemoryDriver:
             self.uploads[upload_id] = {}
         return upload_id
 
-    def write_part(self, path: str, upload_id: str, number: int, offset: int, data: bytes) -> Part:
+    def write_part(
+        self, path: str, upload_id: str, number: int, offset: int, data: bytes, md5: str = ""
+    ) -> Part:
         with self.lock:
             if upload_id not in self.uploads:
                 raise NoSuchPath(f"{path} (upload {upload_id})")
             self.uploads[upload_id][number] = bytes(data)
-        return Part(number, hashlib.md5(data).hexdigest())
+        return Part(number, md5 or hashlib.md5(data).hexdigest())
 
     def complete_multipart(
         self, path: str, upload_id: str, parts: Sequence[Part], *, mtime: float | None = None

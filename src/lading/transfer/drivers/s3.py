@@ -114,15 +114,17 @@ def make_client(
     timeout: float = 60.0,
 ) -> Any:
     """A boto3 S3 client with retries left to the engine (credentials: given or AWS's chain)."""
-    import boto3  # type: ignore[import-untyped]
+    import botocore.session  # type: ignore[import-untyped]
     from botocore.config import Config  # type: ignore[import-untyped]
 
-    session = boto3.session.Session(
-        aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name=region
-    )
-    return session.client(
+    # botocore itself, not boto3: the same client and credential chain without importing
+    # boto3's resources and s3transfer, which a short CLI run would pay for at every start
+    session = botocore.session.get_session()
+    return session.create_client(
         "s3",
         endpoint_url=endpoint_url,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
         config=Config(
             retries={"max_attempts": 1, "mode": "standard"},
             s3={"addressing_style": addressing_style},
@@ -239,9 +241,11 @@ class S3Driver:
             upload = self.client.create_multipart_upload(Bucket=self.bucket, Key=key)
         return str(upload["UploadId"])
 
-    def write_part(self, path: str, upload_id: str, number: int, offset: int, data: bytes) -> Part:
+    def write_part(
+        self, path: str, upload_id: str, number: int, offset: int, data: bytes, md5: str = ""
+    ) -> Part:
         key = self._key(path)
-        md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
+        digest = bytes.fromhex(md5) if md5 else hashlib.md5(data).digest()
         with translate_errors(self.bucket, key):
             done = self.client.upload_part(
                 Bucket=self.bucket,
@@ -249,7 +253,7 @@ class S3Driver:
                 UploadId=upload_id,
                 PartNumber=number,
                 Body=data,
-                ContentMD5=md5,
+                ContentMD5=base64.b64encode(digest).decode(),
             )
         return Part(number, str(done["ETag"]))
 
