@@ -30,11 +30,14 @@ from lading.http.s3.handlers import HANDLERS
 from lading.lifecycle import run_lifecycle
 from lading.metadata.migrate import upgrade
 from lading.metadata.store import MetadataStore, create_engine, now_us
+from lading.metadata.transfers import TransferStore
 from lading.services.buckets import BucketService
 from lading.services.container import Services
 from lading.services.identity import IdentityService, NewCredentials
 from lading.services.multipart import MultipartService
 from lading.services.objects import ObjectService
+from lading.services.transfer_worker import start_transfer_workers
+from lading.services.transfers import TransferService
 from lading.settings import Settings
 from lading.storage.local import LocalBlobStore
 
@@ -112,12 +115,14 @@ def build_services(
     blobs: LocalBlobStore,
     writes: Executor | None = None,
 ) -> Services:
-    objects = ObjectService(meta, blobs, writes, keyring=build_keyring(settings))
+    keyring = build_keyring(settings)
+    objects = ObjectService(meta, blobs, writes, keyring=keyring)
     return Services(
         buckets=BucketService(meta, blobs, settings.region, settings.s3.bucket_cache_seconds),
         objects=objects,
         multipart=MultipartService(meta, objects, settings.s3.min_part_size),
         identity=IdentityService(meta),
+        transfers=TransferService(TransferStore(meta), keyring, settings.transfers),
     )
 
 
@@ -180,6 +185,12 @@ async def lifecycle_passes(meta: MetadataStore, services: Services, every: float
             log.exception("lifecycle pass failed")
 
 
+def transfer_workers(services: Services, count: int) -> Callable[[], None]:
+    """Start `count` transfer worker threads; returns the function that stops them."""
+    stopper: Callable[[], None] = start_transfer_workers(services.transfers, count)
+    return stopper
+
+
 def open_for_work(settings: Settings) -> tuple[MetadataStore, Services]:
     """The migrated store and the services, for a process that works without serving."""
     meta, blobs = build_stores(settings)
@@ -210,7 +221,9 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
         if settings.lifecycle_seconds > 0:
             every = settings.lifecycle_seconds
             background.append(asyncio.create_task(lifecycle_passes(meta, services, every)))
+        stop_transfers = start_transfer_workers(services.transfers)
         yield {"services": services}
+        await run_blocking(stop_transfers)
         for task in background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -8,6 +8,7 @@ from lading.services.buckets import BucketService
 from lading.services.identity import IdentityService
 from lading.services.multipart import MultipartService
 from lading.services.objects import ObjectService
+from lading.services.transfers import TransferService
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,3 +17,4 @@ class Services:
     objects: ObjectService
     multipart: MultipartService
     identity: IdentityService
+    transfers: TransferService

@@ -27,7 +27,17 @@ from lading.transfer.operations import (
     copy_one,
     md5_of,
 )
-from lading.transfer.plan import Compare, Copy, Delete, FilterRule, Skip, SyncLevel, decide, plan
+from lading.transfer.plan import (
+    Action,
+    Compare,
+    Copy,
+    Delete,
+    FilterRule,
+    Skip,
+    SyncLevel,
+    decide,
+    plan,
+)
 from lading.transfer.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -59,6 +69,9 @@ class Options:
     part_size: int = DEFAULT_PART_SIZE
 
 
+Planned = tuple[Action, str, str]  # an action and the roots of its item (source, destination)
+
+
 class QuotaStop(TransferFailure):
     default_message = "The destination is out of space; the task stops (fail_on_quota_errors)."
 
@@ -85,6 +98,15 @@ class Engine:
 
     def run(self, items: Iterable[Item]) -> Stats:
         """Do every item; returns the counters (failed files do not raise; cancel does)."""
+        return self.execute(action for item in items for action in self.plan_items([item]))
+
+    def plan_items(self, items: Iterable[Item]) -> Iterator[Planned]:
+        """The actions of `items`, streamed from their listings (skips included)."""
+        for item in items:
+            yield from self._actions(item)
+
+    def execute(self, actions: Iterable[Planned]) -> Stats:
+        """Carry out planned actions with bounded concurrency; returns the counters."""
         self.stats.start()
         self._stop: BaseException | None = None
         slots = threading.BoundedSemaphore(self.options.files * 4)
@@ -93,12 +115,11 @@ class Engine:
             ThreadPoolExecutor(self.options.parts, "lading-part") as self._parts,
         ):
             try:
-                for item in items:
-                    for action, src_root, dst_root in self._actions(item):
-                        self._raise_if_stopped()
-                        slots.acquire()
-                        future = files.submit(self._do, action, src_root, dst_root)
-                        future.add_done_callback(self._released(slots))
+                for action, src_root, dst_root in actions:
+                    self._raise_if_stopped()
+                    slots.acquire()
+                    future = files.submit(self._do, action, src_root, dst_root)
+                    future.add_done_callback(self._released(slots))
             except BaseException:
                 self.cancel.set()
                 raise
@@ -126,7 +147,7 @@ class Engine:
 
     # --- planning --------------------------------------------------------------------------
 
-    def _actions(self, item: Item) -> Iterator[tuple[Any, str, str]]:
+    def _actions(self, item: Item) -> Iterator[Planned]:
         opts = self.options
         src_root = check_path(item.source, allow_root=True)
         dst_root = check_path(item.destination, allow_root=item.recursive)
@@ -211,7 +232,7 @@ class Engine:
                 raise QuotaStop() from exc
         except TransferFailure as exc:
             if self.options.skip_source_errors and _is_source_error(exc, src_path):
-                self._skipped_source(src_path, exc.message)
+                self._skipped_source(dst_path, exc.message)
                 return
             self._failed(dst_path, exc)
 

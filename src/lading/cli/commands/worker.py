@@ -39,14 +39,24 @@ def parse_moment(value: str) -> int:
     help="With --once: apply the rules as if it were this moment (UTC unless an offset is given).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print each pass's report as JSON.")
+@click.option(
+    "--transfers",
+    "transfer_threads",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Transfer worker threads: they claim and copy the files of transfer tasks "
+    "(0: none; not with --once).",
+)
 def worker(
     data_dir: Path | None,
     config_file: Path | None,
     once: bool,
     now: str | None,
     as_json: bool,
+    transfer_threads: int,
 ) -> None:
-    """Apply bucket lifecycle rules (expiration, noncurrent versions, stale uploads).
+    """Apply bucket lifecycle rules and carry out transfer tasks.
 
     Runs a pass every lifecycle_seconds (LADING_LIFECYCLE_SECONDS) on the same data
     directory or database as the servers, without serving HTTP: for deployments of several
@@ -56,6 +66,7 @@ def worker(
     \b
     Examples:
       lading worker --data-dir /srv/lading
+      lading worker --data-dir /srv/lading --transfers 4
       lading worker --once --json
       lading worker --once --now 2030-01-31T00:00:00Z --json
     """
@@ -66,20 +77,22 @@ def worker(
     if now is not None and not once:
         raise click.UsageError("--now works only with --once")
     at_us = parse_moment(now) if now is not None else None
-    if not once and settings.lifecycle_seconds <= 0:
+    if not once and settings.lifecycle_seconds <= 0 and not transfer_threads:
         raise click.UsageError("lifecycle_seconds is 0: there is nothing to repeat (use --once)")
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        failed = asyncio.run(_work(settings, once, at_us, as_json))
+        failed = asyncio.run(_work(settings, once, at_us, as_json, transfer_threads))
     except KeyboardInterrupt:
         return
     if failed:
         raise SystemExit(1)
 
 
-async def _work(settings: Settings, once: bool, at_us: int | None, as_json: bool) -> bool:
+async def _work(
+    settings: Settings, once: bool, at_us: int | None, as_json: bool, transfer_threads: int = 0
+) -> bool:
     """Run passes (one with once) and print each report; True when the last one failed."""
     import asyncio
 
@@ -88,8 +101,15 @@ async def _work(settings: Settings, once: bool, at_us: int | None, as_json: bool
     from lading.lifecycle import run_lifecycle
 
     meta, services = await run_blocking(open_for_work, settings)
+    stop_transfers = None
+    if not once and transfer_threads:
+        from lading.app import transfer_workers
+
+        stop_transfers = transfer_workers(services, transfer_threads)
     try:
         while True:
+            if settings.lifecycle_seconds <= 0 and not once:
+                await asyncio.Event().wait()  # transfers only: their threads do the work
             moment = at_us if at_us is not None else time.time_ns() // 1000
             report = await run_lifecycle(
                 meta, services.objects, services.multipart, moment, wait=True
@@ -99,4 +119,6 @@ async def _work(settings: Settings, once: bool, at_us: int | None, as_json: bool
                 return report.failed_buckets > 0
             await asyncio.sleep(settings.lifecycle_seconds)
     finally:
+        if stop_transfers is not None:
+            await run_blocking(stop_transfers)
         meta.engine.dispose()
