@@ -117,6 +117,9 @@ class Engine:
             try:
                 for action, src_root, dst_root in actions:
                     self._raise_if_stopped()
+                    if isinstance(action, Skip):  # no I/O: not worth a thread hand-off
+                        self._do(action, src_root, dst_root)
+                        continue
                     slots.acquire()
                     future = files.submit(self._do, action, src_root, dst_root)
                     future.add_done_callback(self._released(slots))
