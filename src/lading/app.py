@@ -17,13 +17,14 @@ import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lading import __version__
 from lading.concurrency import blocking_executor, run_blocking
 from lading.encryption import KEY_SIZE, Keyring
 from lading.housekeeping import prepare
+from lading.http import api
 from lading.http.middleware import ErrorGuard
 from lading.http.s3.dispatch import S3Dispatcher
 from lading.http.s3.handlers import HANDLERS
@@ -234,7 +235,11 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
         meta.engine.dispose()
 
     control = Starlette(
-        routes=[Route("/_/health", health, methods=["GET", "HEAD"])], lifespan=lifespan
+        routes=[
+            Route("/_/health", health, methods=["GET", "HEAD"]),
+            Mount(api.PREFIX, app=api.build_api(settings, clock)),
+        ],
+        lifespan=lifespan,
     )
     return ErrorGuard(LadingApp(control, s3))
 

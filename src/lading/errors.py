@@ -29,7 +29,8 @@ wire messages; `message` is a human sentence.
     │   ├── RequestTimeTooSkewed
     │   ├── AuthorizationHeaderMalformed
     │   ├── AuthorizationQueryParametersError
-    │   └── MissingSecurityHeader
+    │   ├── MissingSecurityHeader
+    │   └── NotAuthenticated              (control API: no credentials at all)
     ├── InvalidRequest
     │   ├── InvalidArgument
     │   ├── InvalidBucketName(bucket)
@@ -294,6 +295,13 @@ class AuthorizationQueryParametersError(AuthError):
 
 class MissingSecurityHeader(AuthError):
     default_message = "Your request is missing a required header."
+
+
+class NotAuthenticated(AuthError):
+    default_message = (
+        "This call needs credentials: sign it with an access key (AWS_ACCESS_KEY_ID and "
+        "AWS_SECRET_ACCESS_KEY) or send a bearer token."
+    )
 
 
 # --- invalid requests ------------------------------------------------------------------------

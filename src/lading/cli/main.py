@@ -15,6 +15,7 @@ COMMANDS = {
     "worker": "lading.cli.commands.worker:worker",
     "cp": "lading.cli.commands.cp:cp",
     "sync": "lading.cli.commands.sync:sync",
+    "whoami": "lading.cli.commands.whoami:whoami",
 }
 
 
@@ -45,6 +46,7 @@ def cli() -> None:
     Examples:
       lading serve --data-dir ./lading-data
       lading admin add-user alice
+      lading whoami --endpoint http://127.0.0.1:9000
     """
 
 

@@ -57,6 +57,7 @@ ERRORS: dict[type[errors.LadingError], S3Error] = {
     errors.AuthorizationHeaderMalformed: S3Error("AuthorizationHeaderMalformed", 400),
     errors.AuthorizationQueryParametersError: S3Error("AuthorizationQueryParametersError", 400),
     errors.MissingSecurityHeader: S3Error("MissingSecurityHeader", 400),
+    errors.NotAuthenticated: S3Error("AccessDenied", 403),
     errors.InvalidRequest: S3Error("InvalidRequest", 400),
     errors.InvalidArgument: S3Error("InvalidArgument", 400),
     errors.InvalidBucketName: S3Error("InvalidBucketName", 400),
