@@ -15,6 +15,8 @@ COMMANDS = {
     "worker": "lading.cli.commands.worker:worker",
     "cp": "lading.cli.commands.cp:cp",
     "sync": "lading.cli.commands.sync:sync",
+    "endpoint": "lading.cli.commands.endpoint:endpoint",
+    "transfer": "lading.cli.commands.transfer:transfer",
     "whoami": "lading.cli.commands.whoami:whoami",
 }
 

@@ -21,6 +21,7 @@ from lading.client.errors import (
 )
 from lading.client.identity import IdentityClient
 from lading.client.paging import paginate
+from lading.client.transfers import TransferClient
 
 __all__ = [
     "APIError",
@@ -34,5 +35,6 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "ServerError",
+    "TransferClient",
     "paginate",
 ]

@@ -22,7 +22,7 @@ from lading.settings import Settings
 
 PREFIX = "/_/api/v1"
 # resource modules, each with a `router`; included in this order
-ROUTERS = ("lading.http.api.identity",)
+ROUTERS = ("lading.http.api.identity", "lading.http.api.transfers")
 
 
 class RequestIds:
