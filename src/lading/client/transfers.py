@@ -164,3 +164,43 @@ class TransferClient(BaseClient):
     def delete_transfer(self, task_id: str) -> None:
         """API: DELETE /_/api/v1/transfers/{task_id}"""
         self.request("DELETE", f"/transfers/{_name(task_id)}")
+
+    # --- schedules -------------------------------------------------------------------------
+
+    def create_schedule(
+        self,
+        source_endpoint: str,
+        destination_endpoint: str,
+        items: Sequence[dict[str, Any]],
+        *,
+        every_minutes: int | None = None,
+        cron: str | None = None,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """A recurring sync task; a run is skipped while the previous one goes on.
+
+        API: POST /_/api/v1/schedules
+        """
+        body = {
+            "source_endpoint": source_endpoint,
+            "destination_endpoint": destination_endpoint,
+            "items": list(items),
+            "every_minutes": every_minutes,
+            "cron": cron,
+            **options,
+        }
+        found: dict[str, Any] = self.request("POST", "/schedules", json=body)
+        return found
+
+    def list_schedules(self) -> list[dict[str, Any]]:
+        """API: GET /_/api/v1/schedules"""
+        return list(paginate(lambda _: self.request("GET", "/schedules")))
+
+    def get_schedule(self, schedule_id: str) -> dict[str, Any]:
+        """API: GET /_/api/v1/schedules/{schedule_id}"""
+        found: dict[str, Any] = self.request("GET", f"/schedules/{_name(schedule_id)}")
+        return found
+
+    def delete_schedule(self, schedule_id: str) -> None:
+        """API: DELETE /_/api/v1/schedules/{schedule_id}"""
+        self.request("DELETE", f"/schedules/{_name(schedule_id)}")

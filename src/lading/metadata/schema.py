@@ -237,3 +237,20 @@ transfer_events = sa.Table(
     sa.Column("details", sa.JSON, nullable=False),
     sa.Index(None, "task_id", "id"),
 )
+
+transfer_schedules = sa.Table(
+    "transfer_schedules",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("owner_id", IdType, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("label", sa.String(255), nullable=False),
+    sa.Column("template", sa.JSON, nullable=False),  # the task each run submits
+    sa.Column("every_seconds", sa.Integer, nullable=True),
+    sa.Column("cron", sa.String(128), nullable=True),
+    sa.Column("next_run", Micros, nullable=False),
+    sa.Column("last_task_id", sa.String(36), nullable=True),
+    sa.Column("runs", sa.BigInteger, nullable=False, default=0),
+    sa.Column("skipped", sa.BigInteger, nullable=False, default=0),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Index(None, "next_run"),
+)

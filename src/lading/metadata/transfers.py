@@ -460,3 +460,94 @@ class TransferStore:
             {"id": r.id, "at": r.at, "kind": r.kind, "path": r.path, "details": dict(r.details)}
             for r in rows
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRow:
+    id: str
+    owner_id: int
+    label: str
+    template: dict[str, Any]
+    every_seconds: int | None
+    cron: str | None
+    next_run: int
+    last_task_id: str | None
+    runs: int
+    skipped: int
+    created_at: int
+
+
+def _schedule(row: Any) -> ScheduleRow:
+    return ScheduleRow(
+        row.id,
+        row.owner_id,
+        row.label,
+        dict(row.template),
+        row.every_seconds,
+        row.cron,
+        row.next_run,
+        row.last_task_id,
+        int(row.runs),
+        int(row.skipped),
+        row.created_at,
+    )
+
+
+class ScheduleStore:
+    """Recurring transfers: a template task and when it next runs."""
+
+    def __init__(self, meta: MetadataStore) -> None:
+        self.meta = meta
+
+    def create(self, values: dict[str, Any]) -> ScheduleRow:
+        row = {**values, "runs": 0, "skipped": 0}
+        self.meta._write(lambda conn: conn.execute(s.transfer_schedules.insert().values(**row)))
+        return self.get(values["id"])
+
+    def get(self, schedule_id: str) -> ScheduleRow:
+        t = s.transfer_schedules
+        with self.meta._read() as conn:
+            row = conn.execute(sa.select(t).where(t.c.id == schedule_id)).first()
+        if row is None:
+            raise errors.NotFound(f"No transfer schedule {schedule_id!r}.")
+        return _schedule(row)
+
+    def list_for(self, owner_id: int) -> list[ScheduleRow]:
+        t = s.transfer_schedules
+        with self.meta._read() as conn:
+            rows = conn.execute(
+                sa.select(t).where(t.c.owner_id == owner_id).order_by(t.c.created_at, t.c.id)
+            ).all()
+        return [_schedule(r) for r in rows]
+
+    def delete(self, schedule_id: str) -> None:
+        t = s.transfer_schedules
+        self.meta._write(lambda conn: conn.execute(t.delete().where(t.c.id == schedule_id)))
+
+    def due(self, now: int) -> list[ScheduleRow]:
+        t = s.transfer_schedules
+        with self.meta._read() as conn:
+            rows = conn.execute(
+                sa.select(t).where(t.c.next_run <= now).order_by(t.c.next_run).limit(100)
+            ).all()
+        return [_schedule(r) for r in rows]
+
+    def advance(self, schedule_id: str, was: int, next_run: int) -> bool:
+        """Move a due schedule to its next run; False when another worker already did."""
+        t = s.transfer_schedules
+        query = (
+            t.update().where(t.c.id == schedule_id, t.c.next_run == was).values(next_run=next_run)
+        )
+        return bool(self.meta._write(lambda conn: conn.execute(query).rowcount))
+
+    def ran(self, schedule_id: str, task_id: str | None) -> None:
+        """Count a run (with the task it submitted) or, without one, a skipped run."""
+        t = s.transfer_schedules
+        values: dict[str, Any] = (
+            {"runs": t.c.runs + 1, "last_task_id": task_id}
+            if task_id
+            else {"skipped": t.c.skipped + 1}
+        )
+        self.meta._write(
+            lambda conn: conn.execute(t.update().where(t.c.id == schedule_id).values(**values))
+        )

@@ -124,6 +124,7 @@ class TransferWorker:
     def run_once(self) -> bool:
         """One pass; whether there was anything to do."""
         did = self._finish_tasks()
+        did = self.service.run_due_schedules() > 0 or did
         task = self.service.store.claim_task_to_plan(self.name, self.lease_us)
         if task is not None:
             self._plan(task)

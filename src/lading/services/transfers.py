@@ -15,16 +15,24 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from croniter import croniter  # type: ignore[import-untyped]
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from lading import errors
 from lading.encryption import Keyring
 from lading.metadata.store import now_us
-from lading.metadata.transfers import TERMINAL, EndpointRow, TaskRow, TransferStore
+from lading.metadata.transfers import (
+    TERMINAL,
+    EndpointRow,
+    ScheduleRow,
+    ScheduleStore,
+    TaskRow,
+    TransferStore,
+)
 from lading.settings import TransferSettings
 from lading.transfer.drivers import registry
 from lading.transfer.drivers.base import EndpointDriver, check_path
@@ -135,6 +143,7 @@ class TransferService:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.store = store
+        self.schedules = ScheduleStore(store.meta)
         self.keyring = keyring
         self.settings = settings
         self.sleep = sleep
@@ -222,6 +231,16 @@ class TransferService:
 
     def submit(self, owner_id: int, sub: Submission) -> tuple[dict[str, Any], bool]:
         """Create a task (or return the one of the same submission_id); (task, created)."""
+        return self._create(self._task_values(owner_id, sub))
+
+    def _create(self, values: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        row, created = self.store.create_task(values)
+        if created:
+            self.store.add_events(row.id, [("submitted", None, {"items": len(row.items)})])
+        return task_view(row), created
+
+    def _task_values(self, owner_id: int, sub: Submission) -> dict[str, Any]:
+        """The row of a task for a submission, validated (InvalidArgument, NotFound)."""
         source = self.store.get_endpoint(owner_id, sub.source)
         destination = self.store.get_endpoint(owner_id, sub.destination)
         if not sub.items:
@@ -288,10 +307,7 @@ class TransferService:
             "deadline": deadline,
             "created_at": now_us(),
         }
-        row, created = self.store.create_task(values)
-        if created:
-            self.store.add_events(row.id, [("submitted", None, {"items": len(items)})])
-        return task_view(row), created
+        return values
 
     def _owned(self, owner_id: int, task_id: str) -> TaskRow:
         row = self.store.get_task(task_id)
@@ -358,3 +374,123 @@ class TransferService:
             if row.status in TERMINAL or time.monotonic() >= end:
                 return task_view(row)
             self.sleep(min(poll, max(0.0, end - time.monotonic())))
+
+    # --- schedules -------------------------------------------------------------------------
+
+    def create_schedule(
+        self,
+        owner_id: int,
+        sub: Submission,
+        *,
+        every_minutes: int | None = None,
+        cron: str | None = None,
+    ) -> dict[str, Any]:
+        """A recurring sync: every N minutes or on a cron expression (UTC), first run now.
+
+        A run is skipped while the task of the previous one has not ended.
+        """
+        if (every_minutes is None) == (cron is None):
+            raise _bad("Give either every_minutes or cron.")
+        if every_minutes is not None and not 1 <= every_minutes <= 525_600:
+            raise _bad("every_minutes is between 1 and 525600.")
+        if cron is not None and (len(cron) > 128 or not croniter.is_valid(cron)):
+            raise _bad(f"{cron!r} is not a cron expression (e.g. '0 2 * * *').")
+        if sub.deadline is not None:
+            raise _bad("A recurring transfer has no deadline.")
+        if sub.submission_id:
+            raise _bad("Each run of a schedule has its own submission_id.")
+        if sub.sync_level is None:
+            sub = replace(sub, sync_level="mtime")  # a schedule runs a sync
+        template = self._task_values(owner_id, sub)
+        now = now_us()
+        row = self.schedules.create(
+            {
+                "id": str(uuid.uuid4()),
+                "owner_id": owner_id,
+                "label": sub.label,
+                "template": {k: template[k] for k in _TEMPLATE},
+                "every_seconds": None if every_minutes is None else every_minutes * 60,
+                "cron": cron,
+                "next_run": now,
+                "last_task_id": None,
+                "created_at": now,
+            }
+        )
+        return schedule_view(row)
+
+    def list_schedules(self, owner_id: int) -> list[dict[str, Any]]:
+        return [schedule_view(r) for r in self.schedules.list_for(owner_id)]
+
+    def _owned_schedule(self, owner_id: int, schedule_id: str) -> ScheduleRow:
+        row = self.schedules.get(schedule_id)
+        if row.owner_id != owner_id:
+            raise errors.NotFound(f"No transfer schedule {schedule_id!r}.")
+        return row
+
+    def get_schedule(self, owner_id: int, schedule_id: str) -> dict[str, Any]:
+        return schedule_view(self._owned_schedule(owner_id, schedule_id))
+
+    def delete_schedule(self, owner_id: int, schedule_id: str) -> None:
+        self._owned_schedule(owner_id, schedule_id)
+        self.schedules.delete(schedule_id)
+
+    def run_due_schedules(self, now: int | None = None) -> int:
+        """Submit the task of every due schedule (once, whichever worker asks); runs started."""
+        now = now_us() if now is None else now
+        started = 0
+        for row in self.schedules.due(now):
+            if not self.schedules.advance(row.id, row.next_run, next_run_after(row, now)):
+                continue  # another worker took this run
+            if row.last_task_id is not None:
+                try:
+                    previous = self.store.get_task(row.last_task_id)
+                except errors.NotFound:
+                    previous = None
+                if previous is not None and previous.status not in TERMINAL:
+                    self.schedules.ran(row.id, None)  # still going: skip this run
+                    continue
+            values = {
+                **row.template,
+                "id": str(uuid.uuid4()),
+                "owner_id": row.owner_id,
+                "submission_id": f"schedule:{row.id}:{row.next_run}",
+                "status": "ACTIVE",
+                "phase": "plan",
+                "deadline": None,
+                "created_at": now_us(),
+            }
+            task, _ = self._create(values)
+            self.schedules.ran(row.id, task["task_id"])
+            started += 1
+        return started
+
+
+_TEMPLATE = ("label", "source_id", "destination_id", "items", "options", "notify")
+
+
+def next_run_after(row: ScheduleRow, now: int) -> int:
+    """The first run time of a schedule after `now` (microseconds)."""
+    if row.every_seconds:
+        step = row.every_seconds * 1_000_000
+        return row.next_run + step * max(1, -(-(now - row.next_run + 1) // step))
+    assert row.cron is not None
+    base = dt.datetime.fromtimestamp(now / 1e6, dt.UTC)
+    following: dt.datetime = croniter(row.cron, base).get_next(dt.datetime)
+    return int(following.timestamp() * 1_000_000)
+
+
+def schedule_view(row: ScheduleRow) -> dict[str, Any]:
+    t = row.template
+    return {
+        "schedule_id": row.id,
+        "label": row.label,
+        "every_minutes": row.every_seconds // 60 if row.every_seconds else None,
+        "cron": row.cron,
+        "next_run": _iso(row.next_run),
+        "items": t["items"],
+        **t["options"],
+        "last_task_id": row.last_task_id,
+        "runs": row.runs,
+        "skipped": row.skipped,
+        "created_at": _iso(row.created_at),
+    }

@@ -289,6 +289,8 @@ def test_the_cli_creates_endpoints_and_runs_a_transfer(
                 "delete",
             )
         ],
+        ["transfer", "schedule", "--help"],
+        *[["transfer", "schedule", v, "--help"] for v in ("create", "list", "show", "delete")],
     ],
 )
 def test_every_transfer_command_has_help_with_an_example(command: list[str]) -> None:
@@ -296,3 +298,40 @@ def test_every_transfer_command_has_help_with_an_example(command: list[str]) -> 
         [sys.executable, "-m", "lading", *command], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0 and "Example" in done.stdout, done.stderr
+
+
+def test_a_schedule_from_the_cli_runs_on_the_server(
+    tserver: RunningServer,
+    client: TransferClient,
+    store: str,
+    tmp_path: Path,
+    run_dir: tuple[str, dict[str, bytes]],
+) -> None:
+    import time
+
+    ensure_lab(client)
+    name, files = run_dir
+    made = cli(
+        tserver, tmp_path, "transfer", "schedule", "create", f"lab:{name}", f"{store}:{name}",
+        "-r", "--every", "60", "--label", "hourly", "--json",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    schedule = json.loads(made.stdout)
+    assert (schedule["every_minutes"], schedule["sync_level"]) == (60, "mtime")
+    deadline = time.monotonic() + 60
+    while not client.get_schedule(schedule["schedule_id"])["last_task_id"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    shown = client.get_schedule(schedule["schedule_id"])
+    task = client.wait_transfer(shown["last_task_id"], timeout=120)
+    assert task["status"] == "SUCCEEDED" and task["files_copied"] == len(files)
+    listed = cli(tserver, tmp_path, "transfer", "schedule", "list", "--json")
+    assert schedule["schedule_id"] in [s["schedule_id"] for s in json.loads(listed.stdout)]
+    both = cli(
+        tserver, tmp_path, "transfer", "schedule", "create", f"lab:{name}", f"{store}:x",
+        "--every", "5", "--cron", "* * * * *",
+    )  # fmt: skip
+    assert both.returncode == 1 and "either every_minutes or cron" in both.stderr
+    gone = cli(tserver, tmp_path, "transfer", "schedule", "delete", schedule["schedule_id"])
+    assert gone.returncode == 0, gone.stderr
+    assert schedule["schedule_id"] not in [s["schedule_id"] for s in client.list_schedules()]

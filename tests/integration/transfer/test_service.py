@@ -369,3 +369,60 @@ def test_a_task_to_the_s3_server_with_a_webhook(
     assert received[0]["task"]["task_id"] == task["task_id"]
     kinds = [e["kind"] for e in svc.transfers.events(owner, task["task_id"])]
     assert kinds[-1] == "notified"
+
+
+def test_a_schedule_runs_a_sync_and_skips_while_the_last_run_goes_on(
+    services: tuple[Any, Services, int], tmp_path: Path
+) -> None:
+    from lading.metadata.store import now_us
+
+    _, svc, owner = services
+    endpoints(svc, owner)
+    files = tree(tmp_path / "lab")
+    made = svc.transfers.create_schedule(owner, submission(label="hourly"), every_minutes=60)
+    assert (made["sync_level"], made["every_minutes"], made["runs"]) == ("mtime", 60, 0)
+    start = now_us()
+    assert svc.transfers.run_due_schedules(start) == 1  # the first run is at creation
+    assert svc.transfers.run_due_schedules(start) == 0  # not due again yet
+    hour = 3600 * 1_000_000
+    assert svc.transfers.run_due_schedules(start + hour + 1) == 0  # the first is still going
+    shown = svc.transfers.get_schedule(owner, made["schedule_id"])
+    assert (shown["runs"], shown["skipped"]) == (1, 1)
+    drain(svc)
+    first = svc.transfers.get_task(owner, shown["last_task_id"])
+    assert first["status"] == "SUCCEEDED" and first["files_copied"] == len(files)
+    assert svc.transfers.run_due_schedules(start + 2 * hour + 1) == 1
+    drain(svc)
+    again = svc.transfers.get_schedule(owner, made["schedule_id"])
+    second = svc.transfers.get_task(owner, again["last_task_id"])
+    assert (second["status"], second["files_copied"], second["files_skipped"]) == (
+        "SUCCEEDED",
+        0,
+        len(files),
+    )
+    assert again["runs"] == 2
+    svc.transfers.delete_schedule(owner, made["schedule_id"])
+    assert svc.transfers.list_schedules(owner) == []
+
+
+def test_cron_schedules_and_bad_schedules(services: tuple[Any, Services, int]) -> None:
+    _, svc, owner = services
+    endpoints(svc, owner)
+    made = svc.transfers.create_schedule(owner, submission(), cron="30 2 * * *")
+    assert made["cron"] == "30 2 * * *"
+    svc.transfers.run_due_schedules()
+    after = svc.transfers.get_schedule(owner, made["schedule_id"])
+    assert after["next_run"].endswith("T02:30:00Z") and after["runs"] == 1
+    for kwargs, message in [
+        ({}, "either every_minutes or cron"),
+        ({"every_minutes": 5, "cron": "* * * * *"}, "either every_minutes or cron"),
+        ({"every_minutes": 0}, "between 1 and"),
+        ({"cron": "every day"}, "not a cron expression"),
+    ]:
+        with pytest.raises(errors.InvalidArgument, match=message):
+            svc.transfers.create_schedule(owner, submission(), **kwargs)
+    with pytest.raises(errors.InvalidArgument, match="no deadline"):
+        svc.transfers.create_schedule(
+            owner, submission(deadline=dt.datetime(2030, 1, 1)), every_minutes=5
+        )
+    assert len(svc.transfers.list_schedules(owner)) == 1

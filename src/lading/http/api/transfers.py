@@ -212,6 +212,26 @@ def rename_on_endpoint(name: str, body: RenameIn, caller: Caller, svc: Svc) -> R
 # --- transfers -------------------------------------------------------------------------------
 
 
+def _submission(body: TransferIn) -> Submission:
+    return Submission(
+        source=body.source_endpoint,
+        destination=body.destination_endpoint,
+        items=[i.model_dump() for i in body.items],
+        label=body.label,
+        submission_id=body.submission_id,
+        sync_level=body.sync_level,
+        verify_checksum=body.verify_checksum,
+        preserve_timestamp=body.preserve_timestamp,
+        delete_destination_extra=body.delete_destination_extra,
+        skip_source_errors=body.skip_source_errors,
+        fail_on_quota_errors=body.fail_on_quota_errors,
+        deadline=body.deadline,
+        filter_rules=[r.model_dump() for r in body.filter_rules],
+        notify_webhook=body.notify_webhook,
+        notify_email=body.notify_email,
+    )
+
+
 @router.post(
     "/transfers",
     response_model=TransferOut,
@@ -221,26 +241,7 @@ def rename_on_endpoint(name: str, body: RenameIn, caller: Caller, svc: Svc) -> R
 def submit_transfer(
     body: TransferIn, caller: Caller, svc: Svc, response: Response
 ) -> dict[str, Any]:
-    task, created = svc.transfers.submit(
-        _owner(caller),
-        Submission(
-            source=body.source_endpoint,
-            destination=body.destination_endpoint,
-            items=[i.model_dump() for i in body.items],
-            label=body.label,
-            submission_id=body.submission_id,
-            sync_level=body.sync_level,
-            verify_checksum=body.verify_checksum,
-            preserve_timestamp=body.preserve_timestamp,
-            delete_destination_extra=body.delete_destination_extra,
-            skip_source_errors=body.skip_source_errors,
-            fail_on_quota_errors=body.fail_on_quota_errors,
-            deadline=body.deadline,
-            filter_rules=[r.model_dump() for r in body.filter_rules],
-            notify_webhook=body.notify_webhook,
-            notify_email=body.notify_email,
-        ),
-    )
+    task, created = svc.transfers.submit(_owner(caller), _submission(body))
     if not created:
         response.status_code = 200
     return task
@@ -304,4 +305,61 @@ def resume_transfer(task_id: str, caller: Caller, svc: Svc) -> dict[str, Any]:
 @router.delete("/transfers/{task_id}", status_code=204, summary="Forget an ended transfer")
 def delete_transfer(task_id: str, caller: Caller, svc: Svc) -> Response:
     svc.transfers.delete_task(_owner(caller), task_id)
+    return Response(status_code=204)
+
+
+# --- schedules -------------------------------------------------------------------------------
+
+
+class ScheduleIn(TransferIn):
+    every_minutes: int | None = Field(None, ge=1, le=525_600)
+    cron: str | None = Field(None, max_length=128, description="five fields, UTC")
+
+
+class ScheduleOut(BaseModel):
+    schedule_id: str
+    label: str
+    every_minutes: int | None
+    cron: str | None
+    next_run: str
+    items: list[dict[str, Any]]
+    source_endpoint: str
+    destination_endpoint: str
+    sync_level: str | None
+    last_task_id: str | None
+    runs: int
+    skipped: int
+    created_at: str
+
+
+class SchedulePage(BaseModel):
+    items: list[ScheduleOut]
+    next: str | None = None
+
+
+@router.post(
+    "/schedules",
+    response_model=ScheduleOut,
+    status_code=201,
+    summary="A recurring sync (every N minutes or on a cron expression)",
+)
+def create_schedule(body: ScheduleIn, caller: Caller, svc: Svc) -> dict[str, Any]:
+    return svc.transfers.create_schedule(
+        _owner(caller), _submission(body), every_minutes=body.every_minutes, cron=body.cron
+    )
+
+
+@router.get("/schedules", response_model=SchedulePage, summary="The caller's schedules")
+def list_schedules(caller: Caller, svc: Svc) -> dict[str, Any]:
+    return {"items": svc.transfers.list_schedules(_owner(caller)), "next": None}
+
+
+@router.get("/schedules/{schedule_id}", response_model=ScheduleOut, summary="One schedule")
+def show_schedule(schedule_id: str, caller: Caller, svc: Svc) -> dict[str, Any]:
+    return svc.transfers.get_schedule(_owner(caller), schedule_id)
+
+
+@router.delete("/schedules/{schedule_id}", status_code=204, summary="Stop a schedule")
+def delete_schedule(schedule_id: str, caller: Caller, svc: Svc) -> Response:
+    svc.transfers.delete_schedule(_owner(caller), schedule_id)
     return Response(status_code=204)

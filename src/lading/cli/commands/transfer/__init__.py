@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -38,52 +39,81 @@ def transfer() -> None:
     """
 
 
+def task_options(func: Any) -> Any:
+    """The options of a task, shared by `submit` and `schedule create`."""
+    options = [
+        click.argument("src"),
+        click.argument("dst"),
+        click.option("--recursive", "-r", is_flag=True, help="SRC is a directory tree."),
+        click.option("--label", default="", help="A name for the task."),
+        click.option(
+            "--sync-level", type=click.Choice(SYNC_LEVELS), help="Skip files already there."
+        ),
+        click.option("--delete", "delete_extra", is_flag=True, help="Delete destination extras."),
+        click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files matching GLOB."),
+        click.option(
+            "--include",
+            multiple=True,
+            metavar="GLOB",
+            help="Keep files matching GLOB (include rules come before exclude rules; the "
+            "first match wins).",
+        ),
+        click.option("--preserve-timestamp", is_flag=True, help="Give copies the source's mtime."),
+        click.option("--no-verify", is_flag=True, help="Do not read back unverifiable copies."),
+        click.option("--skip-source-errors", is_flag=True, help="Skip unreadable source files."),
+        click.option(
+            "--fail-on-quota-errors", is_flag=True, help="Stop when the destination is full."
+        ),
+        click.option(
+            "--notify-webhook", default="", metavar="URL", help="POSTed the task when it ends."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def task_body(opts: dict[str, Any]) -> tuple[str, str, list[dict[str, Any]], dict[str, Any]]:
+    """(source, destination, items, options) of the SDK call from the shared options."""
+    source, source_path = _split(opts.pop("src"), "SRC")
+    destination, destination_path = _split(opts.pop("dst"), "DST")
+    rules = [{"action": "include", "pattern": g} for g in opts.pop("include")]
+    rules += [{"action": "exclude", "pattern": g} for g in opts.pop("exclude")]
+    item = {
+        "source_path": source_path,
+        "destination_path": destination_path,
+        "recursive": opts.pop("recursive"),
+    }
+    options: dict[str, Any] = {
+        "label": opts.pop("label"),
+        "sync_level": opts.pop("sync_level"),
+        "delete_destination_extra": opts.pop("delete_extra"),
+        "filter_rules": rules,
+        "preserve_timestamp": opts.pop("preserve_timestamp"),
+        "verify_checksum": not opts.pop("no_verify"),
+        "skip_source_errors": opts.pop("skip_source_errors"),
+        "fail_on_quota_errors": opts.pop("fail_on_quota_errors"),
+        "notify_webhook": opts.pop("notify_webhook"),
+    }
+    return source, destination, [item], options
+
+
 @transfer.command("submit")
-@click.argument("src")
-@click.argument("dst")
-@click.option("--recursive", "-r", is_flag=True, help="SRC is a directory tree.")
-@click.option("--label", default="", help="A name for the task.")
+@task_options
 @click.option("--submission-id", default="", help="Resubmitting the same id returns the same task.")
-@click.option("--sync-level", type=click.Choice(SYNC_LEVELS), help="Skip files already there.")
-@click.option("--delete", "delete_extra", is_flag=True, help="Delete destination extras.")
-@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files matching GLOB.")
-@click.option(
-    "--include",
-    multiple=True,
-    metavar="GLOB",
-    help="Keep files matching GLOB "
-    "(include rules come before exclude rules; the first match wins).",
-)
-@click.option("--preserve-timestamp", is_flag=True, help="Give copies the source's mtime.")
-@click.option("--no-verify", is_flag=True, help="Do not read back unverifiable copies.")
-@click.option("--skip-source-errors", is_flag=True, help="Skip unreadable source files.")
-@click.option("--fail-on-quota-errors", is_flag=True, help="Stop when the destination is full.")
 @click.option("--deadline", metavar="ISO8601", help="Give up after this moment.")
-@click.option("--notify-webhook", default="", metavar="URL", help="POSTed the task when it ends.")
 @click.option(
     "--wait", "wait_", is_flag=True, help="Wait for the task to end; exit 1 if it failed."
 )
 @remote_options
 @json_option
 def submit(
-    src: str,
-    dst: str,
-    recursive: bool,
-    label: str,
     submission_id: str,
-    sync_level: str | None,
-    delete_extra: bool,
-    exclude: tuple[str, ...],
-    include: tuple[str, ...],
-    preserve_timestamp: bool,
-    no_verify: bool,
-    skip_source_errors: bool,
-    fail_on_quota_errors: bool,
     deadline: str | None,
-    notify_webhook: str,
     wait_: bool,
     remote: Remote,
     as_json: bool,
+    **opts: Any,
 ) -> None:
     """Submit a transfer from SRC to DST, both ENDPOINT:PATH.
 
@@ -91,31 +121,12 @@ def submit(
     Example:
       $ lading transfer submit lab:runs/42 archive:runs/42 -r --sync-level checksum
     """
-    source, source_path = _split(src, "SRC")
-    destination, destination_path = _split(dst, "DST")
-    rules = [{"action": "include", "pattern": g} for g in include]
-    rules += [{"action": "exclude", "pattern": g} for g in exclude]
-    options: dict[str, object] = {
-        "label": label,
-        "submission_id": submission_id,
-        "sync_level": sync_level,
-        "delete_destination_extra": delete_extra,
-        "filter_rules": rules,
-        "preserve_timestamp": preserve_timestamp,
-        "verify_checksum": not no_verify,
-        "skip_source_errors": skip_source_errors,
-        "fail_on_quota_errors": fail_on_quota_errors,
-        "notify_webhook": notify_webhook,
-    }
+    source, destination, items, options = task_body(opts)
+    options["submission_id"] = submission_id
     if deadline:
         options["deadline"] = deadline
-    item = {
-        "source_path": source_path,
-        "destination_path": destination_path,
-        "recursive": recursive,
-    }
     with api_errors(), _client(remote) as client:
-        task = client.submit_transfer(source, destination, [item], **options)
+        task = client.submit_transfer(source, destination, items, **options)
         if wait_:
             task = client.wait_transfer(task["task_id"])
     show_record(task, as_json=as_json)
@@ -222,3 +233,84 @@ def delete(task_id: str, remote: Remote) -> None:
     """
     with api_errors(), _client(remote) as client:
         client.delete_transfer(task_id)
+
+
+@transfer.group("schedule")
+def schedule() -> None:
+    """Recurring syncs: every N minutes or on a cron expression (UTC).
+
+    A run is skipped while the task of the previous run has not ended.
+
+    \b
+    Examples:
+      lading transfer schedule create lab:runs archive:runs -r --every 60
+      lading transfer schedule create lab:runs archive:runs -r --cron '0 2 * * *'
+      lading transfer schedule list
+    """
+
+
+@schedule.command("create")
+@task_options
+@click.option("--every", "every_minutes", type=int, metavar="MINUTES", help="Run every N minutes.")
+@click.option("--cron", help="Run on this cron expression (five fields, UTC).")
+@remote_options
+@json_option
+def schedule_create(
+    every_minutes: int | None, cron: str | None, remote: Remote, as_json: bool, **opts: Any
+) -> None:
+    """Create a recurring sync from SRC to DST (ENDPOINT:PATH); the first run starts now.
+
+    \b
+    Example:
+      $ lading transfer schedule create lab:runs archive:runs -r --every 60 --delete
+    """
+    source, destination, items, options = task_body(opts)
+    with api_errors(), _client(remote) as client:
+        made = client.create_schedule(
+            source, destination, items, every_minutes=every_minutes, cron=cron, **options
+        )
+    show_record(made, as_json=as_json)
+
+
+@schedule.command("list")
+@remote_options
+@json_option
+def schedule_list(remote: Remote, as_json: bool) -> None:
+    """List your schedules.
+
+    \b
+    Example:
+      $ lading transfer schedule list --json
+    """
+    columns = ("schedule_id", "label", "every_minutes", "cron", "next_run", "runs", "skipped")
+    with api_errors(), _client(remote) as client:
+        show_table(client.list_schedules(), columns, as_json=as_json)
+
+
+@schedule.command("show")
+@click.argument("schedule_id")
+@remote_options
+@json_option
+def schedule_show(schedule_id: str, remote: Remote, as_json: bool) -> None:
+    """Show a schedule and the task of its last run.
+
+    \b
+    Example:
+      $ lading transfer schedule show 0b7e...
+    """
+    with api_errors(), _client(remote) as client:
+        show_record(client.get_schedule(schedule_id), as_json=as_json)
+
+
+@schedule.command("delete")
+@click.argument("schedule_id")
+@remote_options
+def schedule_delete(schedule_id: str, remote: Remote) -> None:
+    """Stop a schedule (a run in progress goes on).
+
+    \b
+    Example:
+      $ lading transfer schedule delete 0b7e...
+    """
+    with api_errors(), _client(remote) as client:
+        client.delete_schedule(schedule_id)

@@ -1,4 +1,4 @@
-"""transfer endpoints, tasks, their files (claims and part checkpoints) and events
+"""transfer endpoints, tasks, their files (claims and part checkpoints), events, schedules
 
 Revision ID: 0008
 Revises: 0007
@@ -125,9 +125,32 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_transfer_events")),
     )
     op.create_index(op.f("ix_transfer_events_task_id_id"), "transfer_events", ["task_id", "id"])
+    op.create_table(
+        "transfer_schedules",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("owner_id", IdType, nullable=False),
+        sa.Column("label", sa.String(length=255), nullable=False),
+        sa.Column("template", sa.JSON(), nullable=False),
+        sa.Column("every_seconds", sa.Integer(), nullable=True),
+        sa.Column("cron", sa.String(length=128), nullable=True),
+        sa.Column("next_run", sa.BigInteger(), nullable=False),
+        sa.Column("last_task_id", sa.String(length=36), nullable=True),
+        sa.Column("runs", sa.BigInteger(), nullable=False),
+        sa.Column("skipped", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["owner_id"],
+            ["users.id"],
+            name=op.f("fk_transfer_schedules_owner_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_transfer_schedules")),
+    )
+    op.create_index(op.f("ix_transfer_schedules_next_run"), "transfer_schedules", ["next_run"])
 
 
 def downgrade() -> None:
+    op.drop_table("transfer_schedules")
     op.drop_table("transfer_events")
     op.drop_table("transfer_files")
     op.drop_table("transfer_tasks")
