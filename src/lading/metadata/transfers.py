@@ -324,6 +324,16 @@ class TransferStore:
 
         self.meta._write(work)
 
+    def renew_task(self, task_id: str, worker: str, lease_us: int) -> bool:
+        """Extend a planning claim; False when the worker lost it (its lease ran out)."""
+        t = s.transfer_tasks
+        query = (
+            t.update()
+            .where(t.c.id == task_id, t.c.claimed_by == worker, t.c.phase == "plan")
+            .values(lease_until=now_us() + lease_us)
+        )
+        return bool(self.meta._write(lambda conn: conn.execute(query).rowcount))
+
     def finish_plan(self, task_id: str, worker: str) -> None:
         t = s.transfer_tasks
         self.meta._write(

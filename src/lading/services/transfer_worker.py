@@ -155,16 +155,29 @@ class TransferWorker:
             engine = self._engine(task)
             skipped = deleted = 0
             batch: list[dict[str, Any]] = []
+            seen = 0
             for index, item in enumerate(_items(task)):
                 for action, _, _ in engine.plan_items([item]):
+                    seen += 1
+                    if seen % PLAN_BATCH == 0 and not store.renew_task(
+                        task.id, self.name, self.lease_us
+                    ):
+                        log.warning("lost the plan of task %s to another worker", task.id)
+                        return
                     if isinstance(action, Skip):
                         skipped += 1
                         continue
                     batch.append(_row(index, action))
                     deleted += isinstance(action, Delete)
                     if len(batch) >= PLAN_BATCH:
+                        if not store.renew_task(task.id, self.name, self.lease_us):
+                            log.warning("lost the plan of task %s to another worker", task.id)
+                            return
                         store.add_files(task.id, batch)
                         batch = []
+            if not store.renew_task(task.id, self.name, self.lease_us):
+                log.warning("lost the plan of task %s to another worker", task.id)
+                return
             store.add_files(task.id, batch)
             stats = engine.stats
             store.add_counters(
@@ -177,9 +190,10 @@ class TransferWorker:
             )
             store.add_events(task.id, [("planned", None, {"skipped": skipped})])
             store.finish_plan(task.id, self.name)
-        except TransferFailure as exc:
-            store.set_status(task.id, "FAILED", only_from=("ACTIVE",), error=exc.message)
-            store.add_events(task.id, [("failed", None, {"error": exc.message})])
+        except (TransferFailure, ValueError) as exc:  # ValueError: a listing out of order
+            message = exc.message if isinstance(exc, TransferFailure) else str(exc)
+            store.set_status(task.id, "FAILED", only_from=("ACTIVE",), error=message)
+            store.add_events(task.id, [("failed", None, {"error": message})])
 
     # --- copying ---------------------------------------------------------------------------
 
