@@ -289,6 +289,9 @@ class TransferStore:
         free = sa.or_(t.c.claimed_by.is_(None), t.c.lease_until < now)
         ready = sa.and_(t.c.status == "ACTIVE", t.c.phase == "plan", free)
         pick = sa.select(t.c.id).where(ready).order_by(t.c.created_at).limit(1).scalar_subquery()
+        with self.meta._read() as conn:  # an idle pass takes no write lock
+            if conn.execute(sa.select(t.c.id).where(ready).limit(1)).first() is None:
+                return None
 
         def work(conn: sa.Connection) -> Any:
             conn.execute(
