@@ -273,6 +273,10 @@ class TransferService:
             except ValueError as exc:
                 raise _bad(f"Filter rule: {exc}.") from exc
             rules.append({"action": parsed.action, "pattern": parsed.pattern})
+        if sub.notify_email:
+            raise _bad(
+                "Email notifications are not available on this server yet; use notify_webhook."
+            )
         if sub.notify_webhook and not sub.notify_webhook.startswith(("http://", "https://")):
             raise _bad("notify_webhook must be an http:// or https:// URL.")
         if len(sub.submission_id) > 128 or len(sub.label) > 255:

@@ -238,6 +238,7 @@ def test_tasks_and_endpoints_belong_to_their_owner(
         ({"sync_level": "fast"}, "sync_level"),
         ({"filter_rules": [{"action": "drop", "pattern": "*"}]}, "include or exclude"),
         ({"notify_webhook": "ftp://x"}, "notify_webhook"),
+        ({"notify_email": "me@example.org"}, "Email notifications are not available"),
         ({"label": "x" * 300}, "label"),
     ],
 )
