@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lading import __version__
 from lading.concurrency import blocking_executor, run_blocking
+from lading.delivery import Deliverer
 from lading.encryption import KEY_SIZE, Keyring
 from lading.housekeeping import prepare
 from lading.http import api
@@ -29,16 +30,21 @@ from lading.http.middleware import ErrorGuard
 from lading.http.s3.dispatch import S3Dispatcher
 from lading.http.s3.handlers import HANDLERS
 from lading.lifecycle import run_lifecycle
+from lading.metadata.events import EventStore, OutboxWriter
+from lading.metadata.identity import Directory, UsageCounter
 from lading.metadata.migrate import upgrade
 from lading.metadata.store import MetadataStore, create_engine, now_us
 from lading.metadata.transfers import TransferStore
 from lading.services.buckets import BucketService
 from lading.services.container import Services
+from lading.services.directory import DirectoryService
+from lading.services.events import EventService
 from lading.services.identity import IdentityService, NewCredentials
 from lading.services.multipart import MultipartService
 from lading.services.objects import ObjectService
 from lading.services.transfer_worker import start_transfer_workers
 from lading.services.transfers import TransferService
+from lading.services.usage import UsageService
 from lading.settings import Settings
 from lading.storage.local import LocalBlobStore
 
@@ -58,7 +64,8 @@ def build_stores(
         background_checkpoints=serving,
     )
     blobs = LocalBlobStore(settings.data_dir, fsync=settings.storage.fsync)
-    return MetadataStore(engine), blobs
+    hooks = (UsageCounter(), OutboxWriter(settings.region))
+    return MetadataStore(engine, hooks=hooks), blobs
 
 
 def _generate_master_key(path: os.PathLike[str] | str) -> None:
@@ -118,12 +125,19 @@ def build_services(
 ) -> Services:
     keyring = build_keyring(settings)
     objects = ObjectService(meta, blobs, writes, keyring=keyring)
+    directory = Directory(meta)
+    buckets = BucketService(
+        meta, blobs, settings.region, settings.s3.bucket_cache_seconds, directory
+    )
     return Services(
-        buckets=BucketService(meta, blobs, settings.region, settings.s3.bucket_cache_seconds),
+        buckets=buckets,
         objects=objects,
         multipart=MultipartService(meta, objects, settings.s3.min_part_size),
         identity=IdentityService(meta),
         transfers=TransferService(TransferStore(meta), keyring, settings.transfers),
+        events=EventService(EventStore(meta), buckets, settings.region),
+        directory=DirectoryService(directory, buckets.forget_projects),
+        usage=UsageService(directory),
     )
 
 
@@ -182,6 +196,7 @@ async def lifecycle_passes(meta: MetadataStore, services: Services, every: float
         await asyncio.sleep(every)
         try:
             await run_lifecycle(meta, services.objects, services.multipart, now_us())
+            await run_blocking(services.usage.usage_pass, now_us())
         except Exception:  # the next pass tries again
             log.exception("lifecycle pass failed")
 
@@ -192,11 +207,26 @@ def transfer_workers(services: Services, count: int) -> Callable[[], None]:
     return stopper
 
 
+async def usage_flushes(services: Services, every: float) -> None:
+    """Store the requests and downloads this process counted, every `every` seconds."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await services.usage.flush(now_us())
+        except Exception:  # those counts are lost; the next flush goes on
+            log.exception("usage flush failed")
+
+
 def open_for_work(settings: Settings) -> tuple[MetadataStore, Services]:
     """The migrated store and the services, for a process that works without serving."""
     meta, blobs = build_stores(settings)
     upgrade(meta.engine)
     return meta, build_services(settings, meta, blobs)
+
+
+def build_deliverer(settings: Settings, meta: MetadataStore) -> Deliverer:
+    """The process's deliverer of bucket notification events."""
+    return Deliverer(EventStore(meta), settings.events)
 
 
 def utc_now() -> dt.datetime:
@@ -222,6 +252,11 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
         if settings.lifecycle_seconds > 0:
             every = settings.lifecycle_seconds
             background.append(asyncio.create_task(lifecycle_passes(meta, services, every)))
+        if settings.events.delivery:
+            deliverer = build_deliverer(settings, meta)
+            background.append(asyncio.create_task(deliverer.run()))
+        flush_every = settings.usage_flush_seconds
+        background.append(asyncio.create_task(usage_flushes(services, flush_every)))
         stop_transfers = start_transfer_workers(services.transfers)
         yield {"services": services}
         await run_blocking(stop_transfers)
@@ -229,6 +264,7 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await services.usage.flush(now_us())
         await run_blocking(meta.checkpoint)
         executor.shutdown(wait=True)
         writes.shutdown(wait=True)

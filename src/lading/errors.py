@@ -11,18 +11,23 @@ wire messages; `message` is a human sentence.
     │   ├── NoSuchVersion(bucket, key, version_id)
     │   ├── NoSuchUpload(upload_id)
     │   ├── NoSuchUser(name)
+    │   ├── NoSuchTopic(arn)
+    │   ├── NoSuchGroup(name), NoSuchProject(name)
     │   └── NoSuchConfiguration(kind)   (one subclass per bucket configuration)
     ├── Conflict
     │   ├── BucketAlreadyExists(bucket)
     │   ├── BucketAlreadyOwnedByYou(bucket)
     │   ├── BucketNotEmpty(bucket)
     │   ├── UserAlreadyExists(name)
+    │   ├── GroupAlreadyExists(name), ProjectAlreadyExists(name)
     │   ├── InvalidBucketState
     │   └── ConditionalRequestConflict
     ├── AccessDenied
     │   ├── RequestExpired
     │   ├── ObjectLocked
-    │   └── CORSForbidden
+    │   ├── CORSForbidden
+    │   ├── QuotaExceeded(project, what), ProjectExpired(project, expired)
+    │   └── TopicAccessDenied(arn)
     ├── AuthError
     │   ├── InvalidAccessKeyId(access_key)
     │   ├── SignatureDoesNotMatch
@@ -62,7 +67,8 @@ wire messages; `message` is a human sentence.
     │   ├── UnresolvableGrantByEmailAddress
     │   ├── InvalidRetentionPeriod
     │   ├── InvalidEncryptionAlgorithm
-    │   └── InvalidSSECustomerKey
+    │   ├── InvalidSSECustomerKey
+    │   └── InvalidTopicParameter
     ├── PreconditionFailed
     ├── NotModified
     ├── MethodNotAllowed
@@ -191,6 +197,16 @@ class NoSuchUser(NotFound):
         super().__init__(f"The user {name!r} does not exist.")
 
 
+class NoSuchTopic(NotFound):
+    """No notification topic has this ARN (SNS-compatible API and bucket notifications)."""
+
+    default_message = "Topic does not exist"
+
+    def __init__(self, arn: str) -> None:
+        self.arn = arn
+        super().__init__(f"Topic does not exist: {arn}")
+
+
 # --- conflicts -------------------------------------------------------------------------------
 
 
@@ -258,6 +274,16 @@ class ObjectLocked(AccessDenied):
 
 class CORSForbidden(AccessDenied):
     default_message = "CORSResponse: This CORS request is not allowed."
+
+
+class TopicAccessDenied(AccessDenied):
+    """A topic of another account (SNS answers AuthorizationError, S3 AccessDenied)."""
+
+    default_message = "The caller may not use this topic."
+
+    def __init__(self, arn: str) -> None:
+        self.arn = arn
+        super().__init__(f"You are not authorized to use the topic {arn}")
 
 
 class AuthError(LadingError):
@@ -472,6 +498,12 @@ class InvalidSSECustomerKey(InvalidRequest):
     default_message = "The secret key was invalid for the specified algorithm."
 
 
+class InvalidTopicParameter(InvalidRequest):
+    """A bad topic name, attribute or ARN in the SNS-compatible API."""
+
+    default_message = "Invalid parameter"
+
+
 # --- conditions and the rest -----------------------------------------------------------------
 
 
@@ -512,3 +544,48 @@ class NotImplementedOperation(LadingError):
 
 class ServiceUnavailable(LadingError):
     default_message = "Please reduce your request rate."
+
+
+# --- identity and projects -------------------------------------------------------------------
+
+
+class NoSuchGroup(NotFound):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"The group {name!r} does not exist.")
+
+
+class NoSuchProject(NotFound):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"The project {name!r} does not exist.")
+
+
+class GroupAlreadyExists(Conflict):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"The group {name!r} already exists.")
+
+
+class ProjectAlreadyExists(Conflict):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"The project {name!r} already exists.")
+
+
+class QuotaExceeded(AccessDenied):
+    """A write would take a project beyond its storage quota; nothing of it was stored."""
+
+    def __init__(self, project: str, what: str) -> None:
+        self.project = project
+        super().__init__(f"The project {project!r} would exceed its quota of {what}.")
+
+
+class ProjectExpired(AccessDenied):
+    """The bucket's project is past its expiry date: its buckets are read-only."""
+
+    def __init__(self, project: str, expired: str) -> None:
+        self.project = project
+        super().__init__(
+            f"The project {project!r} expired on {expired}: its buckets are read-only."
+        )

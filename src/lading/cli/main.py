@@ -18,6 +18,10 @@ COMMANDS = {
     "endpoint": "lading.cli.commands.endpoint:endpoint",
     "transfer": "lading.cli.commands.transfer:transfer",
     "whoami": "lading.cli.commands.whoami:whoami",
+    "user": "lading.cli.commands.user:user",
+    "group": "lading.cli.commands.group:group",
+    "project": "lading.cli.commands.project:project",
+    "usage": "lading.cli.commands.usage.report:usage",
 }
 
 

@@ -21,6 +21,7 @@ from lading.client.errors import (
 )
 from lading.client.identity import IdentityClient
 from lading.client.paging import paginate
+from lading.client.projects import ProjectsClient
 from lading.client.transfers import TransferClient
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "LadingClientError",
     "NotFoundError",
     "PermissionDeniedError",
+    "ProjectsClient",
     "ServerError",
     "TransferClient",
     "paginate",

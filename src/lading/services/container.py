@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lading.services.buckets import BucketService
+from lading.services.directory import DirectoryService
+from lading.services.events import EventService
 from lading.services.identity import IdentityService
 from lading.services.multipart import MultipartService
 from lading.services.objects import ObjectService
 from lading.services.transfers import TransferService
+from lading.services.usage import UsageService
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,3 +21,6 @@ class Services:
     multipart: MultipartService
     identity: IdentityService
     transfers: TransferService
+    events: EventService
+    directory: DirectoryService
+    usage: UsageService

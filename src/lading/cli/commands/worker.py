@@ -1,4 +1,4 @@
-"""`lading worker`: background work (bucket lifecycle rules) without serving HTTP."""
+"""`lading worker`: background work (lifecycle rules, event delivery) without serving HTTP."""
 
 from __future__ import annotations
 
@@ -56,19 +56,23 @@ def worker(
     as_json: bool,
     transfer_threads: int,
 ) -> None:
-    """Apply bucket lifecycle rules and carry out transfer tasks.
+    """Apply bucket lifecycle rules, deliver bucket notification events, sample project usage.
 
-    Runs a pass every lifecycle_seconds (LADING_LIFECYCLE_SECONDS) on the same data
-    directory or database as the servers, without serving HTTP: for deployments of several
-    nodes, or servers started with lifecycle_seconds = 0. Passes never overlap, whichever
-    process runs them. With --once the exit status is 1 when a bucket's pass failed.
+        Runs a lifecycle pass (expiration, noncurrent versions, stale uploads) every
+        lifecycle_seconds (LADING_LIFECYCLE_SECONDS) on the same data directory or database as
+        the servers, without serving HTTP: for deployments of several nodes, or servers started
+        with lifecycle_seconds = 0. Passes never overlap, whichever process runs them. It also
+        delivers notification events from the outbox to their topics (events.delivery), sharing
+        the work with servers and other workers, and carries out transfer tasks (--transfers
+    threads). With --once it runs one pass, then delivers
+        the events that are due, and the exit status is 1 when a bucket's pass failed.
 
-    \b
-    Examples:
-      lading worker --data-dir /srv/lading
-      lading worker --data-dir /srv/lading --transfers 4
-      lading worker --once --json
-      lading worker --once --now 2030-01-31T00:00:00Z --json
+        \b
+        Examples:
+          lading worker --data-dir /srv/lading
+          lading worker --data-dir /srv/lading --transfers 4
+          lading worker --once --json
+          lading worker --once --now 2030-01-31T00:00:00Z --json
     """
     import asyncio
     import logging
@@ -77,8 +81,12 @@ def worker(
     if now is not None and not once:
         raise click.UsageError("--now works only with --once")
     at_us = parse_moment(now) if now is not None else None
-    if not once and settings.lifecycle_seconds <= 0 and not transfer_threads:
-        raise click.UsageError("lifecycle_seconds is 0: there is nothing to repeat (use --once)")
+    repeats = settings.lifecycle_seconds > 0 or settings.events.delivery or transfer_threads
+    if not once and not repeats:
+        raise click.UsageError(
+            "lifecycle_seconds is 0, events.delivery is off and --transfers is 0: there is "
+            "nothing to repeat (use --once)"
+        )
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -95,30 +103,44 @@ async def _work(
 ) -> bool:
     """Run passes (one with once) and print each report; True when the last one failed."""
     import asyncio
+    import contextlib
+    import logging
 
-    from lading.app import open_for_work
+    from lading.app import build_deliverer, open_for_work, transfer_workers
     from lading.concurrency import run_blocking
     from lading.lifecycle import run_lifecycle
 
     meta, services = await run_blocking(open_for_work, settings)
+    delivering = None
+    if settings.events.delivery and not once:
+        delivering = asyncio.create_task(build_deliverer(settings, meta).run())
     stop_transfers = None
     if not once and transfer_threads:
-        from lading.app import transfer_workers
-
         stop_transfers = transfer_workers(services, transfer_threads)
     try:
-        while True:
-            if settings.lifecycle_seconds <= 0 and not once:
-                await asyncio.Event().wait()  # transfers only: their threads do the work
+        while settings.lifecycle_seconds > 0 or once:
             moment = at_us if at_us is not None else time.time_ns() // 1000
             report = await run_lifecycle(
                 meta, services.objects, services.multipart, moment, wait=True
             )
+            await run_blocking(services.usage.usage_pass, moment)  # samples project storage
             click.echo(json.dumps(report.as_dict()) if as_json else report.summary())
             if once:
+                if settings.events.delivery:
+                    sent = await build_deliverer(settings, meta).drain()
+                    logging.getLogger("lading.worker").info("events: %d delivered", sent)
                 return report.failed_buckets > 0
             await asyncio.sleep(settings.lifecycle_seconds)
+        if delivering is not None:
+            await delivering
+        else:  # transfers only: their threads do the work
+            await asyncio.Event().wait()
+        return False
     finally:
         if stop_transfers is not None:
             await run_blocking(stop_transfers)
+        if delivering is not None:
+            delivering.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await delivering
         meta.engine.dispose()

@@ -22,7 +22,14 @@ from lading.settings import Settings
 
 PREFIX = "/_/api/v1"
 # resource modules, each with a `router`; included in this order
-ROUTERS = ("lading.http.api.identity", "lading.http.api.transfers")
+ROUTERS = (
+    "lading.http.api.identity",
+    "lading.http.api.users",
+    "lading.http.api.groups",
+    "lading.http.api.projects",
+    "lading.http.api.usage",
+    "lading.http.api.transfers",
+)
 
 
 class RequestIds:
