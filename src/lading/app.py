@@ -36,6 +36,7 @@ from lading.metadata.identity import Directory, UsageCounter
 from lading.metadata.migrate import upgrade
 from lading.metadata.shares import ShareStore
 from lading.metadata.store import MetadataStore, create_engine, now_us
+from lading.metadata.transfers import TransferStore
 from lading.services.buckets import BucketService
 from lading.services.catalog import CatalogService
 from lading.services.container import Services
@@ -46,6 +47,8 @@ from lading.services.mail import Mailer
 from lading.services.multipart import MultipartService
 from lading.services.objects import ObjectService
 from lading.services.shares import ShareService
+from lading.services.transfer_worker import start_transfer_workers
+from lading.services.transfers import TransferService
 from lading.services.usage import UsageService
 from lading.settings import Settings
 from lading.storage.local import LocalBlobStore
@@ -125,7 +128,8 @@ def build_services(
     blobs: LocalBlobStore,
     writes: Executor | None = None,
 ) -> Services:
-    objects = ObjectService(meta, blobs, writes, keyring=build_keyring(settings))
+    keyring = build_keyring(settings)
+    objects = ObjectService(meta, blobs, writes, keyring=keyring)
     directory = Directory(meta)
     buckets = BucketService(
         meta, blobs, settings.region, settings.s3.bucket_cache_seconds, directory
@@ -138,6 +142,7 @@ def build_services(
         multipart=MultipartService(meta, objects, settings.s3.min_part_size),
         identity=identity,
         catalog=CatalogService(meta, CatalogQueries(meta), buckets),
+        transfers=TransferService(TransferStore(meta), keyring, settings.transfers),
         events=EventService(EventStore(meta), buckets, settings.region),
         directory=DirectoryService(directory, buckets.forget_projects),
         usage=UsageService(directory),
@@ -205,6 +210,12 @@ async def lifecycle_passes(meta: MetadataStore, services: Services, every: float
             log.exception("lifecycle pass failed")
 
 
+def transfer_workers(services: Services, count: int) -> Callable[[], None]:
+    """Start `count` transfer worker threads; returns the function that stops them."""
+    stopper: Callable[[], None] = start_transfer_workers(services.transfers, count)
+    return stopper
+
+
 async def usage_flushes(services: Services, every: float) -> None:
     """Store the requests and downloads this process counted, every `every` seconds."""
     while True:
@@ -255,7 +266,9 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
             background.append(asyncio.create_task(deliverer.run()))
         flush_every = settings.usage_flush_seconds
         background.append(asyncio.create_task(usage_flushes(services, flush_every)))
+        stop_transfers = start_transfer_workers(services.transfers)
         yield {"services": services}
+        await run_blocking(stop_transfers)
         for task in background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

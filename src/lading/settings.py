@@ -48,6 +48,29 @@ class S3Settings(BaseModel):
     )
 
 
+class TransferSettings(BaseModel):
+    """The transfer service: exported directories and the workers that move data."""
+
+    posix_roots: dict[str, str] = Field(
+        default_factory=dict,
+        description="directories users may make endpoints of: name -> absolute path; nothing "
+        "outside them is reachable",
+    )
+    server_workers: int = Field(
+        1,
+        ge=0,
+        description="transfer worker threads in each server process; 0: only `lading worker`",
+    )
+    lease_seconds: float = Field(
+        60.0, gt=0, description="how long a worker's claim on a file lasts without renewal"
+    )
+    batch_files: int = Field(64, ge=1, description="files a worker claims at a time")
+    poll_seconds: float = Field(1.0, gt=0, description="how often an idle worker looks for work")
+    files: int = Field(8, ge=1, description="files a worker copies in parallel")
+    parts: int = Field(4, ge=1, description="parts of large files a worker sends in parallel")
+    part_size_mib: int = Field(16, ge=5, description="part size of large files (MiB)")
+
+
 class EventSettings(BaseModel):
     """Delivery of bucket notification events (the outbox) to topics' push endpoints."""
 
@@ -151,6 +174,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = StorageSettings()
     metadata: MetadataSettings = MetadataSettings()
     s3: S3Settings = S3Settings()
+    transfers: TransferSettings = TransferSettings()
     events: EventSettings = EventSettings()
     smtp: SmtpSettings = SmtpSettings()
     public_url: str = Field(

@@ -24,6 +24,7 @@ from lading.client.identity import IdentityClient
 from lading.client.paging import paginate
 from lading.client.projects import ProjectsClient
 from lading.client.shares import LinksClient, SharesClient
+from lading.client.transfers import TransferClient
 
 __all__ = [
     "APIError",
@@ -41,5 +42,6 @@ __all__ = [
     "ProjectsClient",
     "ServerError",
     "SharesClient",
+    "TransferClient",
     "paginate",
 ]

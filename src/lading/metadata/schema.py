@@ -405,3 +405,111 @@ share_outbox = sa.Table(
     sa.Column("error", sa.Text, nullable=False),
     sa.Column("share_id", IdType, nullable=True),
 )
+
+# --- transfers (migration 0008): endpoints, tasks, their files and events --------------------
+
+transfer_endpoints = sa.Table(
+    "transfer_endpoints",
+    metadata,
+    sa.Column("id", IdType, primary_key=True, autoincrement=True),
+    sa.Column("owner_id", IdType, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # s3 | posix
+    sa.Column("config", sa.JSON, nullable=False),  # url, region, addressing style, bucket, root
+    sa.Column("secret", sa.Text, nullable=True),  # credentials, encrypted under the keyring
+    sa.Column("created_at", Micros, nullable=False),
+    sa.UniqueConstraint("owner_id", "name"),
+)
+
+transfer_tasks = sa.Table(
+    "transfer_tasks",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("owner_id", IdType, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("submission_id", sa.String(128), nullable=False),
+    sa.Column("label", sa.String(255), nullable=False),
+    sa.Column("source_id", IdType, nullable=False),
+    sa.Column("destination_id", IdType, nullable=False),
+    sa.Column("items", sa.JSON, nullable=False),
+    sa.Column("options", sa.JSON, nullable=False),
+    sa.Column("notify", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # ACTIVE INACTIVE SUCCEEDED FAILED
+    sa.Column("phase", sa.String(16), nullable=False),  # plan | copy | done
+    sa.Column("claimed_by", sa.String(64), nullable=True),  # the worker planning it
+    sa.Column("lease_until", Micros, nullable=True),
+    sa.Column("deadline", Micros, nullable=True),
+    sa.Column("files_planned", sa.BigInteger, nullable=False, default=0),
+    sa.Column("bytes_planned", sa.BigInteger, nullable=False, default=0),
+    sa.Column("files_copied", sa.BigInteger, nullable=False, default=0),
+    sa.Column("bytes_copied", sa.BigInteger, nullable=False, default=0),
+    sa.Column("bytes_transferred", sa.BigInteger, nullable=False, default=0),
+    sa.Column("files_skipped", sa.BigInteger, nullable=False, default=0),
+    sa.Column("files_deleted", sa.BigInteger, nullable=False, default=0),
+    sa.Column("files_failed", sa.BigInteger, nullable=False, default=0),
+    sa.Column("retries", sa.BigInteger, nullable=False, default=0),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Column("completed_at", Micros, nullable=True),
+    sa.UniqueConstraint("owner_id", "submission_id"),
+    sa.Index(None, "status", "phase"),
+)
+
+transfer_files = sa.Table(
+    "transfer_files",
+    metadata,
+    sa.Column("id", IdType, primary_key=True, autoincrement=True),
+    sa.Column(
+        "task_id",
+        sa.String(36),
+        sa.ForeignKey("transfer_tasks.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("item", sa.Integer, nullable=False),  # index into the task's items
+    sa.Column("path", KeyType, nullable=False),  # relative to the item's roots
+    sa.Column("action", sa.String(8), nullable=False),  # copy | compare | delete
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("mtime", sa.Float, nullable=False),
+    sa.Column("checksum", sa.String(128), nullable=True),  # the source's, when listed
+    sa.Column("dst", sa.JSON, nullable=True),  # the destination entry, when there is one
+    sa.Column("state", sa.String(12), nullable=False),  # pending done failed skipped
+    sa.Column("claimed_by", sa.String(64), nullable=True),
+    sa.Column("lease_until", Micros, nullable=True),
+    sa.Column("parts", sa.JSON, nullable=True),  # the part checkpoint of a multipart copy
+    sa.Column("result", sa.String(128), nullable=True),  # the checksum recorded
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Index(None, "task_id", "state"),
+)
+
+transfer_events = sa.Table(
+    "transfer_events",
+    metadata,
+    sa.Column("id", IdType, primary_key=True, autoincrement=True),
+    sa.Column(
+        "task_id",
+        sa.String(36),
+        sa.ForeignKey("transfer_tasks.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("at", Micros, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("path", KeyType, nullable=True),
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Index(None, "task_id", "id"),
+)
+
+transfer_schedules = sa.Table(
+    "transfer_schedules",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("owner_id", IdType, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("label", sa.String(255), nullable=False),
+    sa.Column("template", sa.JSON, nullable=False),  # the task each run submits
+    sa.Column("every_seconds", sa.Integer, nullable=True),
+    sa.Column("cron", sa.String(128), nullable=True),
+    sa.Column("next_run", Micros, nullable=False),
+    sa.Column("last_task_id", sa.String(36), nullable=True),
+    sa.Column("runs", sa.BigInteger, nullable=False, default=0),
+    sa.Column("skipped", sa.BigInteger, nullable=False, default=0),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Index(None, "next_run"),
+)

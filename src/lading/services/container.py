@@ -12,6 +12,7 @@ from lading.services.identity import IdentityService
 from lading.services.multipart import MultipartService
 from lading.services.objects import ObjectService
 from lading.services.shares import ShareService
+from lading.services.transfers import TransferService
 from lading.services.usage import UsageService
 
 
@@ -22,6 +23,7 @@ class Services:
     multipart: MultipartService
     identity: IdentityService
     catalog: CatalogService
+    transfers: TransferService
     events: EventService
     directory: DirectoryService
     usage: UsageService

@@ -39,28 +39,40 @@ def parse_moment(value: str) -> int:
     help="With --once: apply the rules as if it were this moment (UTC unless an offset is given).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print each pass's report as JSON.")
+@click.option(
+    "--transfers",
+    "transfer_threads",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Transfer worker threads: they claim and copy the files of transfer tasks "
+    "(0: none; not with --once).",
+)
 def worker(
     data_dir: Path | None,
     config_file: Path | None,
     once: bool,
     now: str | None,
     as_json: bool,
+    transfer_threads: int,
 ) -> None:
     """Apply bucket lifecycle rules, deliver bucket notification events, sample project usage.
 
-    Runs a lifecycle pass (expiration, noncurrent versions, stale uploads) every
-    lifecycle_seconds (LADING_LIFECYCLE_SECONDS) on the same data directory or database as
-    the servers, without serving HTTP: for deployments of several nodes, or servers started
-    with lifecycle_seconds = 0. Passes never overlap, whichever process runs them. It also
-    delivers notification events from the outbox to their topics (events.delivery), sharing
-    the work with servers and other workers. With --once it runs one pass, then delivers
-    the events that are due, and the exit status is 1 when a bucket's pass failed.
+        Runs a lifecycle pass (expiration, noncurrent versions, stale uploads) every
+        lifecycle_seconds (LADING_LIFECYCLE_SECONDS) on the same data directory or database as
+        the servers, without serving HTTP: for deployments of several nodes, or servers started
+        with lifecycle_seconds = 0. Passes never overlap, whichever process runs them. It also
+        delivers notification events from the outbox to their topics (events.delivery), sharing
+        the work with servers and other workers, and carries out transfer tasks (--transfers
+    threads). With --once it runs one pass, then delivers
+        the events that are due, and the exit status is 1 when a bucket's pass failed.
 
-    \b
-    Examples:
-      lading worker --data-dir /srv/lading
-      lading worker --once --json
-      lading worker --once --now 2030-01-31T00:00:00Z --json
+        \b
+        Examples:
+          lading worker --data-dir /srv/lading
+          lading worker --data-dir /srv/lading --transfers 4
+          lading worker --once --json
+          lading worker --once --now 2030-01-31T00:00:00Z --json
     """
     import asyncio
     import logging
@@ -69,29 +81,32 @@ def worker(
     if now is not None and not once:
         raise click.UsageError("--now works only with --once")
     at_us = parse_moment(now) if now is not None else None
-    if not once and settings.lifecycle_seconds <= 0 and not settings.events.delivery:
+    repeats = settings.lifecycle_seconds > 0 or settings.events.delivery or transfer_threads
+    if not once and not repeats:
         raise click.UsageError(
-            "lifecycle_seconds is 0 and events.delivery is off: there is nothing to repeat "
-            "(use --once)"
+            "lifecycle_seconds is 0, events.delivery is off and --transfers is 0: there is "
+            "nothing to repeat (use --once)"
         )
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        failed = asyncio.run(_work(settings, once, at_us, as_json))
+        failed = asyncio.run(_work(settings, once, at_us, as_json, transfer_threads))
     except KeyboardInterrupt:
         return
     if failed:
         raise SystemExit(1)
 
 
-async def _work(settings: Settings, once: bool, at_us: int | None, as_json: bool) -> bool:
+async def _work(
+    settings: Settings, once: bool, at_us: int | None, as_json: bool, transfer_threads: int = 0
+) -> bool:
     """Run passes (one with once) and print each report; True when the last one failed."""
     import asyncio
     import contextlib
     import logging
 
-    from lading.app import build_deliverer, open_for_work
+    from lading.app import build_deliverer, open_for_work, transfer_workers
     from lading.concurrency import run_blocking
     from lading.lifecycle import run_lifecycle
 
@@ -99,6 +114,9 @@ async def _work(settings: Settings, once: bool, at_us: int | None, as_json: bool
     delivering = None
     if settings.events.delivery and not once:
         delivering = asyncio.create_task(build_deliverer(settings, meta).run())
+    stop_transfers = None
+    if not once and transfer_threads:
+        stop_transfers = transfer_workers(services, transfer_threads)
     try:
         while settings.lifecycle_seconds > 0 or once:
             moment = at_us if at_us is not None else time.time_ns() // 1000
@@ -113,10 +131,14 @@ async def _work(settings: Settings, once: bool, at_us: int | None, as_json: bool
                     logging.getLogger("lading.worker").info("events: %d delivered", sent)
                 return report.failed_buckets > 0
             await asyncio.sleep(settings.lifecycle_seconds)
-        assert delivering is not None  # checked by the caller: something repeats
-        await delivering
+        if delivering is not None:
+            await delivering
+        else:  # transfers only: their threads do the work
+            await asyncio.Event().wait()
         return False
     finally:
+        if stop_transfers is not None:
+            await run_blocking(stop_transfers)
         if delivering is not None:
             delivering.cancel()
             with contextlib.suppress(asyncio.CancelledError):

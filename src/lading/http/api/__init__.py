@@ -31,6 +31,7 @@ ROUTERS = (
     "lading.http.api.catalog",
     "lading.http.api.shares",
     "lading.http.api.links",
+    "lading.http.api.transfers",
 )
 
 

@@ -1,0 +1,1 @@
+"""Endpoint drivers: one file per storage kind, all behind `base.EndpointDriver`."""
