@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lading import __version__
 from lading.concurrency import blocking_executor, run_blocking
-from lading.encryption import KEY_SIZE, Keyring
+from lading.encryption import KEY_SIZE, Keyring, kms_keyring
 from lading.housekeeping import prepare
 from lading.http.middleware import ErrorGuard
 from lading.http.s3.dispatch import S3Dispatcher
@@ -112,7 +112,13 @@ def build_services(
     blobs: LocalBlobStore,
     writes: Executor | None = None,
 ) -> Services:
-    objects = ObjectService(meta, blobs, writes, keyring=build_keyring(settings))
+    objects = ObjectService(
+        meta,
+        blobs,
+        writes,
+        keyring=build_keyring(settings),
+        kms=kms_keyring(settings.kms_keys),
+    )
     return Services(
         buckets=BucketService(meta, blobs, settings.region, settings.s3.bucket_cache_seconds),
         objects=objects,
@@ -126,6 +132,7 @@ def prepare_data_dir(settings: Settings) -> NewCredentials | None:
     meta, blobs = build_stores(settings)
     try:
         build_keyring(settings)  # a bad key configuration stops the start here
+        kms_keyring(settings.kms_keys)
         return prepare(settings, meta, blobs)
     finally:
         meta.engine.dispose()

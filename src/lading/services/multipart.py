@@ -62,6 +62,8 @@ class MultipartService:
         """Start an upload; with `sse` every part is encrypted on its own (see upload_sse)."""
         validate_key(key)
         validate_metadata(new.metadata)
+        if sse is not None and sse.kms_key_id is not None:
+            self.objects.check_kms_key(sse.kms_key_id)
         if checksum_algorithm:
             checksums.new_checksum(checksum_algorithm)  # validates the name
         algorithm = checksum_algorithm.upper()
@@ -99,6 +101,8 @@ class MultipartService:
         marker = {"mode": sse.mode, "algorithm": ALGORITHM}
         if sse.customer_key is not None:
             marker["customer-key-md5"] = customer_key_md5(sse.customer_key)
+        if sse.kms_key_id is not None:
+            marker["key-id"] = sse.kms_key_id
         return {**attributes, "encryption": marker}
 
     @staticmethod
@@ -120,7 +124,7 @@ class MultipartService:
                 raise errors.InvalidRequest(
                     "The encryption parameters are not applicable to this upload."
                 )
-            return Sse(marker["mode"])
+            return Sse(marker["mode"], kms_key_id=marker.get("key-id"))
         if customer_key is None:
             raise errors.InvalidRequest(
                 "The multipart upload initiate requested encryption. Subsequent part requests "

@@ -50,6 +50,7 @@ async def get_object(ctx: ReqCtx) -> Response:
     await ctx.check_object(obj)
     if obj.is_delete_marker:  # asked for by version id
         raise errors.MethodNotAllowed(delete_marker=obj.version_id)
+    sse.refuse_on_read(ctx.headers)
     customer_key = sse.customer_key(ctx.headers)
     ctx.services.objects.check_readable(obj, customer_key)
     read_conditions(ctx.headers).check(obj)

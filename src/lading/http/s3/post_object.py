@@ -26,7 +26,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.responses import Response
 
 from lading import configs, errors
-from lading.http.s3 import auth, xml
+from lading.http.s3 import auth, sse, xml
 from lading.http.s3.common import body_checks, new_object, write_conditions
 from lading.http.s3.dispatch import ReqCtx, request_conditions
 from lading.http.s3.object_attrs import write_attributes
@@ -440,6 +440,7 @@ async def post_object(ctx: ReqCtx) -> Response:
             checks=body_checks(headers),
             conditions=write_conditions(headers),
             declared_size=size,
+            sse=sse.requested(headers, bucket),
         )
     finally:
         for spooled in uploads:
