@@ -391,7 +391,7 @@ def test_sse_s3_envelope_fields(keyring: Keyring) -> None:
     "change",
     [
         {"v": "2"},
-        {"mode": "SSE-KMS"},
+        {"mode": "SSE-KMS-DSSE"},
         {"algorithm": "aws:kms"},
         {"size": "-1"},
         {"size": "ten"},
