@@ -201,6 +201,41 @@ def test_a_policy_refusing_unencrypted_uploads(s3: Any, bucket: str) -> None:
     s3.delete_bucket_policy(Bucket=bucket)
 
 
+def test_a_policy_requiring_customer_keys(s3: Any, bucket: str) -> None:
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+                "Condition": {
+                    "Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "true"}
+                },
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    try:
+        for extra in ({}, {"ServerSideEncryption": "AES256"}):
+            with pytest.raises(ClientError) as err:
+                s3.put_object(Bucket=bucket, Key="plain", Body=b"x", **extra)
+            assert _code(err) == "AccessDenied"
+        key = b"k" * 32
+        s3.put_object(
+            Bucket=bucket,
+            Key="sealed",
+            Body=b"x",
+            SSECustomerAlgorithm="AES256",
+            SSECustomerKey=key,
+        )
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+        assert keys == ["sealed"]
+    finally:
+        s3.delete_bucket_policy(Bucket=bucket)
+
+
 @pytest.mark.parametrize(
     ("document", "reason"),
     [

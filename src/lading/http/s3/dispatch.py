@@ -178,6 +178,8 @@ def copy_source(headers: dict[str, str]) -> tuple[str, str, str | None]:
 _CONDITION_HEADERS = (
     "x-amz-acl",
     "x-amz-server-side-encryption",
+    "x-amz-server-side-encryption-aws-kms-key-id",
+    "x-amz-server-side-encryption-customer-algorithm",
     "x-amz-copy-source",
     "x-amz-metadata-directive",
     "x-amz-storage-class",
