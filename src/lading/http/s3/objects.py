@@ -12,6 +12,7 @@ from lading.http.s3.common import (
     bypass_governance,
     checksum_headers,
     delete_conditions,
+    int_param,
     new_object,
     object_headers,
     parse_range,
@@ -90,6 +91,38 @@ async def get_object(ctx: ReqCtx) -> Response:
         return Response(data[start : end + 1], status, headers)
     body = ctx.services.objects.read(obj, start, end, customer_key)
     return StreamingResponse(body, status, headers)
+
+
+OBJECT_ATTRIBUTES = frozenset({"ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"})
+
+
+async def get_object_attributes(ctx: ReqCtx) -> Response:
+    """GetObjectAttributes: what HEAD tells, plus the object's parts, without its bytes."""
+    bucket, key = ctx.need_bucket(), ctx.need_key()
+    wanted = frozenset(
+        name.strip() for name in ctx.headers.get("x-amz-object-attributes", "").split(",")
+    ) - {""}
+    if not wanted:
+        raise errors.InvalidArgument("Specify at least one valid x-amz-object-attributes value.")
+    unknown = sorted(wanted - OBJECT_ATTRIBUTES)
+    if unknown:
+        raise errors.InvalidArgument(f"Invalid attribute name specified: {unknown[0]}")
+    max_parts = int_param(ctx.headers, "x-amz-max-parts", 1000, high=1000)
+    marker = int_param(ctx.headers, "x-amz-part-number-marker", 0)
+    try:
+        obj = await ctx.services.objects.head_object(bucket, key, ctx.query.get("versionId"))
+    except errors.NotFound as exc:
+        raise ctx.hide_missing(exc) from None
+    await ctx.check_object(obj)
+    if obj.is_delete_marker:
+        raise errors.MethodNotAllowed(delete_marker=obj.version_id)
+    ctx.services.objects.check_readable(obj, sse.customer_key(ctx.headers))
+    read_conditions(ctx.headers).check(obj)
+    headers = {"last-modified": xml.http_time(obj.last_modified)}
+    if bucket.versioning or obj.version_id != NULL_VERSION:
+        headers["x-amz-version-id"] = obj.version_id
+    body = xml.object_attributes(obj, wanted, marker=marker, max_parts=max_parts)
+    return xml_response(body, headers=headers)
 
 
 def expiration_header(bucket: Bucket, obj: ObjectVersion) -> dict[str, str]:

@@ -28,7 +28,6 @@ _BUCKET_SUBRESOURCES = {
     "website": "Website",
 }
 _OBJECT_SUBRESOURCES = {
-    "attributes": "ObjectAttributes",
     "torrent": "ObjectTorrent",
     "restore": "RestoreObject",
     "select": "SelectObjectContent",
@@ -86,6 +85,7 @@ _BUCKET_CONFIG: dict[str, dict[str, tuple[str, Action]]] = {
     },
 }
 _OBJECT_CONFIG: dict[str, dict[str, tuple[str, Action]]] = {
+    "attributes": {"GET": ("GetObjectAttributes", _A.READ_OBJECT)},
     "acl": {
         "GET": ("GetObjectAcl", _A.READ_OBJECT_ACP),
         "PUT": ("PutObjectAcl", _A.WRITE_OBJECT_ACP),

@@ -410,6 +410,39 @@ def list_parts(
     return document("ListPartsResult", body)
 
 
+def object_attributes(
+    obj: ObjectVersion, wanted: frozenset[str], *, marker: int, max_parts: int
+) -> bytes:
+    """GetObjectAttributesResponse with the attributes asked for (parts from `marker` on)."""
+    body = []
+    if "ETag" in wanted:
+        body.append(el("ETag", obj.etag.strip('"')))
+    if "Checksum" in wanted and obj.checksums:
+        body.append("<Checksum>" + _checksum_elements(obj.checksums) + "</Checksum>")
+    if "ObjectParts" in wanted and obj.part_sizes is not None:
+        numbered = list(enumerate(obj.part_sizes, 1))[marker : marker + max_parts]
+        truncated = marker + max_parts < len(obj.part_sizes)
+        parts = [
+            "<Part>" + el("PartNumber", number) + el("Size", size) + "</Part>"
+            for number, size in numbered
+        ]
+        body.append(
+            "<ObjectParts>"
+            + el("PartsCount", len(obj.part_sizes))
+            + el("PartNumberMarker", marker)
+            + el("NextPartNumberMarker", numbered[-1][0] if numbered else marker)
+            + el("MaxParts", max_parts)
+            + el("IsTruncated", truncated)
+            + "".join(parts)
+            + "</ObjectParts>"
+        )
+    if "StorageClass" in wanted:
+        body.append(el("StorageClass", obj.storage_class))
+    if "ObjectSize" in wanted:
+        body.append(el("ObjectSize", obj.size))
+    return document("GetObjectAttributesResponse", body)
+
+
 def list_uploads(
     bucket: str,
     params: ListParams,
