@@ -126,11 +126,15 @@ async def delete_bucket_policy(ctx: ReqCtx) -> Response:
 
 
 async def get_bucket_policy_status(ctx: ReqCtx) -> Response:
+    """IsPublic: whether the bucket's policy or its ACL lets everyone (or every signed-in user)
+    in. A bucket without a policy answers from its ACL, as radosgw does, not NoSuchBucketPolicy."""
     bucket = ctx.need_bucket()
     text = bucket.configs.get("policy")
-    if text is None:
-        raise errors.NoSuchBucketPolicy(bucket.name)
-    return xml_response(xml.policy_status(bucket_policy(text, bucket.name).is_public()))
+    raw_acl = bucket.configs.get("acl")
+    public = acls.is_public(json.loads(raw_acl) if raw_acl else None)
+    if text is not None:
+        public = public or bucket_policy(text, bucket.name).is_public()
+    return xml_response(xml.policy_status(public))
 
 
 # --- ACLs --------------------------------------------------------------------------------------
