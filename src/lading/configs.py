@@ -237,6 +237,14 @@ def default_encryption(configs: Mapping[str, str]) -> tuple[str, str | None] | N
 
 
 OWNERSHIPS = ("BucketOwnerPreferred", "ObjectWriter", "BucketOwnerEnforced")
+ENFORCED = "BucketOwnerEnforced"
+BUCKET_OWNER_FULL_CONTROL = "bucket-owner-full-control"
+
+
+def object_ownership(configs: Mapping[str, str]) -> str:
+    """The bucket's ObjectOwnership setting; "" without ownership controls (ObjectWriter)."""
+    raw = configs.get("ownership")
+    return str(json.loads(raw)["Rule"][0]["ObjectOwnership"]) if raw else ""
 
 
 def ownership_tree(tree: Tree) -> Tree:

@@ -6,7 +6,7 @@ import json
 
 from starlette.responses import Response
 
-from lading import errors
+from lading import configs, errors
 from lading.http.s3 import xml
 from lading.http.s3.common import int_param, xml_response
 from lading.http.s3.configs import check_grantees
@@ -54,13 +54,19 @@ async def create_bucket(ctx: ReqCtx) -> Response:
     acl = acls.from_headers(ctx.headers, bucket_owner=user.name)
     if acl is not None:
         await check_grantees(ctx, acl)
-    await ctx.services.buckets.create_bucket(
+    ownership = ctx.headers.get("x-amz-object-ownership")
+    if ownership is not None and ownership.strip() not in configs.OWNERSHIPS:
+        raise errors.InvalidArgument(f"Invalid x-amz-object-ownership header: {ownership!r}")
+    bucket = await ctx.services.buckets.create_bucket(
         ctx.op.bucket,
         user,
         location,
         object_lock=lock,
         acl=json.dumps(acl) if acl is not None and acl["grants"] else None,
     )
+    if ownership is not None:
+        tree = {"Rule": [{"ObjectOwnership": ownership.strip()}]}
+        await ctx.services.buckets.set_config(bucket, "ownership", json.dumps(tree))
     return Response(status_code=200, headers={"location": f"/{ctx.op.bucket}"})
 
 

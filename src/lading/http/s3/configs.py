@@ -48,6 +48,11 @@ async def _put(kind: ConfigKind, ctx: ReqCtx) -> Response:
         raise errors.InvalidBucketState(
             "Object Lock configuration cannot be enabled on existing buckets"
         )
+    if kind.name == "ownership" and tree["Rule"][0]["ObjectOwnership"] == configs.ENFORCED:
+        raw_acl = bucket.configs.get("acl")
+        stored = json.loads(raw_acl) if raw_acl else None
+        if stored and any(g.get("id") != bucket.owner.name for g in stored["grants"]):
+            raise errors.InvalidBucketAclWithObjectOwnership()
     await ctx.services.buckets.set_config(bucket, kind.name, json.dumps(tree))
     return Response(status_code=200)
 
@@ -141,8 +146,23 @@ async def get_bucket_policy_status(ctx: ReqCtx) -> Response:
 
 
 async def acl_to_store(ctx: ReqCtx, bucket: Bucket, *, body: bool) -> acls.Acl | None:
-    """The ACL a request sets (headers or an AccessControlPolicy body), checked."""
+    """The ACL a request sets (headers or an AccessControlPolicy body), checked.
+
+    A bucket whose ownership controls are BucketOwnerEnforced has ACLs disabled: only
+    bucket-owner-full-control is accepted, and nothing is stored.
+    """
     found = acls.from_headers(ctx.headers, bucket_owner=bucket.owner.name)
+    if "ownership" in bucket.configs and (
+        configs.object_ownership(bucket.configs) == configs.ENFORCED
+    ):
+        canned = ctx.headers.get("x-amz-acl", "").strip()
+        if body and found is None:
+            raw = await ctx.read_body()
+            if raw.strip():
+                raise errors.AccessControlListNotSupported()
+        if found is not None and canned != configs.BUCKET_OWNER_FULL_CONTROL:
+            raise errors.AccessControlListNotSupported()
+        return None
     if body:
         raw = await ctx.read_body()
         if raw.strip():

@@ -129,6 +129,22 @@ async def put_object_legal_hold(ctx: ReqCtx) -> Response:
 # --- what a write sets -------------------------------------------------------------------------
 
 
+def writer_owner_id(ctx: ReqCtx) -> int:
+    """Who owns what this request writes: the writer, or the bucket's owner where the bucket's
+    ownership controls say so (BucketOwnerEnforced; BucketOwnerPreferred with the
+    bucket-owner-full-control ACL)."""
+    bucket = ctx.need_bucket()
+    if "ownership" not in bucket.configs:
+        return ctx.user_id
+    mode = configs.object_ownership(bucket.configs)
+    canned = ctx.headers.get("x-amz-acl", "").strip()
+    if mode == configs.ENFORCED or (
+        mode == "BucketOwnerPreferred" and canned == configs.BUCKET_OWNER_FULL_CONTROL
+    ):
+        return bucket.owner.id
+    return ctx.user_id
+
+
 async def write_attributes(ctx: ReqCtx, source: ObjectVersion | None = None) -> dict[str, Any]:
     """Tags, ACL and object lock a PutObject, CopyObject or CreateMultipartUpload asks for."""
     bucket = ctx.need_bucket()

@@ -23,7 +23,7 @@ from lading.http.s3.common import (
 )
 from lading.http.s3.dispatch import ReqCtx, copy_source
 from lading.http.s3.errors import lookup
-from lading.http.s3.object_attrs import write_attributes
+from lading.http.s3.object_attrs import write_attributes, writer_owner_id
 from lading.metadata.models import NULL_VERSION, Bucket, ObjectVersion
 from lading.services.objects import DeleteConditions, Deleted, NewObject
 
@@ -145,7 +145,7 @@ async def put_object(ctx: ReqCtx) -> Response:
         bucket,
         key,
         ctx.body(),
-        owner_id=ctx.user_id,
+        owner_id=writer_owner_id(ctx),
         new=new,
         checks=checks,
         conditions=write_conditions(ctx.headers),
@@ -258,7 +258,7 @@ async def copy_object(ctx: ReqCtx) -> Response:
         source,
         bucket,
         ctx.need_key(),
-        owner_id=ctx.user_id,
+        owner_id=writer_owner_id(ctx),
         new=_copy_directive(ctx, source),
         attributes=await write_attributes(ctx, source),
         conditions=write_conditions(ctx.headers),

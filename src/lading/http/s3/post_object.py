@@ -29,7 +29,7 @@ from lading import configs, errors
 from lading.http.s3 import auth, sse, xml
 from lading.http.s3.common import body_checks, new_object, write_conditions
 from lading.http.s3.dispatch import ReqCtx, request_conditions
-from lading.http.s3.object_attrs import write_attributes
+from lading.http.s3.object_attrs import write_attributes, writer_owner_id
 from lading.http.s3.router import S3Op, unsupported_feature
 from lading.iam.policy import Access, Action, authorize
 from lading.iam.principals import ANONYMOUS, Principal
@@ -458,7 +458,7 @@ async def post_object(ctx: ReqCtx) -> Response:
             bucket,
             key,
             _file_chunks(upload),
-            owner_id=put_ctx.user_id,
+            owner_id=writer_owner_id(put_ctx),
             new=new,
             checks=body_checks(headers),
             conditions=write_conditions(headers),
