@@ -233,6 +233,41 @@ def test_a_policy_refusing_unencrypted_uploads(s3: Any, bucket: str) -> None:
     s3.delete_bucket_policy(Bucket=bucket)
 
 
+def test_a_policy_on_existing_object_tags(s3: Any, s3_alt: Any, bucket: str) -> None:
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["s3:GetObject", "s3:GetObjectTagging"],
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+                "Condition": {"StringEquals": {"s3:ExistingObjectTag/security": "public"}},
+            }
+        ],
+    }
+    s3.put_object(Bucket=bucket, Key="public", Body=b"p", Tagging="security=public")
+    s3.put_object(Bucket=bucket, Key="private", Body=b"q", Tagging="security=private")
+    s3.put_object(Bucket=bucket, Key="untagged", Body=b"r")
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    try:
+        assert s3_alt.get_object(Bucket=bucket, Key="public")["Body"].read() == b"p"
+        assert s3_alt.get_object_tagging(Bucket=bucket, Key="public")["TagSet"]
+        for key in ("private", "untagged", "missing"):
+            with pytest.raises(ClientError) as err:
+                s3_alt.get_object(Bucket=bucket, Key=key)
+            assert _code(err) == "AccessDenied"
+        # retagging the object changes the answer
+        s3.put_object_tagging(
+            Bucket=bucket,
+            Key="private",
+            Tagging={"TagSet": [{"Key": "security", "Value": "public"}]},
+        )
+        assert s3_alt.get_object(Bucket=bucket, Key="private")["Body"].read() == b"q"
+    finally:
+        s3.delete_bucket_policy(Bucket=bucket)
+
+
 def test_a_policy_requiring_customer_keys(s3: Any, bucket: str) -> None:
     policy = {
         "Version": "2012-10-17",

@@ -44,9 +44,9 @@ async def _get(kind: ConfigKind, ctx: ReqCtx) -> Response:
 async def _put(kind: ConfigKind, ctx: ReqCtx) -> Response:
     bucket = ctx.need_bucket()
     tree = kind.normalise(xml.parse_config(await ctx.read_body(), kind.root, kind.repeated))
-    if kind.name == "object-lock" and not bucket.object_lock:
+    if kind.name == "object-lock" and not bucket.object_lock and bucket.versioning != "Enabled":
         raise errors.InvalidBucketState(
-            "Object Lock configuration cannot be enabled on existing buckets"
+            "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration"
         )
     if kind.name == "ownership" and tree["Rule"][0]["ObjectOwnership"] == configs.ENFORCED:
         raw_acl = bucket.configs.get("acl")

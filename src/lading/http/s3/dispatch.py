@@ -194,9 +194,14 @@ _CONDITION_HEADERS = (
 
 
 def request_conditions(
-    request: Request, headers: dict[str, str], query: dict[str, str], now: dt.datetime
+    request: Request,
+    headers: dict[str, str],
+    query: dict[str, str],
+    now: dt.datetime,
+    existing_tags: dict[str, str] | None = None,
 ) -> dict[str, str | list[str]]:
-    """The condition keys a bucket policy may test for this request."""
+    """The condition keys a bucket policy may test for this request (`existing_tags`: the
+    tags of the object it acts on, looked up only when the policy tests them)."""
     client = request.client
     found: dict[str, str | list[str]] = {
         "aws:SecureTransport": "true" if request.url.scheme == "https" else "false",
@@ -221,6 +226,8 @@ def request_conditions(
         for tag, value in tags:
             found[f"s3:RequestObjectTag/{tag}"] = value
         found["s3:RequestObjectTagKeys"] = [tag for tag, _ in tags]
+    for tag, value in (existing_tags or {}).items():
+        found[f"s3:ExistingObjectTag/{tag}"] = value
     return found
 
 
@@ -361,7 +368,10 @@ class S3Dispatcher:
             ctx.bucket = await self.services.buckets.get_bucket(op.bucket)
             bucket_holder.append(ctx.bucket)
         now = self.clock()
-        conditions = functools.cache(lambda: request_conditions(request, headers, query, now))
+        existing_tags = await self._existing_tags(ctx)
+        conditions = functools.cache(
+            lambda: request_conditions(request, headers, query, now, existing_tags)
+        )
         ctx.access = Access(
             principal, op.name, op.action, ctx.bucket, op.key, query.get("versionId"), conditions
         )
@@ -388,6 +398,20 @@ class S3Dispatcher:
             )
             ctx.source_acl_pending = authorize(ctx.source_access) is Verdict.OBJECT_ACL
         return await self.handlers[op.name](ctx)
+
+    async def _existing_tags(self, ctx: ReqCtx) -> dict[str, str] | None:
+        """The tags of the object a request acts on, when the bucket policy tests them."""
+        bucket, key = ctx.bucket, ctx.op.key
+        if key is None or bucket is None:
+            return None
+        policy = bucket.configs.get("policy")
+        if policy is None or "ExistingObjectTag" not in policy:
+            return None
+        try:
+            obj = await self.services.objects.head_object(bucket, key, ctx.query.get("versionId"))
+        except errors.NotFound:
+            return None
+        return obj.tags
 
     def error_response(
         self, exc: errors.LadingError, request: Request, resource: str, request_id: str

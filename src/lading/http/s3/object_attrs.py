@@ -98,9 +98,10 @@ async def put_object_retention(ctx: ReqCtx) -> Response:
     bypass = bypass_governance(ctx.headers)
 
     def changes(current: ObjectVersion) -> dict[str, Any]:
-        # retention in force may only grow, unless GOVERNANCE and the bypass header
+        # retention in force may only grow and keep its mode, unless GOVERNANCE and the
+        # bypass header (changing GOVERNANCE to COMPLIANCE alters lock settings too)
         shorter = until < current.lock_until or (
-            current.lock_mode == "COMPLIANCE" and mode == "GOVERNANCE"
+            bool(current.lock_mode) and mode != current.lock_mode
         )
         protected = current.lock_mode == "COMPLIANCE" or not bypass
         if current.lock_until > now and shorter and protected:
