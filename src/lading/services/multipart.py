@@ -302,7 +302,7 @@ class MultipartService:
         return current if current.part_sizes is not None and current.etag == etag else None
 
     @staticmethod
-    def _object_checksum(upload: Upload, parts: list[Part]) -> dict[str, str]:
+    def _object_checksum(upload: Upload, parts: list[Part]) -> dict[str, Any]:
         algorithm = upload.checksum_algorithm
         if not algorithm or not all(p.checksum for p in parts):
             return {}
@@ -313,7 +313,12 @@ class MultipartService:
             )
         else:
             value = checksums.composite_checksum(algorithm, digests)
-        return {algorithm: value, "type": upload.checksum_type}
+        # each part's checksum too, for GetObjectAttributes
+        return {
+            algorithm: value,
+            "type": upload.checksum_type,
+            "parts": [p.checksum for p in parts],
+        }
 
     async def abort_upload(self, upload: Upload) -> None:
         garbage = await run_blocking(self.meta.abort_upload, upload.upload_id)

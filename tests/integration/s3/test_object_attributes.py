@@ -104,3 +104,34 @@ def test_bad_requests(s3: Any, s3_alt: Any, bucket: str) -> None:
     with pytest.raises(ClientError) as exc:
         s3_alt.get_object_attributes(Bucket=bucket, Key="k", ObjectAttributes=["ETag"])
     assert code_of(exc) == "AccessDenied"
+
+
+def test_parts_carry_their_checksums(s3: Any, bucket: str) -> None:
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="sums", ChecksumAlgorithm="SHA256")
+    bodies = [b"a" * PART, b"tail"]
+    done, sums = [], []
+    for number, body in enumerate(bodies, 1):
+        part = s3.upload_part(
+            Bucket=bucket,
+            Key="sums",
+            UploadId=upload["UploadId"],
+            PartNumber=number,
+            Body=body,
+            ChecksumAlgorithm="SHA256",
+        )
+        sums.append(part["ChecksumSHA256"])
+        done.append({"PartNumber": number, "ETag": part["ETag"], "ChecksumSHA256": sums[-1]})
+    finished = s3.complete_multipart_upload(
+        Bucket=bucket, Key="sums", UploadId=upload["UploadId"], MultipartUpload={"Parts": done}
+    )
+    got = s3.get_object_attributes(Bucket=bucket, Key="sums", ObjectAttributes=ALL)
+    assert got["Checksum"]["ChecksumSHA256"] == finished["ChecksumSHA256"]
+    assert [p["ChecksumSHA256"] for p in got["ObjectParts"]["Parts"]] == sums
+    # the per-part record is not an algorithm: HEAD and listings show SHA256 alone
+    head = s3.head_object(Bucket=bucket, Key="sums", ChecksumMode="ENABLED")
+    assert head["ChecksumSHA256"] == finished["ChecksumSHA256"]
+    assert not any(
+        h.startswith("x-amz-checksum-parts") for h in head["ResponseMetadata"]["HTTPHeaders"]
+    )
+    listed = s3.list_objects_v2(Bucket=bucket)["Contents"][0]
+    assert listed["ChecksumAlgorithm"] == ["SHA256"]
