@@ -368,7 +368,12 @@ class S3Dispatcher:
             ctx.bucket = await self.services.buckets.get_bucket(op.bucket)
             bucket_holder.append(ctx.bucket)
         now = self.clock()
-        existing_tags = await self._existing_tags(ctx)
+        policy = ctx.bucket.configs.get("policy") if ctx.bucket is not None else None
+        existing_tags = (
+            await self._existing_tags(ctx)
+            if policy is not None and op.key is not None and "ExistingObjectTag" in policy
+            else None
+        )
         conditions = functools.cache(
             lambda: request_conditions(request, headers, query, now, existing_tags)
         )
@@ -402,11 +407,7 @@ class S3Dispatcher:
     async def _existing_tags(self, ctx: ReqCtx) -> dict[str, str] | None:
         """The tags of the object a request acts on, when the bucket policy tests them."""
         bucket, key = ctx.bucket, ctx.op.key
-        if key is None or bucket is None:
-            return None
-        policy = bucket.configs.get("policy")
-        if policy is None or "ExistingObjectTag" not in policy:
-            return None
+        assert bucket is not None and key is not None
         try:
             obj = await self.services.objects.head_object(bucket, key, ctx.query.get("versionId"))
         except errors.NotFound:
