@@ -135,3 +135,52 @@ def test_parts_carry_their_checksums(s3: Any, bucket: str) -> None:
     )
     listed = s3.list_objects_v2(Bucket=bucket)["Contents"][0]
     assert listed["ChecksumAlgorithm"] == ["SHA256"]
+
+
+def test_part_get_answers_the_parts_checksum(s3: Any, bucket: str) -> None:
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="pc", ChecksumAlgorithm="CRC32")
+    bodies = [b"x" * PART, b"end"]
+    done = []
+    for number, body in enumerate(bodies, 1):
+        part = s3.upload_part(
+            Bucket=bucket,
+            Key="pc",
+            UploadId=upload["UploadId"],
+            PartNumber=number,
+            Body=body,
+            ChecksumAlgorithm="CRC32",
+        )
+        done.append(
+            {"PartNumber": number, "ETag": part["ETag"], "ChecksumCRC32": part["ChecksumCRC32"]}
+        )
+    s3.complete_multipart_upload(
+        Bucket=bucket, Key="pc", UploadId=upload["UploadId"], MultipartUpload={"Parts": done}
+    )
+    second = s3.get_object(Bucket=bucket, Key="pc", PartNumber=2)
+    assert second["Body"].read() == b"end"
+    assert (second["ChecksumCRC32"], second["ChecksumType"]) == (
+        done[1]["ChecksumCRC32"],
+        "COMPOSITE",
+    )
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=bucket, Key="pc", PartNumber=3)
+    assert code_of(exc) == "InvalidPart"
+
+
+def test_uploads_list_each_initiator(
+    s3: Any, s3_alt: Any, alt_user: dict[str, str], bucket: str
+) -> None:
+    s3.put_bucket_acl(Bucket=bucket, ACL="public-read-write")
+    mine = s3.create_multipart_upload(Bucket=bucket, Key="a")["UploadId"]
+    theirs = s3_alt.create_multipart_upload(Bucket=bucket, Key="b")["UploadId"]
+    try:
+        uploads = s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
+        owner = s3.get_bucket_acl(Bucket=bucket)["Owner"]["ID"]
+        assert [(u["Key"], u["Owner"]["ID"], u["Initiator"]["ID"]) for u in uploads] == [
+            ("a", owner, owner),
+            ("b", alt_user["user"], alt_user["user"]),
+        ]
+    finally:
+        s3.abort_multipart_upload(Bucket=bucket, Key="a", UploadId=mine)
+        s3_alt.abort_multipart_upload(Bucket=bucket, Key="b", UploadId=theirs)
+        s3.put_bucket_acl(Bucket=bucket, ACL="private")

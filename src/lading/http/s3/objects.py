@@ -52,12 +52,9 @@ async def get_object(ctx: ReqCtx) -> Response:
     if obj.is_delete_marker:  # asked for by version id
         raise errors.MethodNotAllowed(delete_marker=obj.version_id)
     sse.refuse_on_read(ctx.headers)
-    customer_key = sse.customer_key(ctx.headers)
-    ctx.services.objects.check_readable(obj, customer_key)
-    read_conditions(ctx.headers).check(obj)
     part_param = ctx.query.get("partNumber")
     span: tuple[int, int] | None
-    if part_param is not None:
+    if part_param is not None:  # a part that does not exist is InvalidPart before any key check
         if not part_param.isdigit():
             raise errors.InvalidArgument("Part number must be an integer between 1 and 10000")
         if "range" in ctx.headers:
@@ -65,7 +62,10 @@ async def get_object(ctx: ReqCtx) -> Response:
                 "Cannot specify both Range header and partNumber query parameter"
             )
         span = _part_range(obj, int(part_param))
-    else:
+    customer_key = sse.customer_key(ctx.headers)
+    ctx.services.objects.check_readable(obj, customer_key)
+    read_conditions(ctx.headers).check(obj)
+    if part_param is None:
         span = parse_range(ctx.headers.get("range"), obj.size)
     whole = span is None
     mode = ctx.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED"
@@ -74,6 +74,7 @@ async def get_object(ctx: ReqCtx) -> Response:
     headers.update(expiration_header(bucket, obj))
     if part_param is not None:
         headers["x-amz-mp-parts-count"] = str(len(obj.part_sizes or (obj.size,)))
+        headers.update(_part_checksum(obj, int(part_param)))
     for param, header in RESPONSE_OVERRIDES.items():
         if param in ctx.query:
             headers[header] = ctx.query[param]
@@ -123,6 +124,19 @@ async def get_object_attributes(ctx: ReqCtx) -> Response:
         headers["x-amz-version-id"] = obj.version_id
     body = xml.object_attributes(obj, wanted, marker=marker, max_parts=max_parts)
     return xml_response(body, headers=headers)
+
+
+def _part_checksum(obj: ObjectVersion, part_number: int) -> dict[str, str]:
+    """The checksum headers of one part of a multipart object (a partNumber GET answers the
+    part's own checksum, not the object's)."""
+    sums = obj.checksums.get("parts")
+    if not sums or part_number > len(sums) or not sums[part_number - 1]:
+        return {}
+    algorithm = next(a for a in obj.checksums if a not in ("type", "parts"))
+    out = {f"x-amz-checksum-{algorithm.lower()}": sums[part_number - 1]}
+    if obj.checksums.get("type"):
+        out["x-amz-checksum-type"] = obj.checksums["type"]
+    return out
 
 
 def expiration_header(bucket: Bucket, obj: ObjectVersion) -> dict[str, str]:
