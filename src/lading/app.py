@@ -17,24 +17,31 @@ import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lading import __version__
 from lading.concurrency import blocking_executor, run_blocking
+from lading.delivery import Deliverer
 from lading.encryption import KEY_SIZE, Keyring, kms_keyring
 from lading.housekeeping import prepare
+from lading.http import api
 from lading.http.middleware import ErrorGuard
 from lading.http.s3.dispatch import S3Dispatcher
 from lading.http.s3.handlers import HANDLERS
 from lading.lifecycle import run_lifecycle
+from lading.metadata.events import EventStore, OutboxWriter
+from lading.metadata.identity import Directory, UsageCounter
 from lading.metadata.migrate import upgrade
 from lading.metadata.store import MetadataStore, create_engine, now_us
 from lading.services.buckets import BucketService
 from lading.services.container import Services
+from lading.services.directory import DirectoryService
+from lading.services.events import EventService
 from lading.services.identity import IdentityService, NewCredentials
 from lading.services.multipart import MultipartService
 from lading.services.objects import ObjectService
+from lading.services.usage import UsageService
 from lading.settings import Settings
 from lading.storage.local import LocalBlobStore
 
@@ -54,7 +61,8 @@ def build_stores(
         background_checkpoints=serving,
     )
     blobs = LocalBlobStore(settings.data_dir, fsync=settings.storage.fsync)
-    return MetadataStore(engine), blobs
+    hooks = (UsageCounter(), OutboxWriter(settings.region))
+    return MetadataStore(engine, hooks=hooks), blobs
 
 
 def _generate_master_key(path: os.PathLike[str] | str) -> None:
@@ -119,11 +127,18 @@ def build_services(
         keyring=build_keyring(settings),
         kms=kms_keyring(settings.kms_keys),
     )
+    directory = Directory(meta)
+    buckets = BucketService(
+        meta, blobs, settings.region, settings.s3.bucket_cache_seconds, directory
+    )
     return Services(
-        buckets=BucketService(meta, blobs, settings.region, settings.s3.bucket_cache_seconds),
+        buckets=buckets,
         objects=objects,
         multipart=MultipartService(meta, objects, settings.s3.min_part_size),
         identity=IdentityService(meta),
+        events=EventService(EventStore(meta), buckets, settings.region),
+        directory=DirectoryService(directory, buckets.forget_projects),
+        usage=UsageService(directory),
     )
 
 
@@ -183,8 +198,19 @@ async def lifecycle_passes(meta: MetadataStore, services: Services, every: float
         await asyncio.sleep(every)
         try:
             await run_lifecycle(meta, services.objects, services.multipart, now_us())
+            await run_blocking(services.usage.usage_pass, now_us())
         except Exception:  # the next pass tries again
             log.exception("lifecycle pass failed")
+
+
+async def usage_flushes(services: Services, every: float) -> None:
+    """Store the requests and downloads this process counted, every `every` seconds."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await services.usage.flush(now_us())
+        except Exception:  # those counts are lost; the next flush goes on
+            log.exception("usage flush failed")
 
 
 def open_for_work(settings: Settings) -> tuple[MetadataStore, Services]:
@@ -192,6 +218,11 @@ def open_for_work(settings: Settings) -> tuple[MetadataStore, Services]:
     meta, blobs = build_stores(settings)
     upgrade(meta.engine)
     return meta, build_services(settings, meta, blobs)
+
+
+def build_deliverer(settings: Settings, meta: MetadataStore) -> Deliverer:
+    """The process's deliverer of bucket notification events."""
+    return Deliverer(EventStore(meta), settings.events)
 
 
 def utc_now() -> dt.datetime:
@@ -217,18 +248,28 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
         if settings.lifecycle_seconds > 0:
             every = settings.lifecycle_seconds
             background.append(asyncio.create_task(lifecycle_passes(meta, services, every)))
+        if settings.events.delivery:
+            deliverer = build_deliverer(settings, meta)
+            background.append(asyncio.create_task(deliverer.run()))
+        flush_every = settings.usage_flush_seconds
+        background.append(asyncio.create_task(usage_flushes(services, flush_every)))
         yield {"services": services}
         for task in background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await services.usage.flush(now_us())
         await run_blocking(meta.checkpoint)
         executor.shutdown(wait=True)
         writes.shutdown(wait=True)
         meta.engine.dispose()
 
     control = Starlette(
-        routes=[Route("/_/health", health, methods=["GET", "HEAD"])], lifespan=lifespan
+        routes=[
+            Route("/_/health", health, methods=["GET", "HEAD"]),
+            Mount(api.PREFIX, app=api.build_api(settings, clock)),
+        ],
+        lifespan=lifespan,
     )
     return ErrorGuard(LadingApp(control, s3))
 

@@ -11,25 +11,31 @@ wire messages; `message` is a human sentence.
     │   ├── NoSuchVersion(bucket, key, version_id)
     │   ├── NoSuchUpload(upload_id)
     │   ├── NoSuchUser(name)
+    │   ├── NoSuchTopic(arn)
+    │   ├── NoSuchGroup(name), NoSuchProject(name)
     │   └── NoSuchConfiguration(kind)   (one subclass per bucket configuration)
     ├── Conflict
     │   ├── BucketAlreadyExists(bucket)
     │   ├── BucketAlreadyOwnedByYou(bucket)
     │   ├── BucketNotEmpty(bucket)
     │   ├── UserAlreadyExists(name)
+    │   ├── GroupAlreadyExists(name), ProjectAlreadyExists(name)
     │   ├── InvalidBucketState
     │   └── ConditionalRequestConflict
     ├── AccessDenied
     │   ├── RequestExpired
     │   ├── ObjectLocked
-    │   └── CORSForbidden
+    │   ├── CORSForbidden
+    │   ├── QuotaExceeded(project, what), ProjectExpired(project, expired)
+    │   └── TopicAccessDenied(arn)
     ├── AuthError
     │   ├── InvalidAccessKeyId(access_key)
     │   ├── SignatureDoesNotMatch
     │   ├── RequestTimeTooSkewed
     │   ├── AuthorizationHeaderMalformed
     │   ├── AuthorizationQueryParametersError
-    │   └── MissingSecurityHeader
+    │   ├── MissingSecurityHeader
+    │   └── NotAuthenticated              (control API: no credentials at all)
     ├── InvalidRequest
     │   ├── InvalidArgument
     │   ├── InvalidBucketName(bucket)
@@ -63,7 +69,8 @@ wire messages; `message` is a human sentence.
     │   ├── InvalidBucketAclWithObjectOwnership
     │   ├── InvalidRetentionPeriod
     │   ├── InvalidEncryptionAlgorithm
-    │   └── InvalidSSECustomerKey
+    │   ├── InvalidSSECustomerKey
+    │   └── InvalidTopicParameter
     ├── PreconditionFailed
     ├── NotModified
     ├── MethodNotAllowed
@@ -192,6 +199,16 @@ class NoSuchUser(NotFound):
         super().__init__(f"The user {name!r} does not exist.")
 
 
+class NoSuchTopic(NotFound):
+    """No notification topic has this ARN (SNS-compatible API and bucket notifications)."""
+
+    default_message = "Topic does not exist"
+
+    def __init__(self, arn: str) -> None:
+        self.arn = arn
+        super().__init__(f"Topic does not exist: {arn}")
+
+
 # --- conflicts -------------------------------------------------------------------------------
 
 
@@ -261,6 +278,16 @@ class CORSForbidden(AccessDenied):
     default_message = "CORSResponse: This CORS request is not allowed."
 
 
+class TopicAccessDenied(AccessDenied):
+    """A topic of another account (SNS answers AuthorizationError, S3 AccessDenied)."""
+
+    default_message = "The caller may not use this topic."
+
+    def __init__(self, arn: str) -> None:
+        self.arn = arn
+        super().__init__(f"You are not authorized to use the topic {arn}")
+
+
 class AuthError(LadingError):
     """The request's credentials or signature could not be accepted."""
 
@@ -296,6 +323,13 @@ class AuthorizationQueryParametersError(AuthError):
 
 class MissingSecurityHeader(AuthError):
     default_message = "Your request is missing a required header."
+
+
+class NotAuthenticated(AuthError):
+    default_message = (
+        "This call needs credentials: sign it with an access key (AWS_ACCESS_KEY_ID and "
+        "AWS_SECRET_ACCESS_KEY) or send a bearer token."
+    )
 
 
 # --- invalid requests ------------------------------------------------------------------------
@@ -476,6 +510,12 @@ class InvalidSSECustomerKey(InvalidRequest):
     default_message = "The secret key was invalid for the specified algorithm."
 
 
+class InvalidTopicParameter(InvalidRequest):
+    """A bad topic name, attribute or ARN in the SNS-compatible API."""
+
+    default_message = "Invalid parameter"
+
+
 # --- conditions and the rest -----------------------------------------------------------------
 
 
@@ -516,3 +556,48 @@ class NotImplementedOperation(LadingError):
 
 class ServiceUnavailable(LadingError):
     default_message = "Please reduce your request rate."
+
+
+# --- identity and projects -------------------------------------------------------------------
+
+
+class NoSuchGroup(NotFound):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"The group {name!r} does not exist.")
+
+
+class NoSuchProject(NotFound):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"The project {name!r} does not exist.")
+
+
+class GroupAlreadyExists(Conflict):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"The group {name!r} already exists.")
+
+
+class ProjectAlreadyExists(Conflict):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"The project {name!r} already exists.")
+
+
+class QuotaExceeded(AccessDenied):
+    """A write would take a project beyond its storage quota; nothing of it was stored."""
+
+    def __init__(self, project: str, what: str) -> None:
+        self.project = project
+        super().__init__(f"The project {project!r} would exceed its quota of {what}.")
+
+
+class ProjectExpired(AccessDenied):
+    """The bucket's project is past its expiry date: its buckets are read-only."""
+
+    def __init__(self, project: str, expired: str) -> None:
+        self.project = project
+        super().__init__(
+            f"The project {project!r} expired on {expired}: its buckets are read-only."
+        )

@@ -18,6 +18,8 @@ FORBIDDEN = {
     "http": ("lading.app", "lading.cli", "lading.storage.local", "lading.metadata.store"),
     "cli": ("lading.http", "lading.services", "lading.metadata", "lading.storage"),
 }
+# the SDK is shipped to users who run no server: it imports nothing of Lading but itself
+SDK_ALLOWED = "lading.client"
 LEAVES = ("errors.py", "checksums.py", "concurrency.py", "settings.py")
 
 
@@ -62,3 +64,13 @@ def test_the_composition_root_is_the_only_builder_of_concrete_stores() -> None:
         and path.relative_to(SRC).parts[0] not in ("storage", "testing")
     ]
     assert builders == ["app.py"]
+
+
+def test_the_sdk_imports_only_itself() -> None:
+    offences = [
+        f"{path.relative_to(SRC)} imports {module}"
+        for path in modules_of("client")
+        for module in imported_modules(path)
+        if module.startswith("lading") and not module.startswith(SDK_ALLOWED)
+    ]
+    assert offences == []

@@ -13,6 +13,11 @@ COMMANDS = {
     "serve": "lading.cli.commands.serve:serve",
     "admin": "lading.cli.commands.admin:admin",
     "worker": "lading.cli.commands.worker:worker",
+    "whoami": "lading.cli.commands.whoami:whoami",
+    "user": "lading.cli.commands.user:user",
+    "group": "lading.cli.commands.group:group",
+    "project": "lading.cli.commands.project:project",
+    "usage": "lading.cli.commands.usage.report:usage",
 }
 
 
@@ -43,6 +48,7 @@ def cli() -> None:
     Examples:
       lading serve --data-dir ./lading-data
       lading admin add-user alice
+      lading whoami --endpoint http://127.0.0.1:9000
     """
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lading.services.buckets import BucketService
+from lading.services.directory import DirectoryService
+from lading.services.events import EventService
 from lading.services.identity import IdentityService
 from lading.services.multipart import MultipartService
 from lading.services.objects import ObjectService
+from lading.services.usage import UsageService
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,3 +19,6 @@ class Services:
     objects: ObjectService
     multipart: MultipartService
     identity: IdentityService
+    events: EventService
+    directory: DirectoryService
+    usage: UsageService

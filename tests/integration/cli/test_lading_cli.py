@@ -28,6 +28,7 @@ def lading(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
         ["worker", "--help"],
         ["admin", "add-user", "--help"],
         ["admin", "show-bucket", "--help"],
+        ["whoami", "--help"],
     ],
 )
 def test_every_command_has_help_with_an_example(command: list[str]) -> None:

@@ -22,7 +22,13 @@ from starlette.responses import Response
 from lading import cors, errors
 from lading.http.s3 import auth, xml
 from lading.http.s3 import errors as s3errors
-from lading.http.s3.router import S3Op, route, split_target, unsupported_feature
+from lading.http.s3.router import (
+    SNS_OPERATION,
+    S3Op,
+    route,
+    split_target,
+    unsupported_feature,
+)
 from lading.iam.policy import Access, Action, Verdict, authorize, may_list, object_allows
 from lading.iam.principals import ANONYMOUS, Principal
 from lading.metadata.models import Bucket, ObjectVersion
@@ -86,6 +92,7 @@ class ReqCtx:
             key,
             version_id,
             self.access.conditions,
+            self.access.now_us,
         )
         authorize(access)
 
@@ -151,6 +158,27 @@ async def _received(request: Request) -> AsyncIterator[bytes]:
         raise errors.IncompleteBody(
             "The client closed the connection before the whole body."
         ) from exc
+
+
+MAX_SNS_FORM = 256 * 1024
+
+
+def _service(query_api: bool, parsed: auth.ParsedAuth) -> str:
+    """The service a request must be signed for: S3, or one of the query APIs on "/"."""
+    if not query_api:
+        return auth.SERVICE
+    return parsed.scope_service if parsed.scope_service in auth.QUERY_SERVICES else auth.SNS_SERVICE
+
+
+async def _small_body(request: Request) -> bytes:
+    """A whole form body, read before its signature is checked (Starlette keeps it)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_SNS_FORM:
+        raise errors.InvalidTopicParameter("The request body is larger than allowed.")
+    body = await request.body()
+    if len(body) > MAX_SNS_FORM:
+        raise errors.InvalidTopicParameter("The request body is larger than allowed.")
+    return body
 
 
 def request_headers(request: Request) -> dict[str, str]:
@@ -269,7 +297,10 @@ class S3Dispatcher:
                     request, headers, raw_path, raw_query, request_id, bucket_holder
                 )
         except errors.LadingError as exc:
-            response = self.error_response(exc, request, raw_path, request_id)
+            if self._is_sns(request, headers, raw_path):
+                response = self.sns_error_response(exc, request_id)
+            else:
+                response = self.error_response(exc, request, raw_path, request_id)
             if _unread_body(request, headers):
                 # the client may still send the body it held back for 100-continue: the
                 # connection cannot carry another request after it
@@ -283,6 +314,13 @@ class S3Dispatcher:
             if found is not None:
                 response.headers.update(found.headers)
         return response
+
+    def _is_sns(self, request: Request, headers: dict[str, str], raw_path: str) -> bool:
+        """Whether a request is for the SNS-compatible topic API (a POST to the service)."""
+        if request.method != "POST":
+            return False
+        host = headers.get("host", "")
+        return split_target(raw_path, host, self.settings.s3.base_domain)[0] is None
 
     async def _preflight(
         self, request: Request, headers: dict[str, str], raw_path: str
@@ -335,6 +373,10 @@ class S3Dispatcher:
         op = route(
             request.method, raw_path, query, headers, base_domain=self.settings.s3.base_domain
         )
+        sns = op.name == SNS_OPERATION
+        body_sha256 = None
+        if sns and parsed is not None:  # SNS clients sign the body's hash without sending it
+            body_sha256 = hashlib.sha256(await _small_body(request)).hexdigest()
         if parsed is None:
             principal = ANONYMOUS
             spec = auth.payload_spec_for(view)
@@ -349,6 +391,8 @@ class S3Dispatcher:
                 now=self.clock(),
                 max_skew_seconds=self.settings.s3.max_skew_seconds,
                 virtual_host_bucket=vhost_bucket if self.settings.s3.base_domain else None,
+                service=_service(sns, parsed),
+                body_sha256=body_sha256,
             )
             principal = Principal(key.user, key.access_key)
         length = headers.get("content-length")
@@ -377,8 +421,16 @@ class S3Dispatcher:
         conditions = functools.cache(
             lambda: request_conditions(request, headers, query, now, existing_tags)
         )
+        now_us = int(now.timestamp() * 1_000_000)
         ctx.access = Access(
-            principal, op.name, op.action, ctx.bucket, op.key, query.get("versionId"), conditions
+            principal,
+            op.name,
+            op.action,
+            ctx.bucket,
+            op.key,
+            query.get("versionId"),
+            conditions,
+            now_us,
         )
         if op.name != "PostObject":
             ctx.object_acl_pending = authorize(ctx.access) is Verdict.OBJECT_ACL
@@ -400,9 +452,27 @@ class S3Dispatcher:
                 source_key,
                 version,
                 conditions,
+                now_us,
             )
             ctx.source_acl_pending = authorize(ctx.source_access) is Verdict.OBJECT_ACL
-        return await self.handlers[op.name](ctx)
+        response = await self.handlers[op.name](ctx)
+        if ctx.bucket is not None and ctx.bucket.project_id is not None:
+            sent = response.headers.get("content-length", "0") if op.name == "GetObject" else "0"
+            self.services.usage.meter.count(ctx.bucket.project_id, int(sent))
+        return response
+
+    def sns_error_response(self, exc: errors.LadingError, request_id: str) -> Response:
+        """An error of the topic API, in SNS's shape (the S3 table, SNS's names)."""
+        found = s3errors.sns_lookup(exc)
+        if found.status >= 500:
+            log.error("request %s failed", request_id, exc_info=exc)
+        message = (
+            exc.message
+            if found is not s3errors.INTERNAL
+            else "We encountered an internal error. Please try again."
+        )
+        body = xml.sns_error(found.code, message, request_id, sender=found.status < 500)
+        return Response(body, status_code=found.status, media_type="application/xml")
 
     async def _existing_tags(self, ctx: ReqCtx) -> dict[str, str] | None:
         """The tags of the object a request acts on, when the bucket policy tests them."""

@@ -464,6 +464,7 @@ async def post_object(ctx: ReqCtx) -> Response:
             conditions=write_conditions(headers),
             declared_size=size,
             sse=sse.requested(headers, bucket),
+            cause="Post",
         )
     finally:
         for spooled in uploads:

@@ -1,0 +1,102 @@
+"""What a control-API route may ask for: the services and the authenticated caller."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends
+from starlette.requests import Request
+
+from lading import errors
+from lading.http.s3 import auth
+from lading.iam.principals import Principal
+from lading.metadata.models import User
+from lading.services.container import Services
+from lading.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class ApiContext:
+    """Per-application values the routes share (set by build_api on app.state)."""
+
+    settings: Settings
+    clock: Callable[[], datetime]
+
+
+def services(request: Request) -> Services:
+    found: Services = request.state.services
+    return found
+
+
+def context(request: Request) -> ApiContext:
+    found: ApiContext = request.app.state.lading
+    return found
+
+
+def _headers(request: Request) -> dict[str, str]:
+    return {
+        name.decode("latin-1").lower(): value.decode("latin-1")
+        for name, value in request.scope["headers"]
+    }
+
+
+async def caller(request: Request) -> Principal:
+    """The user a request is signed by (SigV4 with an access key, as S3 requests are).
+
+    Raises NotAuthenticated without credentials, and the S3 authentication errors
+    (InvalidAccessKeyId, SignatureDoesNotMatch, RequestTimeTooSkewed...) for bad ones.
+    """
+    svc, ctx, headers = services(request), context(request), _headers(request)
+    if headers.get("authorization", "").lower().startswith("bearer "):
+        raise errors.NotAuthenticated("Bearer tokens are not accepted yet: sign with a key.")
+    raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+    view = auth.RequestView(
+        request.method,
+        raw_path.partition("?")[0],
+        request.scope.get("query_string", b"").decode("latin-1"),
+        headers,
+    )
+    parsed = auth.parse_auth(view)
+    if parsed is None:
+        raise errors.NotAuthenticated()
+    key = await svc.identity.lookup_key(parsed.access_key)
+    spec = auth.verify(
+        view,
+        parsed,
+        key.secret_key,
+        region=ctx.settings.region,
+        now=ctx.clock(),
+        max_skew_seconds=ctx.settings.s3.max_skew_seconds,
+    )
+    if spec.chunked:
+        raise errors.InvalidRequest("The control API takes plain (not aws-chunked) bodies.")
+    if spec.expected_sha256 is not None:
+        body = await request.body()
+        if hashlib.sha256(body).hexdigest() != spec.expected_sha256:
+            raise errors.ContentSHA256Mismatch()
+    return Principal(key.user, key.access_key)
+
+
+Svc = Annotated[Services, Depends(services)]
+Ctx = Annotated[ApiContext, Depends(context)]
+Caller = Annotated[Principal, Depends(caller)]
+
+
+async def admin_caller(principal: Caller) -> Principal:
+    """The caller, who must be an administrator (AccessDenied otherwise)."""
+    if principal.user is None or not principal.user.is_admin:
+        raise errors.AccessDenied("Only an administrator may do this.")
+    return principal
+
+
+AdminCaller = Annotated[Principal, Depends(admin_caller)]
+
+
+def user_of(principal: Principal) -> User:
+    """The user behind an authenticated caller (`caller` refuses anonymous requests)."""
+    assert principal.user is not None
+    return principal.user
