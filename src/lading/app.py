@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from lading import __version__
 from lading.concurrency import blocking_executor, run_blocking
 from lading.delivery import Deliverer
-from lading.encryption import KEY_SIZE, Keyring
+from lading.encryption import KEY_SIZE, Keyring, kms_keyring
 from lading.housekeeping import prepare
 from lading.http import api, links, stac
 from lading.http.middleware import ErrorGuard
@@ -129,7 +129,9 @@ def build_services(
     writes: Executor | None = None,
 ) -> Services:
     keyring = build_keyring(settings)
-    objects = ObjectService(meta, blobs, writes, keyring=keyring)
+    objects = ObjectService(
+        meta, blobs, writes, keyring=keyring, kms=kms_keyring(settings.kms_keys)
+    )
     directory = Directory(meta)
     buckets = BucketService(
         meta, blobs, settings.region, settings.s3.bucket_cache_seconds, directory
@@ -155,6 +157,7 @@ def prepare_data_dir(settings: Settings) -> NewCredentials | None:
     meta, blobs = build_stores(settings)
     try:
         build_keyring(settings)  # a bad key configuration stops the start here
+        kms_keyring(settings.kms_keys)
         return prepare(settings, meta, blobs)
     finally:
         meta.engine.dispose()

@@ -205,7 +205,7 @@ SSE_ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
 
 
 def encryption_tree(tree: Tree) -> Tree:
-    """ServerSideEncryptionConfiguration; this server encrypts with AES256 (SSE-S3) only."""
+    """ServerSideEncryptionConfiguration: AES256 (SSE-S3), or aws:kms under a named KMS key."""
     rules = tree.get("Rule") or []
     if len(rules) != 1:
         raise errors.MalformedXML("Specify exactly one encryption rule.")
@@ -213,12 +213,38 @@ def encryption_tree(tree: Tree) -> Tree:
     algorithm = _text(default.get("SSEAlgorithm"))
     if algorithm not in SSE_ALGORITHMS:
         raise errors.MalformedXML(f"The SSE algorithm {algorithm!r} is not valid.")
-    if algorithm != "AES256":
+    if algorithm == "aws:kms:dsse":
         raise errors.NotImplementedOperation(f"PutBucketEncryption with {algorithm}")
-    return {"Rule": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
+    key_id = _text(default.get("KMSMasterKeyID")).strip()
+    applied: dict[str, object] = {"SSEAlgorithm": algorithm}
+    if algorithm == "aws:kms":
+        if not key_id:
+            raise errors.InvalidArgument("An aws:kms default encryption needs a KMSMasterKeyID.")
+        applied["KMSMasterKeyID"] = key_id
+    elif key_id:
+        raise errors.InvalidArgument("KMSMasterKeyID is only valid with the aws:kms algorithm.")
+    return {"Rule": [{"ApplyServerSideEncryptionByDefault": applied}]}
+
+
+def default_encryption(configs: Mapping[str, str]) -> tuple[str, str | None] | None:
+    """The bucket's default encryption: (algorithm, KMS key id or None), or None."""
+    raw = configs.get("encryption")
+    if raw is None:
+        return None
+    applied = json.loads(raw)["Rule"][0]["ApplyServerSideEncryptionByDefault"]
+    key_id = applied.get("KMSMasterKeyID")
+    return str(applied["SSEAlgorithm"]), str(key_id) if key_id else None
 
 
 OWNERSHIPS = ("BucketOwnerPreferred", "ObjectWriter", "BucketOwnerEnforced")
+ENFORCED = "BucketOwnerEnforced"
+BUCKET_OWNER_FULL_CONTROL = "bucket-owner-full-control"
+
+
+def object_ownership(configs: Mapping[str, str]) -> str:
+    """The bucket's ObjectOwnership setting; "" without ownership controls (ObjectWriter)."""
+    raw = configs.get("ownership")
+    return str(json.loads(raw)["Rule"][0]["ObjectOwnership"]) if raw else ""
 
 
 def ownership_tree(tree: Tree) -> Tree:

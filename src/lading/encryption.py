@@ -1,4 +1,4 @@
-"""Server-side encryption of object data (SSE-S3 and SSE-C) in authenticated, seekable chunks.
+"""Server-side encryption (SSE-S3, SSE-KMS, SSE-C) of object data in authenticated chunks.
 
 Layout of an encrypted object. The plaintext is cut into chunks of `chunk_size` bytes (64 KiB
 unless the envelope says otherwise); only the last chunk may be shorter, and an empty object is
@@ -17,9 +17,11 @@ from being cut short at a chunk boundary.
 
 Every object has its own random 32-byte data key. Under SSE-S3 the data key is stored wrapped
 (AES-256-GCM) under a master key of the `Keyring`, whose id the envelope names, so rotating the
-master key only rewraps data keys. Under SSE-C the data key is derived from the customer's key and
-a random per-object salt; the customer's key itself is never stored, only its MD5 (which S3 echoes
-back) and a keyed check value that tells a wrong key apart on GET.
+master key only rewraps data keys. Under SSE-KMS the data key is wrapped the same way under the KMS
+key the client named (a separate keyring, with its own associated-data label). Under SSE-C the data
+key is derived from the customer's key and a random per-object salt; the customer's key itself is
+never stored, only its MD5 (which S3 echoes back) and a keyed check value that tells a wrong key
+apart on GET.
 """
 
 from __future__ import annotations
@@ -42,7 +44,9 @@ from lading import errors
 ALGORITHM = "AES256"  # the only value S3 accepts for SSE-S3 and SSE-C
 SSE_S3 = "SSE-S3"
 SSE_C = "SSE-C"
-MODES = (SSE_S3, SSE_C)
+SSE_KMS = "SSE-KMS"
+MODES = (SSE_S3, SSE_C, SSE_KMS)
+WRAPPED_MODES = (SSE_S3, SSE_KMS)  # data key wrapped under a named key of a Keyring
 
 CHUNK_SIZE = 64 * 1024  # plaintext bytes per encrypted chunk
 MAX_CHUNK_SIZE = 16 * 1024 * 1024
@@ -56,6 +60,7 @@ FORMAT_VERSION = "1"
 _WRAP_NONCE_SIZE = 12
 _WRAPPED_KEY_SIZE = _WRAP_NONCE_SIZE + KEY_SIZE + TAG_SIZE
 _WRAP_AAD = b"lading/sse-s3/data-key/v1\x00"
+_KMS_WRAP_AAD = b"lading/sse-kms/data-key/v1\x00"
 _SSE_C_DATA_KEY_LABEL = b"lading/sse-c/data-key/v1\x00"
 _SSE_C_CHECK_LABEL = b"lading/sse-c/key-check/v1\x00"
 _KEY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
@@ -105,12 +110,12 @@ def _unb64(text: str, field: str, size: int | None = None) -> bytes:
 class Envelope:
     """How one object was encrypted; stored with the object's metadata, never its key."""
 
-    mode: str  # SSE_S3 or SSE_C
+    mode: str  # SSE_S3, SSE_KMS or SSE_C
     nonce_prefix: bytes
     chunk_size: int = CHUNK_SIZE
     plaintext_size: int = 0
     algorithm: str = ALGORITHM
-    # SSE-S3: the master key id and the data key wrapped under that master key
+    # SSE-S3 / SSE-KMS: the master (or KMS) key id and the data key wrapped under that key
     key_id: str | None = None
     wrapped_key: bytes | None = None
     # SSE-C: base64 MD5 of the customer key (echoed in responses), salt and keyed check value
@@ -131,13 +136,13 @@ class Envelope:
             raise ValueError("object has more chunks than a 4-byte index can number")
         s3_fields = (self.key_id, self.wrapped_key)
         c_fields = (self.customer_key_md5, self.key_salt, self.key_check)
-        if self.mode == SSE_S3:
+        if self.mode in WRAPPED_MODES:
             if (
                 self.key_id is None
                 or self.wrapped_key is None
                 or any(f is not None for f in c_fields)
             ):
-                raise ValueError("an SSE-S3 envelope needs key_id and wrapped_key only")
+                raise ValueError(f"an {self.mode} envelope needs key_id and wrapped_key only")
             if len(self.wrapped_key) != _WRAPPED_KEY_SIZE:
                 raise ValueError(f"wrapped key must be {_WRAPPED_KEY_SIZE} bytes")
         elif self.mode == SSE_C:
@@ -239,7 +244,7 @@ def _check_data_key(data_key: bytes) -> None:
 class Keyring:
     """The server's master keys by id; new data keys are wrapped under the active one."""
 
-    def __init__(self, keys: Mapping[str, bytes], active: str) -> None:
+    def __init__(self, keys: Mapping[str, bytes], active: str, *, label: bytes = _WRAP_AAD) -> None:
         if not keys:
             raise ValueError("an encryption keyring needs at least one master key")
         for key_id, key in keys.items():
@@ -254,9 +259,12 @@ class Keyring:
             raise ValueError(f"the active master key {active!r} is not among the master keys")
         self._ciphers = {key_id: AESGCM(bytes(key)) for key_id, key in keys.items()}
         self._active = active
+        self._label = label  # what the wrapped keys are for: SSE-S3 or SSE-KMS
 
     @classmethod
-    def from_settings(cls, spec: Mapping[str, str], active: str) -> Keyring:
+    def from_settings(
+        cls, spec: Mapping[str, str], active: str, *, label: bytes = _WRAP_AAD
+    ) -> Keyring:
         """A keyring from key ids mapped to base64-encoded 32-byte keys."""
         keys: dict[str, bytes] = {}
         for key_id, text in spec.items():
@@ -270,7 +278,7 @@ class Keyring:
                     "bytes (generate one with `openssl rand -base64 32`)"
                 )
             keys[key_id] = key
-        return cls(keys, active)
+        return cls(keys, active, label=label)
 
     def __repr__(self) -> str:
         return f"Keyring(key_ids={sorted(self._ciphers)!r}, active={self._active!r})"
@@ -287,10 +295,14 @@ class Keyring:
 
     def wrap_data_key(self, data_key: bytes) -> tuple[str, bytes]:
         """The active key id and `data_key` wrapped under that master key."""
+        return self._active, self.wrap_under(self._active, data_key)
+
+    def wrap_under(self, key_id: str, data_key: bytes) -> bytes:
+        """`data_key` wrapped under the key named `key_id` (which must be in the keyring)."""
         _check_data_key(data_key)
         nonce = os.urandom(_WRAP_NONCE_SIZE)
-        aad = _WRAP_AAD + self._active.encode()
-        return self._active, nonce + self._ciphers[self._active].encrypt(nonce, data_key, aad)
+        aad = self._label + key_id.encode()
+        return nonce + self._ciphers[key_id].encrypt(nonce, data_key, aad)
 
     def unwrap_data_key(self, key_id: str, wrapped: bytes) -> bytes:
         """The data key `wrapped` under master key `key_id`."""
@@ -302,7 +314,7 @@ class Keyring:
             )
         nonce, sealed = wrapped[:_WRAP_NONCE_SIZE], wrapped[_WRAP_NONCE_SIZE:]
         try:
-            return cipher.decrypt(nonce, sealed, _WRAP_AAD + key_id.encode())
+            return cipher.decrypt(nonce, sealed, self._label + key_id.encode())
         except InvalidTag:
             raise errors.LadingError(
                 f"The object's data key could not be unwrapped with master key {key_id!r}; "
@@ -342,10 +354,43 @@ def new_sse_s3(keyring: Keyring, chunk_size: int = CHUNK_SIZE) -> tuple[Envelope
 
 
 def unwrap(keyring: Keyring, envelope: Envelope) -> bytes:
-    """The data key of an SSE-S3 envelope."""
-    if envelope.mode != SSE_S3 or envelope.key_id is None or envelope.wrapped_key is None:
-        raise ValueError("only an SSE-S3 envelope has a wrapped data key")
+    """The data key of an SSE-S3 (or, given the KMS keyring, SSE-KMS) envelope."""
+    if (
+        envelope.mode not in WRAPPED_MODES
+        or envelope.key_id is None
+        or envelope.wrapped_key is None
+    ):
+        raise ValueError("only an SSE-S3 or SSE-KMS envelope has a wrapped data key")
     return keyring.unwrap_data_key(envelope.key_id, envelope.wrapped_key)
+
+
+# --- SSE-KMS: keys named by the client -------------------------------------------------------
+
+
+def kms_keyring(spec: Mapping[str, str]) -> Keyring | None:
+    """The KMS keys (key id -> base64 of 32 bytes) clients name in SSE-KMS requests; None if
+    there are none. A KMS key wraps the data keys of the objects encrypted under it."""
+    if not spec:
+        return None
+    return Keyring.from_settings(spec, next(iter(spec)), label=_KMS_WRAP_AAD)
+
+
+def new_sse_kms(
+    kms: Keyring, kms_key_id: str, chunk_size: int = CHUNK_SIZE
+) -> tuple[Envelope, bytes]:
+    """A fresh SSE-KMS envelope under KMS key `kms_key_id` and its data key."""
+    _check_chunk_size(chunk_size)
+    if kms_key_id not in kms.key_ids:
+        raise ValueError(f"unknown KMS key {kms_key_id!r}")
+    data_key = os.urandom(KEY_SIZE)
+    envelope = Envelope(
+        mode=SSE_KMS,
+        nonce_prefix=os.urandom(NONCE_PREFIX_SIZE),
+        chunk_size=chunk_size,
+        key_id=kms_key_id,
+        wrapped_key=kms.wrap_under(kms_key_id, data_key),
+    )
+    return envelope, data_key
 
 
 # --- SSE-C: customer keys --------------------------------------------------------------------

@@ -67,6 +67,8 @@ wire messages; `message` is a human sentence.
     │   ├── MalformedPOSTRequest
     │   ├── InvalidTag
     │   ├── UnresolvableGrantByEmailAddress
+    │   ├── AccessControlListNotSupported
+    │   ├── InvalidBucketAclWithObjectOwnership
     │   ├── InvalidRetentionPeriod
     │   ├── InvalidEncryptionAlgorithm
     │   ├── InvalidSSECustomerKey
@@ -504,6 +506,16 @@ class MalformedPOSTRequest(InvalidRequest):
 
 class UnresolvableGrantByEmailAddress(InvalidRequest):
     default_message = "The e-mail address you provided does not match any account on record."
+
+
+class AccessControlListNotSupported(InvalidRequest):
+    default_message = "The bucket does not allow ACLs"
+
+
+class InvalidBucketAclWithObjectOwnership(InvalidRequest):
+    default_message = (
+        "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"
+    )
 
 
 class InvalidTag(InvalidRequest):

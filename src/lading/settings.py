@@ -171,6 +171,11 @@ class Settings(BaseSettings):
         description="id of the master key that wraps new data keys (rotate by adding a key and "
         "making it active); may be empty when one key is configured",
     )
+    kms_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="SSE-KMS keys clients name in x-amz-server-side-encryption-aws-kms-key-id: "
+        "key id -> base64 of 32 random bytes; empty: aws:kms requests are refused",
+    )
     storage: StorageSettings = StorageSettings()
     metadata: MetadataSettings = MetadataSettings()
     s3: S3Settings = S3Settings()

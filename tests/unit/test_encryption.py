@@ -28,7 +28,9 @@ from lading.encryption import (
     customer_key_md5,
     decrypt_all,
     encrypted_size,
+    kms_keyring,
     new_sse_c,
+    new_sse_kms,
     new_sse_s3,
     sse_c_data_key,
     sse_c_key,
@@ -391,7 +393,7 @@ def test_sse_s3_envelope_fields(keyring: Keyring) -> None:
     "change",
     [
         {"v": "2"},
-        {"mode": "SSE-KMS"},
+        {"mode": "SSE-KMS-DSSE"},
         {"algorithm": "aws:kms"},
         {"size": "-1"},
         {"size": "ten"},
@@ -580,3 +582,33 @@ def test_modes_do_not_mix(keyring: Keyring) -> None:
         replace(c_envelope, key_id="k1")
     with pytest.raises(ValueError):
         new_sse_c(bytes(16))
+
+
+# --- SSE-KMS ---------------------------------------------------------------------------------
+
+
+def test_kms_envelope_round_trips_under_its_named_key() -> None:
+    kms = kms_keyring({"a": b64(KEY_A), "b": b64(KEY_B)})
+    assert kms is not None
+    envelope, data_key = new_sse_kms(kms, "b")
+    assert (envelope.mode, envelope.key_id) == ("SSE-KMS", "b")
+    assert Envelope.from_json(envelope.to_json()) == envelope
+    assert unwrap(kms, envelope) == data_key
+    with pytest.raises(ValueError):
+        new_sse_kms(kms, "missing")
+
+
+def test_kms_wrapped_key_does_not_open_as_sse_s3_under_the_same_key_material() -> None:
+    kms = kms_keyring({"a": b64(KEY_A)})
+    assert kms is not None
+    envelope, _ = new_sse_kms(kms, "a")
+    master = Keyring({"a": KEY_A}, "a")
+    assert envelope.wrapped_key is not None
+    with pytest.raises(errors.LadingError):
+        master.unwrap_data_key("a", envelope.wrapped_key)
+
+
+def test_no_kms_keys_is_no_keyring_and_bad_keys_are_refused() -> None:
+    assert kms_keyring({}) is None
+    with pytest.raises(ValueError, match="32 bytes"):
+        kms_keyring({"a": b64(b"short")})

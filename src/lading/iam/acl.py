@@ -1,8 +1,11 @@
 """S3 access control lists: canned ACLs, grant headers and AccessControlPolicy documents.
 
-An ACL is stored as {"grants": [{"type", "id" or "uri", "permission"}, ...]}; the owner of the
-bucket or object holds FULL_CONTROL implicitly and is not listed. A grantee user is named by
-its Lading user name, which is also its canonical id on the wire.
+An ACL is stored as {"grants": [{"type", "id" or "uri", "permission"}, ...]}. A canned ACL
+leaves the owner's FULL_CONTROL implicit (it is shown, not stored); grants given one by one
+(x-amz-grant-* headers or an AccessControlPolicy document) are stored with "exact": true and
+shown exactly as given, as S3 does. The owner may always read and change the ACL whatever it
+lists. A grantee user is named by its Lading user name, which is also its canonical id on the
+wire.
 """
 
 from __future__ import annotations
@@ -92,12 +95,14 @@ def from_headers(headers: Mapping[str, str], *, bucket_owner: str = "") -> Acl |
                 grants.append(_group(value, permission))
             else:
                 raise errors.UnresolvableGrantByEmailAddress()
-    return {"grants": grants}
+    return {"grants": grants, "exact": True}
 
 
 def from_tree(tree: Mapping[str, Any]) -> Acl:
     """AccessControlPolicy (parsed) -> ACL; the owner's own grants are kept as written."""
-    acl_list = tree.get("AccessControlList")
+    if "AccessControlList" not in tree:
+        raise errors.MalformedXML("AccessControlPolicy needs an AccessControlList.")
+    acl_list = tree["AccessControlList"] or {}  # empty: every grant revoked
     if not isinstance(acl_list, dict):
         raise errors.MalformedXML("AccessControlPolicy needs an AccessControlList.")
     grants: list[Grant] = []
@@ -118,7 +123,7 @@ def from_tree(tree: Mapping[str, Any]) -> Acl:
             raise errors.UnresolvableGrantByEmailAddress()
         else:
             raise errors.MalformedXML("A grantee needs an ID or a URI.")
-    return {"grants": grants}
+    return {"grants": grants, "exact": True}
 
 
 def users_named(acl: Acl) -> set[str]:
@@ -157,6 +162,11 @@ def allows(
 
 
 def effective(acl: Acl | None, owner: str) -> list[Grant]:
-    """The grants to show: the owner's FULL_CONTROL first, then the others stored."""
-    mine = _user(owner, "FULL_CONTROL")
-    return [mine, *(g for g in (acl or {"grants": []})["grants"] if g != mine)]
+    """The grants to show: group grants first, then users' (the owner's implicit FULL_CONTROL
+    first among them unless the ACL was given grant by grant)."""
+    stored: list[Grant] = (acl or {"grants": []})["grants"]
+    users = [g for g in stored if g["type"] != "Group"]
+    if acl is None or not acl.get("exact"):
+        mine = _user(owner, "FULL_CONTROL")
+        users = [mine, *(g for g in users if g != mine)]
+    return [g for g in stored if g["type"] == "Group"] + users

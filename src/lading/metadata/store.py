@@ -199,7 +199,9 @@ def _object_values(obj: ObjectVersion) -> dict[str, Any]:
         "meta": obj.metadata,
         "headers": obj.headers,
         "checksums": obj.checksums,
-        "checksum_algorithm": next((name for name in obj.checksums if name != "type"), ""),
+        "checksum_algorithm": next(
+            (name for name in obj.checksums if name not in ("type", "parts")), ""
+        ),
         "checksum_type": obj.checksums.get("type", ""),
         "storage_class": obj.storage_class,
         "owner_id": obj.owner_id,

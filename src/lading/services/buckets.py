@@ -115,7 +115,11 @@ class BucketService:
             if acl is not None:
                 await self.set_config(bucket, "acl", acl)
             return await self.get_bucket(name)
-        # us-east-1 answers 200 to an owner re-creating a bucket, and keeps its contents
+        # us-east-1 answers 200 to an owner re-creating a bucket, keeps its contents and
+        # resets its ACL to the one this request asks for (private when none)
+        existing = await self.get_bucket(name)
+        if existing.configs.get("acl") != acl:
+            await self.set_config(existing, "acl", acl)
         return await self.get_bucket(name)
 
     async def get_bucket(self, name: str) -> Bucket:

@@ -64,6 +64,8 @@ class MultipartService:
         """Start an upload; with `sse` every part is encrypted on its own (see upload_sse)."""
         validate_key(key)
         validate_metadata(new.metadata)
+        if sse is not None and sse.kms_key_id is not None:
+            self.objects.check_kms_key(sse.kms_key_id)
         if checksum_algorithm:
             checksums.new_checksum(checksum_algorithm)  # validates the name
         algorithm = checksum_algorithm.upper()
@@ -101,6 +103,8 @@ class MultipartService:
         marker = {"mode": sse.mode, "algorithm": ALGORITHM}
         if sse.customer_key is not None:
             marker["customer-key-md5"] = customer_key_md5(sse.customer_key)
+        if sse.kms_key_id is not None:
+            marker["key-id"] = sse.kms_key_id
         return {**attributes, "encryption": marker}
 
     @staticmethod
@@ -122,7 +126,7 @@ class MultipartService:
                 raise errors.InvalidRequest(
                     "The encryption parameters are not applicable to this upload."
                 )
-            return Sse(marker["mode"])
+            return Sse(marker["mode"], kms_key_id=marker.get("key-id"))
         if customer_key is None:
             raise errors.InvalidRequest(
                 "The multipart upload initiate requested encryption. Subsequent part requests "
@@ -317,7 +321,7 @@ class MultipartService:
         return current if current.part_sizes is not None and current.etag == etag else None
 
     @staticmethod
-    def _object_checksum(upload: Upload, parts: list[Part]) -> dict[str, str]:
+    def _object_checksum(upload: Upload, parts: list[Part]) -> dict[str, Any]:
         algorithm = upload.checksum_algorithm
         if not algorithm or not all(p.checksum for p in parts):
             return {}
@@ -328,7 +332,12 @@ class MultipartService:
             )
         else:
             value = checksums.composite_checksum(algorithm, digests)
-        return {algorithm: value, "type": upload.checksum_type}
+        # each part's checksum too, for GetObjectAttributes
+        return {
+            algorithm: value,
+            "type": upload.checksum_type,
+            "parts": [p.checksum for p in parts],
+        }
 
     async def abort_upload(self, upload: Upload) -> None:
         garbage = await run_blocking(self.meta.abort_upload, upload.upload_id)

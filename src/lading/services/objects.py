@@ -19,6 +19,7 @@ from lading import checksums, errors
 from lading.concurrency import run_blocking
 from lading.encryption import (
     SSE_C,
+    SSE_KMS,
     SSE_S3,
     Decryptor,
     Encryptor,
@@ -26,6 +27,7 @@ from lading.encryption import (
     Keyring,
     ciphertext_range,
     new_sse_c,
+    new_sse_kms,
     new_sse_s3,
     sse_c_data_key,
     unwrap,
@@ -113,10 +115,12 @@ NOT_APPLICABLE = "The encryption parameters are not applicable to this object."
 
 @dataclass(frozen=True, slots=True)
 class Sse:
-    """The server-side encryption a write asks for: SSE-S3, or SSE-C with the customer's key."""
+    """The server-side encryption a write asks for: SSE-S3, SSE-KMS under a named KMS key, or
+    SSE-C with the customer's key."""
 
-    mode: str  # SSE_S3 or SSE_C
+    mode: str  # SSE_S3, SSE_KMS or SSE_C
     customer_key: bytes | None = None
+    kms_key_id: str | None = None
 
 
 def encryption_json(envelopes: list[Envelope]) -> dict[str, Any]:
@@ -127,6 +131,8 @@ def encryption_json(envelopes: list[Envelope]) -> dict[str, Any]:
     out: dict[str, Any] = {"mode": first.mode, "algorithm": first.algorithm}
     if first.customer_key_md5 is not None:
         out["customer-key-md5"] = first.customer_key_md5
+    if first.mode == SSE_KMS and first.key_id is not None:
+        out["key-id"] = first.key_id
     out["parts"] = [e.to_json() for e in envelopes]
     return out
 
@@ -290,12 +296,14 @@ class ObjectService:
         clock: Callable[[], int] = now_us,
         *,
         keyring: Keyring | None = None,
+        kms: Keyring | None = None,
     ) -> None:
         self.meta = meta
         self.blobs = blobs
         self.writes = writes  # where blob writes and their commits wait on fsync
         self.clock = clock  # epoch microseconds; retention is judged against it
         self.keyring = keyring  # SSE-S3 master keys
+        self.kms = kms  # SSE-KMS keys, by the ids clients name
 
     # --- encryption ----------------------------------------------------------------------------
 
@@ -304,12 +312,23 @@ class ObjectService:
             raise errors.LadingError("Server-side encryption is not configured on this server.")
         return self.keyring
 
+    def check_kms_key(self, key_id: str) -> None:
+        """Refuse an SSE-KMS request naming a KMS key this server does not have."""
+        if self.kms is None or key_id not in self.kms.key_ids:
+            raise errors.InvalidArgument(f"Invalid keyId {key_id!r}: no such KMS key.")
+
     def _encryptor(self, sse: Sse) -> Encryptor:
         """An encryptor for one new blob under a fresh envelope."""
         if sse.mode == SSE_C:
             if sse.customer_key is None:
                 raise ValueError("SSE-C needs the customer's key")
             envelope, data_key = new_sse_c(sse.customer_key)
+        elif sse.mode == SSE_KMS:
+            if sse.kms_key_id is None:
+                raise ValueError("SSE-KMS needs a KMS key id")
+            self.check_kms_key(sse.kms_key_id)
+            assert self.kms is not None
+            envelope, data_key = new_sse_kms(self.kms, sse.kms_key_id)
         else:
             envelope, data_key = new_sse_s3(self._keyring())
         return Encryptor(envelope, data_key)
@@ -319,6 +338,13 @@ class ObjectService:
             if customer_key is None:
                 raise errors.InvalidRequest(NEEDS_CUSTOMER_KEY)
             return sse_c_data_key(envelope, customer_key)
+        if envelope.mode == SSE_KMS:
+            if self.kms is None:
+                raise errors.LadingError(
+                    f"The object is encrypted under KMS key {envelope.key_id!r}, and no KMS "
+                    "keys are configured on this server."
+                )
+            return unwrap(self.kms, envelope)
         return unwrap(self._keyring(), envelope)
 
     def check_readable(self, obj: ObjectVersion, customer_key: bytes | None) -> None:

@@ -88,9 +88,9 @@ def test_bucket_acl_round_trip_and_grants_to_a_user(
             ],
         },
     )
+    # an ACL given grant by grant is shown as given: the owner's grant was not in it
     grants = s3.get_bucket_acl(Bucket=bucket)["Grants"]
     assert [(g["Grantee"].get("ID"), g["Permission"]) for g in grants] == [
-        (owner["ID"], "FULL_CONTROL"),
         (alt_user["user"], "WRITE"),
     ]
     s3_alt.put_object(Bucket=bucket, Key="from-alt", Body=b"x")
@@ -100,6 +100,38 @@ def test_bucket_acl_round_trip_and_grants_to_a_user(
     with pytest.raises(ClientError) as err:
         s3.put_bucket_acl(Bucket=bucket, GrantRead='id="no-such-user-here"')
     assert _code(err) == "InvalidArgument"
+
+
+def test_canned_acls_show_group_grants_then_the_owner(s3: Any, bucket: str) -> None:
+    s3.put_bucket_acl(Bucket=bucket, ACL="public-read-write")
+    grants = s3.get_bucket_acl(Bucket=bucket)["Grants"]
+    owner = s3.get_bucket_acl(Bucket=bucket)["Owner"]["ID"]
+    assert [(g["Grantee"].get("URI") or g["Grantee"]["ID"], g["Permission"]) for g in grants] == [
+        ("http://acs.amazonaws.com/groups/global/AllUsers", "READ"),
+        ("http://acs.amazonaws.com/groups/global/AllUsers", "WRITE"),
+        (owner, "FULL_CONTROL"),
+    ]
+    assert s3.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"]["IsPublic"] is True
+    s3.put_bucket_acl(Bucket=bucket, ACL="private")
+    assert s3.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"]["IsPublic"] is False
+    assert [g["Grantee"]["ID"] for g in s3.get_bucket_acl(Bucket=bucket)["Grants"]] == [owner]
+
+
+def test_revoking_every_grant_leaves_the_owner_in_control(s3: Any, bucket: str) -> None:
+    owner = s3.get_bucket_acl(Bucket=bucket)["Owner"]
+    s3.put_bucket_acl(Bucket=bucket, AccessControlPolicy={"Owner": owner, "Grants": []})
+    assert s3.get_bucket_acl(Bucket=bucket)["Grants"] == []
+    s3.put_object(Bucket=bucket, Key="still-mine", Body=b"x")  # the owner keeps its rights
+    s3.put_bucket_acl(Bucket=bucket, ACL="private")
+    assert len(s3.get_bucket_acl(Bucket=bucket)["Grants"]) == 1
+
+
+def test_recreating_an_owned_bucket_resets_its_acl(s3: Any, bucket: str) -> None:
+    s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    s3.put_object(Bucket=bucket, Key="kept", Body=b"x")
+    s3.create_bucket(Bucket=bucket)  # us-east-1: 200 to the owner
+    assert len(s3.get_bucket_acl(Bucket=bucket)["Grants"]) == 1
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["kept"]
 
 
 def test_policy_allows_anonymous_reads_under_a_prefix_and_denies_another(
@@ -199,6 +231,76 @@ def test_a_policy_refusing_unencrypted_uploads(s3: Any, bucket: str) -> None:
         s3.put_object(Bucket=bucket, Key="plain", Body=b"x")
     assert _code(err) == "AccessDenied"
     s3.delete_bucket_policy(Bucket=bucket)
+
+
+def test_a_policy_on_existing_object_tags(s3: Any, s3_alt: Any, bucket: str) -> None:
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["s3:GetObject", "s3:GetObjectTagging"],
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+                "Condition": {"StringEquals": {"s3:ExistingObjectTag/security": "public"}},
+            }
+        ],
+    }
+    s3.put_object(Bucket=bucket, Key="public", Body=b"p", Tagging="security=public")
+    s3.put_object(Bucket=bucket, Key="private", Body=b"q", Tagging="security=private")
+    s3.put_object(Bucket=bucket, Key="untagged", Body=b"r")
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    try:
+        assert s3_alt.get_object(Bucket=bucket, Key="public")["Body"].read() == b"p"
+        assert s3_alt.get_object_tagging(Bucket=bucket, Key="public")["TagSet"]
+        for key in ("private", "untagged", "missing"):
+            with pytest.raises(ClientError) as err:
+                s3_alt.get_object(Bucket=bucket, Key=key)
+            assert _code(err) == "AccessDenied"
+        # retagging the object changes the answer
+        s3.put_object_tagging(
+            Bucket=bucket,
+            Key="private",
+            Tagging={"TagSet": [{"Key": "security", "Value": "public"}]},
+        )
+        assert s3_alt.get_object(Bucket=bucket, Key="private")["Body"].read() == b"q"
+    finally:
+        s3.delete_bucket_policy(Bucket=bucket)
+
+
+def test_a_policy_requiring_customer_keys(s3: Any, bucket: str) -> None:
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+                "Condition": {
+                    "Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "true"}
+                },
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    try:
+        for extra in ({}, {"ServerSideEncryption": "AES256"}):
+            with pytest.raises(ClientError) as err:
+                s3.put_object(Bucket=bucket, Key="plain", Body=b"x", **extra)
+            assert _code(err) == "AccessDenied"
+        key = b"k" * 32
+        s3.put_object(
+            Bucket=bucket,
+            Key="sealed",
+            Body=b"x",
+            SSECustomerAlgorithm="AES256",
+            SSECustomerKey=key,
+        )
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+        assert keys == ["sealed"]
+    finally:
+        s3.delete_bucket_policy(Bucket=bucket)
 
 
 @pytest.mark.parametrize(

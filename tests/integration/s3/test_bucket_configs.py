@@ -175,10 +175,18 @@ def test_object_lock_bucket_is_versioned_and_has_its_configuration(
             Bucket=locked_bucket, VersioningConfiguration={"Status": "Suspended"}
         )
     assert _code(err) == "InvalidBucketState"
-    with pytest.raises(ClientError) as err:  # not on a bucket created without it
-        s3.put_object_lock_configuration(
-            Bucket=bucket, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled"}
-        )
+    enable = {"ObjectLockEnabled": "Enabled"}
+    for status in (None, "Suspended"):  # an existing bucket needs versioning enabled first
+        if status:
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": status})
+        with pytest.raises(ClientError) as err:
+            s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration=enable)
+        assert _code(err) == "InvalidBucketState"
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration=enable)
+    assert s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"] == enable
+    with pytest.raises(ClientError) as err:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
     assert _code(err) == "InvalidBucketState"
 
 
@@ -236,6 +244,31 @@ def test_governance_retention_gives_way_to_the_bypass_header(s3: Any, locked_buc
     s3.delete_object(
         Bucket=locked_bucket, Key="k", VersionId=version, BypassGovernanceRetention=True
     )
+
+
+def test_governance_mode_changes_only_with_the_bypass_header(s3: Any, locked_bucket: str) -> None:
+    until = _soon(30)
+    s3.put_object(
+        Bucket=locked_bucket,
+        Key="g",
+        Body=b"x",
+        ObjectLockMode="GOVERNANCE",
+        ObjectLockRetainUntilDate=until,
+    )
+    stricter = {"Mode": "COMPLIANCE", "RetainUntilDate": until}
+    with pytest.raises(ClientError) as err:
+        s3.put_object_retention(Bucket=locked_bucket, Key="g", Retention=stricter)
+    assert _code(err) == "AccessDenied"
+    assert s3.get_object_retention(Bucket=locked_bucket, Key="g")["Retention"]["Mode"] == (
+        "GOVERNANCE"
+    )
+    s3.put_object_retention(
+        Bucket=locked_bucket,
+        Key="g",
+        Retention={"Mode": "GOVERNANCE", "RetainUntilDate": _soon(1)},
+        BypassGovernanceRetention=True,
+    )
+    time.sleep(1.5)
 
 
 def test_legal_hold_blocks_deletion_until_released(s3: Any, locked_bucket: str) -> None:

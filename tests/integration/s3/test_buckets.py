@@ -141,9 +141,11 @@ def test_health_reports_ready(server: Any) -> None:
 @pytest.mark.parametrize(
     "call",
     [
-        lambda c, b: c.put_object(Bucket=b, Key="k", Body=b"x", ServerSideEncryption="aws:kms"),
+        lambda c, b: c.put_object(
+            Bucket=b, Key="k", Body=b"x", ServerSideEncryption="aws:kms:dsse", SSEKMSKeyId="k"
+        ),
     ],
-    ids=["sse-kms"],
+    ids=["sse-kms-dsse"],
 )
 def test_features_of_later_issues_are_refused_not_ignored(s3: Any, bucket: str, call: Any) -> None:
     # accepting them would be a wrong success: nothing would be public, granted, tagged or

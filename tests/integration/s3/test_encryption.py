@@ -159,10 +159,18 @@ def test_unknown_algorithm_is_invalid_argument(s3: Any, bucket: str) -> None:
     assert (code_of(exc), status_of(exc)) == ("InvalidArgument", 400)
 
 
-def test_kms_is_not_implemented(s3: Any, bucket: str) -> None:
+def test_kms_without_configured_keys_is_refused(s3: Any, bucket: str) -> None:
+    # this server has no KMS keys: naming one is an invalid key, naming none a missing header
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(
+            Bucket=bucket, Key="k", Body=b"x", ServerSideEncryption="aws:kms", SSEKMSKeyId="k1"
+        )
+    assert (code_of(exc), status_of(exc)) == ("InvalidArgument", 400)
+    assert "k1" in exc.value.response["Error"]["Message"]
     with pytest.raises(ClientError) as exc:
         s3.put_object(Bucket=bucket, Key="k", Body=b"x", ServerSideEncryption="aws:kms")
-    assert (code_of(exc), status_of(exc)) == ("NotImplemented", 501)
+    assert (code_of(exc), status_of(exc)) == ("InvalidArgument", 400)
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
 
 
 # --- SSE-C -----------------------------------------------------------------------------------

@@ -216,3 +216,64 @@ def test_virtual_host_style(server: RunningServer, s3v4: Any, bucket: str) -> No
     )
     assert response.status_code == 204, response.text
     assert s3v4.get_object(Bucket=bucket, Key="vhost.txt")["Body"].read() == b"vh"
+
+
+def _as_file_parts(url: str, fields: dict[str, str], content: bytes) -> Any:
+    """Every field as a part with a filename, as python-requests' files= sends a form."""
+    parts = [(name, (name, value.encode())) for name, value in fields.items()]
+    return httpx.post(url, files=[*parts, ("file", ("file", content))], timeout=30)
+
+
+def test_fields_sent_as_file_parts_are_fields(s3: Any, bucket: str) -> None:
+    post = s3.generate_presigned_post(
+        bucket,
+        "as-files.txt",
+        Fields={"Content-Type": "text/plain", "x-amz-meta-a": "1"},
+        Conditions=[{"Content-Type": "text/plain"}, {"x-amz-meta-a": "1"}],
+    )
+    response = _as_file_parts(post["url"], post["fields"], b"hello")
+    assert response.status_code == 204, response.text
+    head = s3.head_object(Bucket=bucket, Key="as-files.txt")
+    assert (head["ContentType"], head["Metadata"]) == ("text/plain", {"a": "1"})
+    # the policy still covers such fields: an uncovered one is refused
+    post = s3.generate_presigned_post(bucket, "other.txt")
+    response = _as_file_parts(post["url"], {**post["fields"], "x-amz-meta-b": "2"}, b"x")
+    assert response.status_code == 403, response.text
+    assert "x-amz-meta-b" in _message(response)
+    assert "other.txt" not in [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+
+
+def test_a_field_part_too_long_is_malformed(s3: Any, bucket: str) -> None:
+    post = s3.generate_presigned_post(bucket, "long.txt")
+    fields = {**post["fields"], "x-ignore-pad": "p" * (64 * 1024 + 1)}
+    response = _as_file_parts(post["url"], fields, b"x")
+    assert (response.status_code, _code(response)) == (400, "MalformedPOSTRequest")
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+
+
+def test_checksum_fields_need_no_condition_and_are_verified(s3: Any, bucket: str) -> None:
+    data = b"checked payload"
+    good = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    post = s3.generate_presigned_post(bucket, "sum.txt")
+    response = _post(post["url"], {**post["fields"], "x-amz-checksum-sha256": good}, data)
+    assert response.status_code == 204, response.text
+    assert s3.get_object(Bucket=bucket, Key="sum.txt")["Body"].read() == data
+    bad = base64.b64encode(hashlib.sha256(b"other").digest()).decode()
+    post = s3.generate_presigned_post(bucket, "bad.txt")
+    response = _post(post["url"], {**post["fields"], "x-amz-checksum-sha256": bad}, data)
+    assert response.status_code == 400, response.text
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert keys == ["sum.txt"]
+
+
+def test_form_encryption_fields_encrypt(s3: Any, bucket: str) -> None:
+    post = s3.generate_presigned_post(
+        bucket,
+        "enc.txt",
+        Fields={"x-amz-server-side-encryption": "AES256"},
+        Conditions=[{"x-amz-server-side-encryption": "AES256"}],
+    )
+    response = _post(post["url"], post["fields"], b"sealed")
+    assert response.status_code == 204, response.text
+    head = s3.head_object(Bucket=bucket, Key="enc.txt")
+    assert head["ServerSideEncryption"] == "AES256"

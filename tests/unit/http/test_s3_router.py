@@ -320,7 +320,7 @@ ROUTES = [
         "/b/k",
         {"attributes": ""},
         {"x-amz-object-attributes": "ETag"},
-        S3Op("GetObjectAttributes", Action.READ_BUCKET, "b", "k", implemented=False),
+        S3Op("GetObjectAttributes", Action.READ_OBJECT, "b", "k"),
         id="get-object-attributes",
     ),
     case(

@@ -6,7 +6,7 @@ import json
 
 from starlette.responses import Response
 
-from lading import errors
+from lading import configs, errors
 from lading.http.s3 import xml
 from lading.http.s3.common import int_param, xml_response
 from lading.http.s3.configs import check_grantees
@@ -56,12 +56,15 @@ async def create_bucket(ctx: ReqCtx) -> Response:
     acl = acls.from_headers(ctx.headers, bucket_owner=user.name)
     if acl is not None:
         await check_grantees(ctx, acl)
+    ownership = ctx.headers.get("x-amz-object-ownership")
+    if ownership is not None and ownership.strip() not in configs.OWNERSHIPS:
+        raise errors.InvalidArgument(f"Invalid x-amz-object-ownership header: {ownership!r}")
     project = ctx.headers.get(PROJECT_HEADER)
     project_id = None
     if project is not None:
         now = ctx.access.now_us if ctx.access is not None else 0
         project_id = await ctx.services.directory.project_for_new_bucket(user, project, now)
-    await ctx.services.buckets.create_bucket(
+    bucket = await ctx.services.buckets.create_bucket(
         ctx.op.bucket,
         user,
         location,
@@ -69,6 +72,9 @@ async def create_bucket(ctx: ReqCtx) -> Response:
         acl=json.dumps(acl) if acl is not None and acl["grants"] else None,
         project_id=project_id,
     )
+    if ownership is not None:
+        tree = {"Rule": [{"ObjectOwnership": ownership.strip()}]}
+        await ctx.services.buckets.set_config(bucket, "ownership", json.dumps(tree))
     return Response(status_code=200, headers={"location": f"/{ctx.op.bucket}"})
 
 

@@ -242,7 +242,7 @@ def object_headers(
         headers["x-amz-storage-class"] = obj.storage_class
     if with_checksums and obj.checksums:
         for algorithm, value in obj.checksums.items():
-            if algorithm != "type":
+            if algorithm not in ("type", "parts"):
                 headers[f"x-amz-checksum-{algorithm.lower()}"] = value
         if obj.checksums.get("type"):
             headers["x-amz-checksum-type"] = obj.checksums["type"]
@@ -273,7 +273,9 @@ def _mail_safe(value: str) -> str:
 
 
 def checksum_headers(checks: Mapping[str, str]) -> dict[str, str]:
-    out = {f"x-amz-checksum-{a.lower()}": v for a, v in checks.items() if a != "type"}
+    out = {
+        f"x-amz-checksum-{a.lower()}": v for a, v in checks.items() if a not in ("type", "parts")
+    }
     if out and checks.get("type"):
         out["x-amz-checksum-type"] = checks["type"]
     return out

@@ -44,10 +44,15 @@ async def _get(kind: ConfigKind, ctx: ReqCtx) -> Response:
 async def _put(kind: ConfigKind, ctx: ReqCtx) -> Response:
     bucket = ctx.need_bucket()
     tree = kind.normalise(xml.parse_config(await ctx.read_body(), kind.root, kind.repeated))
-    if kind.name == "object-lock" and not bucket.object_lock:
+    if kind.name == "object-lock" and not bucket.object_lock and bucket.versioning != "Enabled":
         raise errors.InvalidBucketState(
-            "Object Lock configuration cannot be enabled on existing buckets"
+            "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration"
         )
+    if kind.name == "ownership" and tree["Rule"][0]["ObjectOwnership"] == configs.ENFORCED:
+        raw_acl = bucket.configs.get("acl")
+        stored = json.loads(raw_acl) if raw_acl else None
+        if stored and any(g.get("id") != bucket.owner.name for g in stored["grants"]):
+            raise errors.InvalidBucketAclWithObjectOwnership()
     await ctx.services.buckets.set_config(bucket, kind.name, json.dumps(tree))
     return Response(status_code=200)
 
@@ -126,19 +131,38 @@ async def delete_bucket_policy(ctx: ReqCtx) -> Response:
 
 
 async def get_bucket_policy_status(ctx: ReqCtx) -> Response:
+    """IsPublic: whether the bucket's policy or its ACL lets everyone (or every signed-in user)
+    in. A bucket without a policy answers from its ACL, as radosgw does, not NoSuchBucketPolicy."""
     bucket = ctx.need_bucket()
     text = bucket.configs.get("policy")
-    if text is None:
-        raise errors.NoSuchBucketPolicy(bucket.name)
-    return xml_response(xml.policy_status(bucket_policy(text, bucket.name).is_public()))
+    raw_acl = bucket.configs.get("acl")
+    public = acls.is_public(json.loads(raw_acl) if raw_acl else None)
+    if text is not None:
+        public = public or bucket_policy(text, bucket.name).is_public()
+    return xml_response(xml.policy_status(public))
 
 
 # --- ACLs --------------------------------------------------------------------------------------
 
 
 async def acl_to_store(ctx: ReqCtx, bucket: Bucket, *, body: bool) -> acls.Acl | None:
-    """The ACL a request sets (headers or an AccessControlPolicy body), checked."""
+    """The ACL a request sets (headers or an AccessControlPolicy body), checked.
+
+    A bucket whose ownership controls are BucketOwnerEnforced has ACLs disabled: only
+    bucket-owner-full-control is accepted, and nothing is stored.
+    """
     found = acls.from_headers(ctx.headers, bucket_owner=bucket.owner.name)
+    if "ownership" in bucket.configs and (
+        configs.object_ownership(bucket.configs) == configs.ENFORCED
+    ):
+        canned = ctx.headers.get("x-amz-acl", "").strip()
+        if body and found is None:
+            raw = await ctx.read_body()
+            if raw.strip():
+                raise errors.AccessControlListNotSupported()
+        if found is not None and canned != configs.BUCKET_OWNER_FULL_CONTROL:
+            raise errors.AccessControlListNotSupported()
+        return None
     if body:
         raw = await ctx.read_body()
         if raw.strip():

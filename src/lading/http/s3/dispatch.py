@@ -208,6 +208,8 @@ def copy_source(headers: dict[str, str]) -> tuple[str, str, str | None]:
 _CONDITION_HEADERS = (
     "x-amz-acl",
     "x-amz-server-side-encryption",
+    "x-amz-server-side-encryption-aws-kms-key-id",
+    "x-amz-server-side-encryption-customer-algorithm",
     "x-amz-copy-source",
     "x-amz-metadata-directive",
     "x-amz-storage-class",
@@ -222,9 +224,14 @@ _CONDITION_HEADERS = (
 
 
 def request_conditions(
-    request: Request, headers: dict[str, str], query: dict[str, str], now: dt.datetime
+    request: Request,
+    headers: dict[str, str],
+    query: dict[str, str],
+    now: dt.datetime,
+    existing_tags: dict[str, str] | None = None,
 ) -> dict[str, str | list[str]]:
-    """The condition keys a bucket policy may test for this request."""
+    """The condition keys a bucket policy may test for this request (`existing_tags`: the
+    tags of the object it acts on, looked up only when the policy tests them)."""
     client = request.client
     found: dict[str, str | list[str]] = {
         "aws:SecureTransport": "true" if request.url.scheme == "https" else "false",
@@ -249,6 +256,8 @@ def request_conditions(
         for tag, value in tags:
             found[f"s3:RequestObjectTag/{tag}"] = value
         found["s3:RequestObjectTagKeys"] = [tag for tag, _ in tags]
+    for tag, value in (existing_tags or {}).items():
+        found[f"s3:ExistingObjectTag/{tag}"] = value
     return found
 
 
@@ -406,7 +415,15 @@ class S3Dispatcher:
             bucket_holder.append(ctx.bucket)
             principal = ctx.principal = await self._with_groups(principal, ctx.bucket)
         now = self.clock()
-        conditions = functools.cache(lambda: request_conditions(request, headers, query, now))
+        policy = ctx.bucket.configs.get("policy") if ctx.bucket is not None else None
+        existing_tags = (
+            await self._existing_tags(ctx)
+            if policy is not None and op.key is not None and "ExistingObjectTag" in policy
+            else None
+        )
+        conditions = functools.cache(
+            lambda: request_conditions(request, headers, query, now, existing_tags)
+        )
         now_us = int(now.timestamp() * 1_000_000)
         ctx.access = Access(
             principal,
@@ -469,6 +486,16 @@ class S3Dispatcher:
             return principal
         groups = await self.services.shares.groups_of(user.id)
         return dataclasses.replace(principal, groups=groups) if groups else principal
+
+    async def _existing_tags(self, ctx: ReqCtx) -> dict[str, str] | None:
+        """The tags of the object a request acts on, when the bucket policy tests them."""
+        bucket, key = ctx.bucket, ctx.op.key
+        assert bucket is not None and key is not None
+        try:
+            obj = await self.services.objects.head_object(bucket, key, ctx.query.get("versionId"))
+        except errors.NotFound:
+            return None
+        return obj.tags
 
     def error_response(
         self, exc: errors.LadingError, request: Request, resource: str, request_id: str

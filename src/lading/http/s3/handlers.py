@@ -47,6 +47,7 @@ HANDLERS: dict[str, Handler] = {
     "ListMultipartUploads": listing.list_multipart_uploads,
     "GetObject": objects.get_object,
     "HeadObject": objects.get_object,
+    "GetObjectAttributes": objects.get_object_attributes,
     "PutObject": objects.put_object,
     "PostObject": post_object.post_object,
     "DeleteObject": objects.delete_object,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Iterable
 
 from starlette.responses import Response
 
@@ -27,6 +28,17 @@ def _params(ctx: ReqCtx, max_name: str = "max-keys") -> xml.ListParams:
 
 def _owner_names(bucket: Bucket) -> dict[int, str]:
     return {bucket.owner.id: bucket.owner.name}
+
+
+async def _names_of(ctx: ReqCtx, bucket: Bucket, owner_ids: Iterable[int]) -> dict[int, str]:
+    """Owner names for a page: the bucket owner's, plus any other writer's, looked up (cached)."""
+    names = _owner_names(bucket)
+    for owner_id in set(owner_ids) - names.keys():
+        try:
+            names[owner_id] = (await ctx.services.identity.user_by_id(owner_id)).name
+        except errors.NoSuchUser:
+            names[owner_id] = ""
+    return names
 
 
 async def list_objects(ctx: ReqCtx) -> Response:
@@ -147,6 +159,6 @@ async def list_multipart_uploads(ctx: ReqCtx) -> Response:
         truncated=page.truncated,
         next_key_marker=page.next_key_marker,
         next_upload_marker=page.next_upload_marker,
-        owner_names=_owner_names(bucket),
+        owner_names=await _names_of(ctx, bucket, (u.owner_id for u in page.uploads)),
     )
     return xml_response(body)

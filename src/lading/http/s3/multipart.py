@@ -16,7 +16,7 @@ from lading.http.s3.common import (
     xml_response,
 )
 from lading.http.s3.dispatch import ReqCtx
-from lading.http.s3.object_attrs import write_attributes
+from lading.http.s3.object_attrs import write_attributes, writer_owner_id
 from lading.http.s3.objects import source_customer_key, source_object
 from lading.metadata.models import ObjectVersion, Upload
 from lading.services.multipart import CompletedPart
@@ -47,7 +47,7 @@ async def create_multipart_upload(ctx: ReqCtx) -> Response:
     upload = await ctx.services.multipart.create_upload(
         bucket,
         key,
-        owner_id=ctx.user_id,
+        owner_id=writer_owner_id(ctx),
         new=new,
         checksum_algorithm=ctx.headers.get("x-amz-checksum-algorithm", ""),
         checksum_type=ctx.headers.get("x-amz-checksum-type", ""),
@@ -180,10 +180,14 @@ async def list_parts(ctx: ReqCtx) -> Response:
     found = await ctx.services.multipart.list_parts(upload, after=marker, max_parts=max_parts + 1)
     truncated = len(found) > max_parts
     bucket = ctx.need_bucket()
+    try:
+        owner = (await ctx.services.identity.user_by_id(upload.owner_id)).name
+    except errors.NoSuchUser:
+        owner = ""
     body = xml.list_parts(
         bucket.name,
         upload,
-        bucket.owner.name,
+        owner,
         found[:max_parts],
         marker=marker,
         max_parts=max_parts,

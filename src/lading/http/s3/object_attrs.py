@@ -98,9 +98,10 @@ async def put_object_retention(ctx: ReqCtx) -> Response:
     bypass = bypass_governance(ctx.headers)
 
     def changes(current: ObjectVersion) -> dict[str, Any]:
-        # retention in force may only grow, unless GOVERNANCE and the bypass header
+        # retention in force may only grow and keep its mode, unless GOVERNANCE and the
+        # bypass header (changing GOVERNANCE to COMPLIANCE alters lock settings too)
         shorter = until < current.lock_until or (
-            current.lock_mode == "COMPLIANCE" and mode == "GOVERNANCE"
+            bool(current.lock_mode) and mode != current.lock_mode
         )
         protected = current.lock_mode == "COMPLIANCE" or not bypass
         if current.lock_until > now and shorter and protected:
@@ -133,6 +134,22 @@ async def put_object_legal_hold(ctx: ReqCtx) -> Response:
 
 
 # --- what a write sets -------------------------------------------------------------------------
+
+
+def writer_owner_id(ctx: ReqCtx) -> int:
+    """Who owns what this request writes: the writer, or the bucket's owner where the bucket's
+    ownership controls say so (BucketOwnerEnforced; BucketOwnerPreferred with the
+    bucket-owner-full-control ACL)."""
+    bucket = ctx.need_bucket()
+    if "ownership" not in bucket.configs:
+        return ctx.user_id
+    mode = configs.object_ownership(bucket.configs)
+    canned = ctx.headers.get("x-amz-acl", "").strip()
+    if mode == configs.ENFORCED or (
+        mode == "BucketOwnerPreferred" and canned == configs.BUCKET_OWNER_FULL_CONTROL
+    ):
+        return bucket.owner.id
+    return ctx.user_id
 
 
 async def write_attributes(ctx: ReqCtx, source: ObjectVersion | None = None) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from lading.http.s3.common import (
     bypass_governance,
     checksum_headers,
     delete_conditions,
+    int_param,
     new_object,
     object_headers,
     parse_range,
@@ -22,7 +23,7 @@ from lading.http.s3.common import (
 )
 from lading.http.s3.dispatch import ReqCtx, copy_source
 from lading.http.s3.errors import lookup
-from lading.http.s3.object_attrs import write_attributes
+from lading.http.s3.object_attrs import write_attributes, writer_owner_id
 from lading.metadata.models import NULL_VERSION, Bucket, ObjectVersion
 from lading.services.objects import DeleteConditions, Deleted, NewObject
 
@@ -50,12 +51,10 @@ async def get_object(ctx: ReqCtx) -> Response:
     await ctx.check_object(obj)
     if obj.is_delete_marker:  # asked for by version id
         raise errors.MethodNotAllowed(delete_marker=obj.version_id)
-    customer_key = sse.customer_key(ctx.headers)
-    ctx.services.objects.check_readable(obj, customer_key)
-    read_conditions(ctx.headers).check(obj)
+    sse.refuse_on_read(ctx.headers)
     part_param = ctx.query.get("partNumber")
     span: tuple[int, int] | None
-    if part_param is not None:
+    if part_param is not None:  # a part that does not exist is InvalidPart before any key check
         if not part_param.isdigit():
             raise errors.InvalidArgument("Part number must be an integer between 1 and 10000")
         if "range" in ctx.headers:
@@ -63,7 +62,10 @@ async def get_object(ctx: ReqCtx) -> Response:
                 "Cannot specify both Range header and partNumber query parameter"
             )
         span = _part_range(obj, int(part_param))
-    else:
+    customer_key = sse.customer_key(ctx.headers)
+    ctx.services.objects.check_readable(obj, customer_key)
+    read_conditions(ctx.headers).check(obj)
+    if part_param is None:
         span = parse_range(ctx.headers.get("range"), obj.size)
     whole = span is None
     mode = ctx.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED"
@@ -72,6 +74,7 @@ async def get_object(ctx: ReqCtx) -> Response:
     headers.update(expiration_header(bucket, obj))
     if part_param is not None:
         headers["x-amz-mp-parts-count"] = str(len(obj.part_sizes or (obj.size,)))
+        headers.update(_part_checksum(obj, int(part_param)))
     for param, header in RESPONSE_OVERRIDES.items():
         if param in ctx.query:
             headers[header] = ctx.query[param]
@@ -89,6 +92,51 @@ async def get_object(ctx: ReqCtx) -> Response:
         return Response(data[start : end + 1], status, headers)
     body = ctx.services.objects.read(obj, start, end, customer_key)
     return StreamingResponse(body, status, headers)
+
+
+OBJECT_ATTRIBUTES = frozenset({"ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"})
+
+
+async def get_object_attributes(ctx: ReqCtx) -> Response:
+    """GetObjectAttributes: what HEAD tells, plus the object's parts, without its bytes."""
+    bucket, key = ctx.need_bucket(), ctx.need_key()
+    wanted = frozenset(
+        name.strip() for name in ctx.headers.get("x-amz-object-attributes", "").split(",")
+    ) - {""}
+    if not wanted:
+        raise errors.InvalidArgument("Specify at least one valid x-amz-object-attributes value.")
+    unknown = sorted(wanted - OBJECT_ATTRIBUTES)
+    if unknown:
+        raise errors.InvalidArgument(f"Invalid attribute name specified: {unknown[0]}")
+    max_parts = int_param(ctx.headers, "x-amz-max-parts", 1000, high=1000)
+    marker = int_param(ctx.headers, "x-amz-part-number-marker", 0)
+    try:
+        obj = await ctx.services.objects.head_object(bucket, key, ctx.query.get("versionId"))
+    except errors.NotFound as exc:
+        raise ctx.hide_missing(exc) from None
+    await ctx.check_object(obj)
+    if obj.is_delete_marker:
+        raise errors.MethodNotAllowed(delete_marker=obj.version_id)
+    ctx.services.objects.check_readable(obj, sse.customer_key(ctx.headers))
+    read_conditions(ctx.headers).check(obj)
+    headers = {"last-modified": xml.http_time(obj.last_modified)}
+    if bucket.versioning or obj.version_id != NULL_VERSION:
+        headers["x-amz-version-id"] = obj.version_id
+    body = xml.object_attributes(obj, wanted, marker=marker, max_parts=max_parts)
+    return xml_response(body, headers=headers)
+
+
+def _part_checksum(obj: ObjectVersion, part_number: int) -> dict[str, str]:
+    """The checksum headers of one part of a multipart object (a partNumber GET answers the
+    part's own checksum, not the object's)."""
+    sums = obj.checksums.get("parts")
+    if not sums or part_number > len(sums) or not sums[part_number - 1]:
+        return {}
+    algorithm = next(a for a in obj.checksums if a not in ("type", "parts"))
+    out = {f"x-amz-checksum-{algorithm.lower()}": sums[part_number - 1]}
+    if obj.checksums.get("type"):
+        out["x-amz-checksum-type"] = obj.checksums["type"]
+    return out
 
 
 def expiration_header(bucket: Bucket, obj: ObjectVersion) -> dict[str, str]:
@@ -111,7 +159,7 @@ async def put_object(ctx: ReqCtx) -> Response:
         bucket,
         key,
         ctx.body(),
-        owner_id=ctx.user_id,
+        owner_id=writer_owner_id(ctx),
         new=new,
         checks=checks,
         conditions=write_conditions(ctx.headers),
@@ -224,7 +272,7 @@ async def copy_object(ctx: ReqCtx) -> Response:
         source,
         bucket,
         ctx.need_key(),
-        owner_id=ctx.user_id,
+        owner_id=writer_owner_id(ctx),
         new=_copy_directive(ctx, source),
         attributes=await write_attributes(ctx, source),
         conditions=write_conditions(ctx.headers),

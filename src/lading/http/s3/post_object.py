@@ -26,10 +26,10 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.responses import Response
 
 from lading import configs, errors
-from lading.http.s3 import auth, xml
+from lading.http.s3 import auth, sse, xml
 from lading.http.s3.common import body_checks, new_object, write_conditions
 from lading.http.s3.dispatch import ReqCtx, request_conditions
-from lading.http.s3.object_attrs import write_attributes
+from lading.http.s3.object_attrs import write_attributes, writer_owner_id
 from lading.http.s3.router import S3Op, unsupported_feature
 from lading.iam.policy import Access, Action, authorize
 from lading.iam.principals import ANONYMOUS, Principal
@@ -37,12 +37,15 @@ from lading.services.objects import MAX_PUT_BYTES
 
 MAX_FIELD_BYTES = 64 * 1024  # one form field (the policy, a tagging document)
 MAX_FIELDS = 200
-MAX_FILES = 4  # parts after the file are ignored, but still parsed
+MAX_FILES = 200  # parts with a filename; browsers and `requests` send fields as such too
 FORM_OVERHEAD = 4 * 1024 * 1024  # room for the fields around the file
 READ_CHUNK = 1024 * 1024
 
 # Fields no policy condition has to cover (x-ignore-* neither).
 _UNCHECKED = frozenset({"file", "policy", "x-amz-signature", "awsaccesskeyid", "signature"})
+# Fields the policy need not name: x-ignore-*, and checksums of the file, which can only make
+# an upload fail, never let the form do more than its policy allows.
+_UNCOVERED_PREFIXES = ("x-ignore-", "x-amz-checksum-")
 # Fields that steer the upload rather than describe the object.
 _CONTROL = _UNCHECKED | {
     "key",
@@ -207,7 +210,9 @@ def check_policy(policy: PostPolicy, fields: Mapping[str, str], now: dt.datetime
     extra = [
         name
         for name in fields
-        if name not in _UNCHECKED and not name.startswith("x-ignore-") and name not in covered
+        if name not in _UNCHECKED
+        and not name.startswith(_UNCOVERED_PREFIXES)
+        and name not in covered
     ]
     if extra:
         raise _refused(f"Extra input fields: {', '.join(extra)}")
@@ -355,15 +360,33 @@ async def _read_form(ctx: ReqCtx) -> tuple[dict[str, str], UploadFile | None, li
     uploads = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
     fields: dict[str, str] = {}
     found: UploadFile | None = None
-    for raw_name, value in form.multi_items():
-        name = raw_name.lower()
-        if name == "file":
-            if isinstance(value, UploadFile):
-                found = value
-            break  # anything after the file is ignored
-        if isinstance(value, str):
+    try:
+        for raw_name, value in form.multi_items():
+            name = raw_name.lower()
+            if name == "file":
+                if isinstance(value, UploadFile):
+                    found = value
+                break  # anything after the file is ignored
+            if isinstance(value, UploadFile):  # a field sent with a filename is still a field
+                value = await _field_text(value)
             fields.setdefault(name, value)
+    except errors.LadingError:
+        for spooled in uploads:
+            await spooled.close()
+        raise
     return fields, found, uploads
+
+
+async def _field_text(upload: UploadFile) -> str:
+    """The text of a form field that came as a file part; MalformedPOSTRequest if too long."""
+    await upload.seek(0)
+    data = await upload.read(MAX_FIELD_BYTES + 1)
+    if len(data) > MAX_FIELD_BYTES:
+        raise errors.MalformedPOSTRequest()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise errors.MalformedPOSTRequest() from None
 
 
 async def _file_chunks(upload: UploadFile) -> AsyncIterator[bytes]:
@@ -435,11 +458,12 @@ async def post_object(ctx: ReqCtx) -> Response:
             bucket,
             key,
             _file_chunks(upload),
-            owner_id=put_ctx.user_id,
+            owner_id=writer_owner_id(put_ctx),
             new=new,
             checks=body_checks(headers),
             conditions=write_conditions(headers),
             declared_size=size,
+            sse=sse.requested(headers, bucket),
             cause="Post",
         )
     finally:

@@ -27,7 +27,6 @@ _BUCKET_SUBRESOURCES = {
     "website": "Website",
 }
 _OBJECT_SUBRESOURCES = {
-    "attributes": "ObjectAttributes",
     "torrent": "ObjectTorrent",
     "restore": "RestoreObject",
     "select": "SelectObjectContent",
@@ -89,6 +88,7 @@ _BUCKET_CONFIG: dict[str, dict[str, tuple[str, Action]]] = {
     },
 }
 _OBJECT_CONFIG: dict[str, dict[str, tuple[str, Action]]] = {
+    "attributes": {"GET": ("GetObjectAttributes", _A.READ_OBJECT)},
     "acl": {
         "GET": ("GetObjectAcl", _A.READ_OBJECT_ACP),
         "PUT": ("PutObjectAcl", _A.WRITE_OBJECT_ACP),
@@ -112,10 +112,9 @@ _VERB = {"GET": "Get", "PUT": "Put", "DELETE": "Delete", "POST": "Post", "HEAD":
 
 # Headers that ask an implemented operation for a feature this server does not have yet.
 # Ignoring them would claim what was not done (data "encrypted" with a KMS key), so such
-# requests answer NotImplemented. SSE-S3 (AES256) and SSE-C are implemented.
+# requests answer NotImplemented. SSE-S3 (AES256), SSE-KMS (aws:kms) and SSE-C are implemented.
 _FEATURE_HEADERS = {
-    "x-amz-server-side-encryption-aws-kms-key-id": "server-side encryption with KMS keys",
-    "x-amz-server-side-encryption-context": "server-side encryption with KMS keys",
+    "x-amz-server-side-encryption-context": "server-side encryption with a KMS encryption context",
 }
 # Operations that create a bucket or an object, and so take ACL, tagging and SSE headers.
 _WRITES = frozenset({"CreateBucket", "PutObject", "CopyObject", "CreateMultipartUpload"})
@@ -275,9 +274,7 @@ def unsupported_feature(op: S3Op, headers: Mapping[str, str]) -> str | None:
     """
     if op.name in _WRITES:
         sse = headers.get("x-amz-server-side-encryption")
-        if sse is not None and (
-            op.name == "CreateBucket" or sse.strip().lower().startswith("aws:kms")
-        ):
+        if sse is not None and op.name == "CreateBucket":
             return f"server-side encryption {sse.strip()!r}"
     if op.name not in _DATA_OPERATIONS:
         return None

@@ -188,7 +188,11 @@ def legal_hold(on: bool) -> bytes:
 
 
 def _checksum_elements(checksums: dict[str, str]) -> str:
-    out = [el(f"Checksum{alg}", value) for alg, value in checksums.items() if alg != "type"]
+    out = [
+        el(f"Checksum{alg}", value)
+        for alg, value in checksums.items()
+        if alg not in ("type", "parts")
+    ]
     if out and checksums.get("type"):
         out.append(el("ChecksumType", checksums["type"]))
     return "".join(out)
@@ -218,7 +222,7 @@ def _contents(
     if isinstance(obj, ListedObject):
         algorithms, kind = (obj.checksum_algorithm,), obj.checksum_type
     else:
-        algorithms = tuple(a for a in obj.checksums if a != "type")
+        algorithms = tuple(a for a in obj.checksums if a not in ("type", "parts"))
         kind = obj.checksums.get("type", "")
     checksums = "".join(el("ChecksumAlgorithm", a) for a in algorithms if a)
     if checksums and kind:
@@ -408,6 +412,49 @@ def list_parts(
             + "</Part>"
         )
     return document("ListPartsResult", body)
+
+
+def object_attributes(
+    obj: ObjectVersion, wanted: frozenset[str], *, marker: int, max_parts: int
+) -> bytes:
+    """GetObjectAttributesResponse with the attributes asked for (parts from `marker` on)."""
+    body = []
+    if "ETag" in wanted:
+        body.append(el("ETag", obj.etag.strip('"')))
+    if "Checksum" in wanted and obj.checksums:
+        body.append("<Checksum>" + _checksum_elements(obj.checksums) + "</Checksum>")
+    if "ObjectParts" in wanted and obj.part_sizes is not None:
+        numbered = list(enumerate(obj.part_sizes, 1))[marker : marker + max_parts]
+        truncated = marker + max_parts < len(obj.part_sizes)
+        part_sums = obj.checksums.get("parts") or []
+        algorithm = next((a for a in obj.checksums if a not in ("type", "parts")), "")
+        parts = [
+            "<Part>"
+            + el("PartNumber", number)
+            + el("Size", size)
+            + (
+                el(f"Checksum{algorithm}", part_sums[number - 1])
+                if number <= len(part_sums)
+                else ""
+            )
+            + "</Part>"
+            for number, size in numbered
+        ]
+        body.append(
+            "<ObjectParts>"
+            + el("PartsCount", len(obj.part_sizes))
+            + el("PartNumberMarker", marker)
+            + el("NextPartNumberMarker", numbered[-1][0] if numbered else marker)
+            + el("MaxParts", max_parts)
+            + el("IsTruncated", truncated)
+            + "".join(parts)
+            + "</ObjectParts>"
+        )
+    if "StorageClass" in wanted:
+        body.append(el("StorageClass", obj.storage_class))
+    if "ObjectSize" in wanted:
+        body.append(el("ObjectSize", obj.size))
+    return document("GetObjectAttributesResponse", body)
 
 
 def list_uploads(
