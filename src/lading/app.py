@@ -31,11 +31,15 @@ from lading.http.s3.handlers import HANDLERS
 from lading.lifecycle import run_lifecycle
 from lading.metadata.migrate import upgrade
 from lading.metadata.store import MetadataStore, create_engine, now_us
+from lading.services.access_logs import AccessLogService
+from lading.services.audit import AuditService
 from lading.services.buckets import BucketService
 from lading.services.container import Services
+from lading.services.credentials import CredentialService
 from lading.services.identity import IdentityService, NewCredentials
 from lading.services.multipart import MultipartService
 from lading.services.objects import ObjectService
+from lading.services.recorders import flush_recorders, recorders
 from lading.settings import Settings
 from lading.storage.local import LocalBlobStore
 
@@ -112,13 +116,21 @@ def build_services(
     meta: MetadataStore,
     blobs: LocalBlobStore,
     writes: Executor | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
 ) -> Services:
-    objects = ObjectService(meta, blobs, writes, keyring=build_keyring(settings))
+    clock = clock or utc_now
+    keyring = build_keyring(settings)
+    objects = ObjectService(meta, blobs, writes, keyring=keyring)
+    buckets = BucketService(meta, blobs, settings.region, settings.s3.bucket_cache_seconds)
+    identity = IdentityService(meta, keyring, clock)
     return Services(
-        buckets=BucketService(meta, blobs, settings.region, settings.s3.bucket_cache_seconds),
+        buckets=buckets,
         objects=objects,
         multipart=MultipartService(meta, objects, settings.s3.min_part_size),
-        identity=IdentityService(meta),
+        identity=identity,
+        credentials=CredentialService(identity, settings.credentials, clock),
+        audit=AuditService(meta, settings.credentials),
+        access_logs=AccessLogService(buckets, objects, settings.credentials, clock),
     )
 
 
@@ -126,8 +138,8 @@ def prepare_data_dir(settings: Settings) -> NewCredentials | None:
     """Migrate, ensure root keys and sweep, once before serving; returns keys made now."""
     meta, blobs = build_stores(settings)
     try:
-        build_keyring(settings)  # a bad key configuration stops the start here
-        return prepare(settings, meta, blobs)
+        keyring = build_keyring(settings)  # a bad key configuration stops the start here
+        return prepare(settings, meta, blobs, keyring)
     finally:
         meta.engine.dispose()
 
@@ -137,7 +149,7 @@ def add_user(settings: Settings, name: str, *, is_admin: bool = False) -> NewCre
     meta, _ = build_stores(settings)
     try:
         upgrade(meta.engine)
-        return IdentityService(meta).add_user(name, is_admin=is_admin)
+        return IdentityService(meta, build_keyring(settings)).add_user(name, is_admin=is_admin)
     finally:
         meta.engine.dispose()
 
@@ -196,7 +208,7 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
     """Build the ASGI application for these settings (stores, services, routes)."""
     meta, blobs = build_stores(settings, serving=True)
     writes = blocking_executor(settings.write_threads, "lading-write")
-    services = build_services(settings, meta, blobs, writes)
+    services = build_services(settings, meta, blobs, writes, clock)
     s3 = S3Dispatcher(services, settings, HANDLERS, clock)
 
     async def health(request: Request) -> JSONResponse:
@@ -211,11 +223,13 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
         if settings.lifecycle_seconds > 0:
             every = settings.lifecycle_seconds
             background.append(asyncio.create_task(lifecycle_passes(meta, services, every)))
+        background.extend(asyncio.create_task(work) for work in recorders(services, clock))
         yield {"services": services}
         for task in background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await flush_recorders(services)
         await run_blocking(meta.checkpoint)
         executor.shutdown(wait=True)
         writes.shutdown(wait=True)

@@ -14,6 +14,11 @@ COMMANDS = {
     "admin": "lading.cli.commands.admin:admin",
     "worker": "lading.cli.commands.worker:worker",
     "whoami": "lading.cli.commands.whoami:whoami",
+    "key": "lading.cli.commands.key:key",
+    "login": "lading.cli.commands.login:login",
+    "logout": "lading.cli.commands.login:logout",
+    "passwd": "lading.cli.commands.login:passwd",
+    "audit": "lading.cli.commands.audit:audit",
 }
 
 

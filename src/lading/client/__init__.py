@@ -8,6 +8,8 @@ with IdentityClient("http://127.0.0.1:9000", access_key=..., secret_key=...) as 
 from __future__ import annotations
 
 from lading.client._base import BaseClient
+from lading.client.audit import AuditClient
+from lading.client.auth import AuthClient
 from lading.client.errors import (
     APIError,
     AuthenticationError,
@@ -20,16 +22,20 @@ from lading.client.errors import (
     ServerError,
 )
 from lading.client.identity import IdentityClient
+from lading.client.keys import KeysClient
 from lading.client.paging import paginate
 
 __all__ = [
     "APIError",
+    "AuditClient",
+    "AuthClient",
     "AuthenticationError",
     "BadRequestError",
     "BaseClient",
     "ConflictError",
     "ConnectionFailed",
     "IdentityClient",
+    "KeysClient",
     "LadingClientError",
     "NotFoundError",
     "PermissionDeniedError",

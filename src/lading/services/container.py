@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lading.services.access_logs import AccessLogService
+from lading.services.audit import AuditService
 from lading.services.buckets import BucketService
+from lading.services.credentials import CredentialService
 from lading.services.identity import IdentityService
 from lading.services.multipart import MultipartService
 from lading.services.objects import ObjectService
@@ -16,3 +19,6 @@ class Services:
     objects: ObjectService
     multipart: MultipartService
     identity: IdentityService
+    credentials: CredentialService
+    audit: AuditService
+    access_logs: AccessLogService

@@ -16,13 +16,19 @@ from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lading import __version__
+from lading.http.api.audit import AuditTrail
 from lading.http.api.deps import ApiContext
 from lading.http.api.errors import HANDLERS
 from lading.settings import Settings
 
 PREFIX = "/_/api/v1"
 # resource modules, each with a `router`; included in this order
-ROUTERS = ("lading.http.api.identity",)
+ROUTERS = (
+    "lading.http.api.identity",
+    "lading.http.api.keys",
+    "lading.http.api.auth",
+    "lading.http.api.audit",
+)
 
 
 class RequestIds:
@@ -65,4 +71,4 @@ def build_api(settings: Settings, clock: Callable[[], datetime]) -> ASGIApp:
     for module in ROUTERS:
         router: APIRouter = importlib.import_module(module).router
         api.include_router(router)
-    return RequestIds(api)
+    return RequestIds(AuditTrail(api, clock))

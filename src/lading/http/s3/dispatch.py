@@ -12,6 +12,7 @@ import hashlib
 import itertools
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote
@@ -22,6 +23,7 @@ from starlette.responses import Response
 from lading import cors, errors
 from lading.http.s3 import auth, xml
 from lading.http.s3 import errors as s3errors
+from lading.http.s3.recording import Seen, record_request
 from lading.http.s3.router import S3Op, route, split_target, unsupported_feature
 from lading.iam.policy import Access, Action, Verdict, authorize, may_list, object_allows
 from lading.iam.principals import ANONYMOUS, Principal
@@ -252,15 +254,17 @@ class S3Dispatcher:
         raw_path = raw_path.partition("?")[0]
         raw_query = request.scope.get("query_string", b"").decode("latin-1")
         bucket_holder: list[Bucket] = []
+        seen = Seen(time.monotonic())
         try:
             if request.method == "OPTIONS":
                 response = await self._preflight(request, headers, raw_path)
             else:
                 response = await self._handle(
-                    request, headers, raw_path, raw_query, request_id, bucket_holder
+                    request, headers, raw_path, raw_query, request_id, bucket_holder, seen
                 )
         except errors.LadingError as exc:
             response = self.error_response(exc, request, raw_path, request_id)
+            seen.error_code = s3errors.lookup(exc).code
             if _unread_body(request, headers):
                 # the client may still send the body it held back for 100-continue: the
                 # connection cannot carry another request after it
@@ -273,6 +277,18 @@ class S3Dispatcher:
             found = cors.answer(config, origin, request.method)
             if found is not None:
                 response.headers.update(found.headers)
+        record_request(
+            self.services,
+            request,
+            headers,
+            raw_path,
+            raw_query,
+            request_id,
+            seen,
+            bucket_holder[0] if bucket_holder else None,
+            response,
+            self.clock(),
+        )
         return response
 
     async def _preflight(
@@ -319,6 +335,7 @@ class S3Dispatcher:
         raw_query: str,
         request_id: str,
         bucket_holder: list[Bucket],
+        seen: Seen,
     ) -> Response:
         query = dict(parse_qsl(raw_query, keep_blank_values=True))
         view = auth.RequestView(request.method, raw_path, raw_query, headers)
@@ -326,6 +343,7 @@ class S3Dispatcher:
         op = route(
             request.method, raw_path, query, headers, base_domain=self.settings.s3.base_domain
         )
+        seen.op = op
         if parsed is None:
             principal = ANONYMOUS
             spec = auth.payload_spec_for(view)
@@ -342,6 +360,7 @@ class S3Dispatcher:
                 virtual_host_bucket=vhost_bucket if self.settings.s3.base_domain else None,
             )
             principal = Principal(key.user, key.access_key)
+        seen.principal = principal
         length = headers.get("content-length")
         decoder = auth.BodyDecoder(spec, int(length) if length and length.isdigit() else None)
         ctx = ReqCtx(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lading.http.s3 import (
     bucket,
+    bucket_logging,
     configs,
     listing,
     multipart,
@@ -28,6 +29,8 @@ HANDLERS: dict[str, Handler] = {
     "DeleteBucketPolicy": configs.delete_bucket_policy,
     "GetBucketPolicyStatus": configs.get_bucket_policy_status,
     **configs.config_handlers(),
+    "GetBucketLogging": bucket_logging.get_bucket_logging,
+    "PutBucketLogging": bucket_logging.put_bucket_logging,
     "GetObjectTagging": object_attrs.get_object_tagging,
     "PutObjectTagging": object_attrs.put_object_tagging,
     "DeleteObjectTagging": object_attrs.delete_object_tagging,

@@ -1,0 +1,66 @@
+"""Put/GetBucketLogging: where a bucket's server access logs go (a target bucket and prefix).
+
+The configuration is stored in `bucket_configs` (kind "logging"); the records themselves are
+formatted and delivered by `lading.services.access_logs`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.responses import Response
+
+from lading import errors
+from lading.http.s3 import xml
+from lading.http.s3.common import xml_response
+from lading.http.s3.dispatch import ReqCtx
+from lading.services.access_logs import CONFIG
+
+_REPEATED = frozenset({"Grant"})
+MAX_PREFIX = 512
+
+
+async def get_bucket_logging(ctx: ReqCtx) -> Response:
+    raw = ctx.need_bucket().configs.get(CONFIG)
+    return xml_response(xml.bucket_logging_status(json.loads(raw) if raw else None))
+
+
+def _text(tree: dict[str, Any], name: str) -> str:
+    value = tree.get(name, "")
+    if not isinstance(value, str):
+        raise errors.MalformedXML(f"The element {name} must hold text.")
+    return value.strip()
+
+
+async def put_bucket_logging(ctx: ReqCtx) -> Response:
+    bucket = ctx.need_bucket()
+    tree = xml.parse_config(await ctx.read_body(), "BucketLoggingStatus", _REPEATED)
+    enabled = tree.get("LoggingEnabled")
+    if enabled is None or enabled == "":
+        await ctx.services.buckets.set_config(bucket, CONFIG, None)
+        return Response(status_code=200)
+    if not isinstance(enabled, dict):
+        raise errors.MalformedXML()
+    target_name = _text(enabled, "TargetBucket")
+    prefix = _text(enabled, "TargetPrefix") if "TargetPrefix" in enabled else ""
+    if not target_name:
+        raise errors.MalformedXML("LoggingEnabled needs a TargetBucket.")
+    if len(prefix) > MAX_PREFIX:
+        raise errors.InvalidArgument(f"The TargetPrefix is longer than {MAX_PREFIX} characters.")
+    try:
+        target = await ctx.services.buckets.get_bucket(target_name)
+    except errors.NoSuchBucket:
+        raise errors.InvalidTargetBucketForLogging(
+            f"The target bucket for logging does not exist: {target_name}"
+        ) from None
+    if target.owner.id != bucket.owner.id:
+        raise errors.InvalidTargetBucketForLogging(
+            "The owner for the bucket to be logged and the target bucket must be the same."
+        )
+    stored: dict[str, Any] = {"TargetBucket": target_name, "TargetPrefix": prefix}
+    for optional in ("TargetGrants", "TargetObjectKeyFormat"):
+        if isinstance(enabled.get(optional), dict):
+            stored[optional] = enabled[optional]
+    await ctx.services.buckets.set_config(bucket, CONFIG, json.dumps(stored))
+    return Response(status_code=200)
