@@ -81,7 +81,7 @@ def test_a_wrong_password_or_user_is_refused(
 def test_a_user_without_a_password_cannot_log_in(server: RunningServer) -> None:
     user = new_user(server)
     with AuthClient(server.url) as anonymous, pytest.raises(AuthenticationError):
-        anonymous.login(user["user"], "")
+        anonymous.login(user["user"], "any password at all")
 
 
 def test_refresh_and_revocation(server: RunningServer) -> None:

@@ -39,11 +39,15 @@ def login(remote: Remote, username: str | None, password_stdin: bool, descriptio
 
     from lading.cli import tokens
     from lading.client.auth import AuthClient
+    from lading.client.errors import AuthenticationError
 
     name = username or click.prompt("Username")
     password = read_password(password_stdin)
     with api_errors(), AuthClient(remote.endpoint) as client:
-        pair = client.login(name, password, description=description or socket.gethostname())
+        try:
+            pair = client.login(name, password, description=description or socket.gethostname())
+        except AuthenticationError as exc:
+            raise click.ClickException(f"Login refused: {exc.message} [{exc.code}]") from exc
     tokens.store(remote.endpoint, name, pair, pair["refresh_token"])
     click.echo(f"logged in to {remote.endpoint} as {name} until {pair['refresh_expires_at']}")
 

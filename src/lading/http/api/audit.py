@@ -129,7 +129,7 @@ class AuditTrail:
         user, access_key = scope.get(CALLER_SCOPE, ("", ""))
         client = scope.get("client")
         method = scope["method"]
-        path = scope.get("root_path", "") + scope.get("path", "")
+        path = scope.get("path", "")
         record = RequestRecord(
             at=self.clock(),
             api="control",
