@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
@@ -25,6 +26,7 @@ from lading.concurrency import blocking_executor, run_blocking
 from lading.encryption import KEY_SIZE, Keyring
 from lading.housekeeping import prepare
 from lading.http import api
+from lading.http.api import errors as api_errors
 from lading.http.middleware import ErrorGuard
 from lading.http.s3.dispatch import S3Dispatcher
 from lading.http.s3.handlers import HANDLERS
@@ -241,6 +243,8 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
             Mount(api.PREFIX, app=api.build_api(settings, clock)),
         ],
         lifespan=lifespan,
+        # paths no route matches (a newline in a path escapes even the API's Mount): problems
+        exception_handlers={HTTPException: api_errors.http_error},
     )
     return ErrorGuard(LadingApp(control, s3))
 

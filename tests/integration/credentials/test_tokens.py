@@ -135,7 +135,7 @@ def test_changing_ones_own_password_needs_the_current_one(server: RunningServer)
     with AuthClient(server.url) as anonymous:
         token = anonymous.login(name, PASSWORD)["access_token"]
     with AuthClient(server.url, token=token) as auth:
-        with pytest.raises(BadRequestError):
+        with pytest.raises(PermissionDeniedError):
             auth.set_my_password("another long one")
         with pytest.raises(PermissionDeniedError):
             auth.set_my_password("another long one", current_password="not it")

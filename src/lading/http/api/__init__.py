@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lading import __version__
 from lading.http.api.audit import AuditTrail
 from lading.http.api.deps import ApiContext
-from lading.http.api.errors import HANDLERS
+from lading.http.api.errors import HANDLERS, PROBLEM_RESPONSES
 from lading.settings import Settings
 
 PREFIX = "/_/api/v1"
@@ -66,6 +66,7 @@ def build_api(settings: Settings, clock: Callable[[], datetime]) -> ASGIApp:
         docs_url=None,
         redoc_url=None,
         exception_handlers=dict(HANDLERS),  # type: ignore[arg-type]
+        responses=PROBLEM_RESPONSES,
     )
     api.state.lading = ApiContext(settings, clock)
     for module in ROUTERS:

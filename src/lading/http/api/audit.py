@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lading.http.api.deps import CALLER_SCOPE, AdminCaller, Svc
-from lading.http.api.keys import to_micros, to_time
+from lading.http.api.keys import IsoTime, to_micros, to_time
 from lading.metadata.audit import AuditFilter
 from lading.services.audit import RequestRecord
 
@@ -47,8 +47,8 @@ async def list_audit(
     svc: Svc,
     user: Annotated[str | None, Query(max_length=64)] = None,
     bucket: Annotated[str | None, Query(max_length=63)] = None,
-    since: Annotated[datetime | None, Query(alias="from", description="inclusive")] = None,
-    until: Annotated[datetime | None, Query(alias="to", description="exclusive")] = None,
+    since: Annotated[IsoTime | None, Query(alias="from", description="inclusive")] = None,
+    until: Annotated[IsoTime | None, Query(alias="to", description="exclusive")] = None,
     outcome: Literal["ok", "denied", "error"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,18}$")] = None,

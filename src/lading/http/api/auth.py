@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.requests import Request
 
 from lading import errors
@@ -20,6 +20,8 @@ Password = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PASSWOR
 
 
 class Login(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     password: Password
     description: Annotated[str, StringConstraints(max_length=255)] = Field(
@@ -28,10 +30,14 @@ class Login(BaseModel):
 
 
 class Refresh(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
 class Revoke(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     token: Annotated[str, StringConstraints(min_length=1, max_length=256)] = Field(
         description="a refresh token (its access tokens go with it) or an access token"
     )
@@ -61,6 +67,8 @@ class TokenPage(BaseModel):
 
 
 class NewPassword(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     password: Annotated[str, StringConstraints(min_length=8, max_length=MAX_PASSWORD)]
     current_password: Password | None = Field(
         None, description="needed when the user already has a password"
@@ -68,6 +76,8 @@ class NewPassword(BaseModel):
 
 
 class AdminPassword(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     password: Annotated[str, StringConstraints(min_length=8, max_length=MAX_PASSWORD)]
 
 
@@ -141,7 +151,7 @@ async def set_my_password(caller: Caller, svc: Svc, body: NewPassword) -> Respon
     user = me(caller)
     if await svc.credentials.has_password(user):
         if body.current_password is None:
-            raise errors.InvalidArgument("Give current_password to change your password.")
+            raise errors.AccessDenied("Give current_password to change your password.")
         if not await svc.credentials.check_password(user, body.current_password):
             raise errors.AccessDenied("The current password is wrong.")
     await svc.credentials.set_password(user, body.password)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from lading import errors
 from lading.concurrency import run_blocking
@@ -17,6 +17,21 @@ from lading.services.container import Services
 
 router = APIRouter(prefix="/keys", tags=["keys"])
 US = 1_000_000
+
+
+def _iso_time(value: object) -> object:
+    """Only ISO 8601 date-times (pydantic alone also takes numbers as epoch seconds)."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and "T" in value.upper():
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError("expected an ISO 8601 date-time such as 2027-06-30T00:00:00Z")
+
+
+IsoTime = Annotated[datetime, BeforeValidator(_iso_time)]
 
 
 def to_time(micros: int | None) -> datetime | None:
@@ -48,13 +63,17 @@ class NewKey(Key):
 
 
 class KeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     user: str | None = Field(None, description="whose key (administrators only); default: yours")
-    expires: datetime | None = Field(None, description="when the key stops working (ISO 8601)")
+    expires: IsoTime | None = Field(None, description="when the key stops working (ISO 8601)")
 
 
 class KeyUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     status: Literal["active", "disabled"] | None = None
-    expires: datetime | None = Field(None, description="a new expiry; an explicit null removes it")
+    expires: IsoTime | None = Field(None, description="a new expiry; an explicit null removes it")
 
 
 class KeyPage(BaseModel):
