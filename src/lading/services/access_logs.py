@@ -1,9 +1,10 @@
 """S3 server access logging: records in AWS's format, delivered as objects in batches.
 
 A bucket with a logging configuration (`bucket_configs` kind "logging": target bucket and
-prefix) has a line formatted for each request that names it, kept in memory; every
-`access_log_seconds` (and at shutdown) each source bucket's lines go into one new object
-`<TargetPrefix>YYYY-MM-DD-HH-MM-SS-<UNIQUE>` of the target bucket, owned by that bucket's
+prefix) has a line formatted for each request that names it, kept in memory. A source
+bucket's batch is delivered once it is `access_log_seconds` old (by a background check, or by
+the first request on the bucket after that time), and at shutdown, as one new object
+`<TargetPrefix>YYYY-MM-DD-HH-MM-SS-<UNIQUE>` of the target bucket owned by that bucket's
 owner, as AWS names them. Like AWS's, delivery is best effort: lines of a process that
 crashes before delivering them are lost.
 """
@@ -14,6 +15,7 @@ import asyncio
 import json
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -153,6 +155,7 @@ class AccessLogService:
         self.settings = settings
         self.clock = clock
         self._pending: dict[tuple[str, Target], list[str]] = {}
+        self._started: dict[str, float] = {}  # source bucket -> when its batch began
         self._count = 0
 
     def capture(self, bucket: Bucket, record: RequestRecord) -> None:
@@ -162,11 +165,28 @@ class AccessLogService:
             return
         line = log_line(record, bucket.name, bucket.owner.name)
         self._pending.setdefault((bucket.name, target), []).append(line)
+        self._started.setdefault(bucket.name, time.monotonic())
         self._count += 1
 
-    async def deliver(self) -> int:
+    def due(self, source: str) -> bool:
+        """Whether the batch of a source bucket is old enough to be delivered."""
+        started = self._started.get(source)
+        return (
+            started is not None and time.monotonic() - started >= self.settings.access_log_seconds
+        )
+
+    async def deliver(self, *, due_only: bool = False) -> int:
         """Write one object per source bucket with pending lines; returns how many."""
-        pending, self._pending, self._count = self._pending, {}, 0
+        if due_only:
+            sources = {source for source in self._started if self.due(source)}
+        else:
+            sources = set(self._started)
+        pending = {k: v for k, v in self._pending.items() if k[0] in sources}
+        for key, lines in pending.items():
+            del self._pending[key]
+            self._count -= len(lines)
+        for source in sources:
+            del self._started[source]
         written = 0
         for (source, target), lines in pending.items():
             try:
@@ -197,10 +217,10 @@ class AccessLogService:
         )
 
     async def run(self) -> None:
-        """Deliver every access_log_seconds."""
+        """Deliver the batches that are due, checking a few times per access_log_seconds."""
         while True:
-            await asyncio.sleep(self.settings.access_log_seconds)
+            await asyncio.sleep(min(1.0, self.settings.access_log_seconds / 4))
             try:
-                await self.deliver()
+                await self.deliver(due_only=True)
             except Exception:  # the next pass tries again
                 log.exception("delivering access logs failed")

@@ -141,12 +141,39 @@ def logging_status(target: str, prefix: str) -> dict[str, Any]:
     return {"LoggingEnabled": {"TargetBucket": target, "TargetPrefix": prefix}}
 
 
+def allow_logs(s3: Any, target: str, source: str, *, action: str = "s3:PutObject") -> None:
+    """The target bucket policy AWS asks for: the logging service may put the logs."""
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": [action],
+        "Resource": f"arn:aws:s3:::{target}/logs/*",
+        "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:s3:::{source}"}},
+    }
+    s3.put_bucket_policy(
+        Bucket=target, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    )
+
+
 def test_put_and_get_bucket_logging(s3: Any, s3_alt: Any) -> None:
     source, target = new_bucket_name(), new_bucket_name()
     s3.create_bucket(Bucket=source)
     s3.create_bucket(Bucket=target)
     try:
         assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=source)
+        # without a policy that lets the logging service write, the target is refused
+        with pytest.raises(botocore.exceptions.ClientError) as caught:
+            s3.put_bucket_logging(
+                Bucket=source, BucketLoggingStatus=logging_status(target, "logs/")
+            )
+        assert caught.value.response["Error"]["Code"] == "AccessDenied"
+        allow_logs(s3, target, source, action="s3:GetObject")
+        with pytest.raises(botocore.exceptions.ClientError):
+            s3.put_bucket_logging(
+                Bucket=source, BucketLoggingStatus=logging_status(target, "logs/")
+            )
+        assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=source)
+        allow_logs(s3, target, source)
         s3.put_bucket_logging(Bucket=source, BucketLoggingStatus=logging_status(target, "logs/"))
         found = s3.get_bucket_logging(Bucket=source)["LoggingEnabled"]
         assert found == {"TargetBucket": target, "TargetPrefix": "logs/"}
@@ -171,6 +198,7 @@ def test_access_log_records_are_delivered_in_aws_format(clocked_server: ClockedS
     source, target = new_bucket_name(), new_bucket_name()
     s3.create_bucket(Bucket=source)
     s3.create_bucket(Bucket=target)
+    allow_logs(s3, target, source)
     s3.put_bucket_logging(Bucket=source, BucketLoggingStatus=logging_status(target, "logs/"))
     s3.put_object(Bucket=source, Key="data/one two.txt", Body=b"12345")
     s3.get_object(Bucket=source, Key="data/one two.txt")

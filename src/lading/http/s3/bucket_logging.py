@@ -15,7 +15,12 @@ from lading import errors
 from lading.http.s3 import xml
 from lading.http.s3.common import xml_response
 from lading.http.s3.dispatch import ReqCtx
+from lading.iam.policy import bucket_policy
+from lading.iam.policy_language import SERVICE_PREFIX, Decision, RequestContext
+from lading.metadata.models import Bucket
 from lading.services.access_logs import CONFIG
+
+LOGGING_SERVICE = "logging.s3.amazonaws.com"
 
 _REPEATED = frozenset({"Grant"})
 MAX_PREFIX = 512
@@ -58,9 +63,33 @@ async def put_bucket_logging(ctx: ReqCtx) -> Response:
         raise errors.InvalidTargetBucketForLogging(
             "The owner for the bucket to be logged and the target bucket must be the same."
         )
+    if CONFIG in target.configs and target.name != bucket.name:
+        raise errors.InvalidArgument("The target bucket for logging has logging enabled itself.")
+    if not delivery_allowed(bucket, target, prefix):
+        raise errors.AccessDenied(
+            f"The policy of bucket {target.name} must allow {LOGGING_SERVICE} s3:PutObject "
+            f"on {target.name}/{prefix} for source {bucket.name}."
+        )
     stored: dict[str, Any] = {"TargetBucket": target_name, "TargetPrefix": prefix}
     for optional in ("TargetGrants", "TargetObjectKeyFormat"):
         if isinstance(enabled.get(optional), dict):
             stored[optional] = enabled[optional]
     await ctx.services.buckets.set_config(bucket, CONFIG, json.dumps(stored))
     return Response(status_code=200)
+
+
+def delivery_allowed(source: Bucket, target: Bucket, prefix: str) -> bool:
+    """Whether the target's policy lets the logging service put the source's logs (as AWS)."""
+    text = target.configs.get("policy")
+    if text is None:
+        return False
+    context = RequestContext(
+        SERVICE_PREFIX + LOGGING_SERVICE,
+        "s3:PutObject",
+        f"arn:aws:s3:::{target.name}/{prefix}",
+        {
+            "aws:SourceArn": f"arn:aws:s3:::{source.name}",
+            "aws:SourceAccount": source.owner.name,
+        },
+    )
+    return bucket_policy(text, target.name).evaluate(context) is Decision.ALLOW

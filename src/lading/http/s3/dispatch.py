@@ -289,6 +289,8 @@ class S3Dispatcher:
             response,
             self.clock(),
         )
+        if bucket_holder and self.services.access_logs.due(bucket_holder[0].name):
+            await self.services.access_logs.deliver(due_only=True)
         return response
 
     async def _preflight(
