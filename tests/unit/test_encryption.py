@@ -580,3 +580,20 @@ def test_modes_do_not_mix(keyring: Keyring) -> None:
         replace(c_envelope, key_id="k1")
     with pytest.raises(ValueError):
         new_sse_c(bytes(16))
+
+
+def test_sealed_secrets_open_only_for_their_purpose_and_key() -> None:
+    import os as _os
+
+    from lading import errors as _errors
+    from lading.encryption import Keyring as _Keyring
+
+    ring = _Keyring({"k1": _os.urandom(32)}, "k1")
+    sealed = ring.seal(b"secret", b"access-key-secret")
+    assert sealed.startswith("sealed:v1:k1:") and "secret" not in sealed.split(":", 3)[3]
+    assert ring.open_sealed(sealed, b"access-key-secret") == b"secret"
+    with pytest.raises(_errors.LadingError):
+        ring.open_sealed(sealed, b"another-purpose")
+    other = _Keyring({"k1": _os.urandom(32)}, "k1")
+    with pytest.raises(_errors.LadingError):
+        other.open_sealed(sealed, b"access-key-secret")

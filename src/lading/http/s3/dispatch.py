@@ -350,6 +350,7 @@ class S3Dispatcher:
             principal = ANONYMOUS
             spec = auth.payload_spec_for(view)
         else:
+            seen.access_key = parsed.access_key  # audited even when the key is refused
             key = await self.services.identity.lookup_key(parsed.access_key)
             vhost_bucket = op.bucket if raw_path.lstrip("/") == (op.key or "") else None
             spec = auth.verify(

@@ -23,6 +23,7 @@ class Seen:
     started: float
     op: S3Op | None = None
     principal: Principal = ANONYMOUS
+    access_key: str = ""  # the key a request claims, known before it is accepted
     error_code: str = ""
 
 
@@ -56,7 +57,7 @@ def record_request(
         method=request.method,
         operation=op.name if op is not None else request.method,
         user=user,
-        access_key=principal.access_key or "",
+        access_key=principal.access_key or seen.access_key,
         client=client.host if client is not None else "",
         status=response.status_code,
         code=seen.error_code,
