@@ -62,6 +62,8 @@ _OPERATIONS = {
     "PutBucketPolicy": "REST.PUT.BUCKETPOLICY",
     "DeleteBucketPolicy": "REST.DELETE.BUCKETPOLICY",
     "GetObjectTagging": "REST.GET.OBJECT_TAGGING",
+    "GetObjectLegalHold": "REST.GET.LEGAL_HOLD",
+    "PutObjectLegalHold": "REST.PUT.LEGAL_HOLD",
     "PutObjectTagging": "REST.PUT.OBJECT_TAGGING",
     "DeleteObjectTagging": "REST.DELETE.OBJECT_TAGGING",
 }
@@ -124,8 +126,20 @@ def log_line(record: RequestRecord, bucket: str, owner: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Target:
+    """Where a source bucket's logs go; `partitioned` keys them by account/region/bucket/day."""
+
     bucket: str
     prefix: str
+    partitioned: bool = False
+    account: str = ""
+    region: str = ""
+
+    def key(self, source: str, now: datetime, unique: str) -> str:
+        """AWS's object key: SimplePrefix or PartitionedPrefix (TargetObjectKeyFormat)."""
+        name = f"{now:%Y-%m-%d-%H-%M-%S}-{unique}"
+        if self.partitioned:
+            return f"{self.prefix}{self.account}/{self.region}/{source}/{now:%Y/%m/%d}/{name}"
+        return f"{self.prefix}{name}"
 
 
 def target_of(bucket: Bucket) -> Target | None:
@@ -133,7 +147,14 @@ def target_of(bucket: Bucket) -> Target | None:
     if raw is None:
         return None
     tree = json.loads(raw)
-    return Target(str(tree["TargetBucket"]), str(tree.get("TargetPrefix", "")))
+    key_format = tree.get("TargetObjectKeyFormat") or {}
+    return Target(
+        str(tree["TargetBucket"]),
+        str(tree.get("TargetPrefix", "")),
+        "PartitionedPrefix" in key_format,
+        bucket.owner.name,
+        bucket.region,
+    )
 
 
 async def _once(data: bytes) -> AsyncIterator[bytes]:
@@ -190,7 +211,7 @@ class AccessLogService:
         written = 0
         for (source, target), lines in pending.items():
             try:
-                await self._write(target, lines)
+                await self._write(source, target, lines)
                 written += 1
             except errors.LadingError as exc:
                 log.warning(
@@ -201,10 +222,9 @@ class AccessLogService:
                 )
         return written
 
-    async def _write(self, target: Target, lines: list[str]) -> None:
+    async def _write(self, source: str, target: Target, lines: list[str]) -> None:
         bucket = await self.buckets.get_bucket(target.bucket)
-        now = self.clock()
-        key = f"{target.prefix}{now:%Y-%m-%d-%H-%M-%S}-{secrets.token_hex(8).upper()}"
+        key = target.key(source, self.clock(), secrets.token_hex(8).upper())
         body = ("\n".join(lines) + "\n").encode()
         await self.objects.put_object(
             bucket,

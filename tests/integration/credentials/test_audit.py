@@ -176,7 +176,11 @@ def test_put_and_get_bucket_logging(s3: Any, s3_alt: Any) -> None:
         allow_logs(s3, target, source)
         s3.put_bucket_logging(Bucket=source, BucketLoggingStatus=logging_status(target, "logs/"))
         found = s3.get_bucket_logging(Bucket=source)["LoggingEnabled"]
-        assert found == {"TargetBucket": target, "TargetPrefix": "logs/"}
+        assert found == {
+            "TargetBucket": target,
+            "TargetPrefix": "logs/",
+            "TargetObjectKeyFormat": {"SimplePrefix": {}},
+        }
         with pytest.raises(botocore.exceptions.ClientError) as caught:
             s3.put_bucket_logging(
                 Bucket=source, BucketLoggingStatus=logging_status("no-such-bucket-x1", "")

@@ -71,11 +71,30 @@ async def put_bucket_logging(ctx: ReqCtx) -> Response:
             f"on {target.name}/{prefix} for source {bucket.name}."
         )
     stored: dict[str, Any] = {"TargetBucket": target_name, "TargetPrefix": prefix}
-    for optional in ("TargetGrants", "TargetObjectKeyFormat"):
-        if isinstance(enabled.get(optional), dict):
-            stored[optional] = enabled[optional]
+    if isinstance(enabled.get("TargetGrants"), dict):
+        stored["TargetGrants"] = enabled["TargetGrants"]
+    stored["TargetObjectKeyFormat"] = key_format(enabled.get("TargetObjectKeyFormat"))
     await ctx.services.buckets.set_config(bucket, CONFIG, json.dumps(stored))
     return Response(status_code=200)
+
+
+def key_format(raw: object) -> dict[str, Any]:
+    """TargetObjectKeyFormat, normalised: SimplePrefix (the default) or PartitionedPrefix."""
+    if raw is None or raw == "":
+        return {"SimplePrefix": {}}
+    if not isinstance(raw, dict) or len(raw) != 1:
+        raise errors.MalformedXML("TargetObjectKeyFormat holds one of its two formats.")
+    if "SimplePrefix" in raw:
+        return {"SimplePrefix": {}}
+    partitioned = raw.get("PartitionedPrefix")
+    if "PartitionedPrefix" not in raw:
+        raise errors.MalformedXML("TargetObjectKeyFormat is SimplePrefix or PartitionedPrefix.")
+    source = "EventTime"
+    if isinstance(partitioned, dict) and "PartitionDateSource" in partitioned:
+        source = str(partitioned["PartitionDateSource"])
+    if source not in ("EventTime", "DeliveryTime"):
+        raise errors.MalformedXML("PartitionDateSource is EventTime or DeliveryTime.")
+    return {"PartitionedPrefix": {"PartitionDateSource": source}}
 
 
 def delivery_allowed(source: Bucket, target: Bucket, prefix: str) -> bool:

@@ -12,7 +12,8 @@ from starlette.responses import Response
 from lading.http.s3.router import S3Op
 from lading.iam.principals import ANONYMOUS, Principal
 from lading.metadata.models import Bucket
-from lading.services.audit import RequestRecord
+from lading.services.access_logs import CONFIG as ACCESS_LOG
+from lading.services.audit import DENIED, READS, RequestRecord
 from lading.services.container import Services
 
 
@@ -40,6 +41,9 @@ def record_request(
     now: dt.datetime,
 ) -> None:
     """Hand the finished request to the audit log and, for a logged bucket, its access log."""
+    logged = bucket is not None and ACCESS_LOG in bucket.configs
+    if not logged and request.method in READS and response.status_code not in DENIED:
+        return  # the common case, a read nobody records, costs nothing more
     op = seen.op
     principal = seen.principal
     user = principal.user.name if principal.user is not None else ""
@@ -82,5 +86,5 @@ def record_request(
     elif record.bytes_sent is not None and op is not None and op.key:
         record.object_size = record.bytes_sent
     services.audit.capture(record)
-    if bucket is not None:
+    if logged and bucket is not None:
         services.access_logs.capture(bucket, record)
