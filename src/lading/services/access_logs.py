@@ -113,7 +113,7 @@ def log_line(record: RequestRecord, bucket: str, owner: str) -> str:
         _quoted(record.user_agent),
         dash(record.version_id),
         record.request_id,
-        "SigV4" if record.auth_type else "-",
+        dash(record.signature),
         "-",
         dash(record.auth_type),
         dash(record.host),

@@ -55,6 +55,7 @@ class RequestRecord:
     version_id: str = ""
     host: str = ""
     auth_type: str = ""  # "AuthHeader", "QueryString" or "" (anonymous)
+    signature: str = ""  # "SigV4", "SigV2" or "" (anonymous)
     tls: bool = False
 
     @property

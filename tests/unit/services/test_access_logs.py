@@ -36,6 +36,7 @@ def test_a_record_has_the_26_fields_of_aws_in_order() -> None:
         user_agent='S3Console/0.4 "quoted"',
         host="awsexamplebucket1.s3.us-west-1.amazonaws.com",
         auth_type="AuthHeader",
+        signature="SigV4",
     )
     fields = parse(log_line(record, "awsexamplebucket1", "owner"))
     assert len(fields) == 26

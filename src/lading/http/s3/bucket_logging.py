@@ -70,9 +70,9 @@ async def put_bucket_logging(ctx: ReqCtx) -> Response:
             f"The policy of bucket {target.name} must allow {LOGGING_SERVICE} s3:PutObject "
             f"on {target.name}/{prefix} for source {bucket.name}."
         )
+    # TargetGrants are accepted and not kept: log objects belong to the target's owner and
+    # follow the target bucket's policy and ACL
     stored: dict[str, Any] = {"TargetBucket": target_name, "TargetPrefix": prefix}
-    if isinstance(enabled.get("TargetGrants"), dict):
-        stored["TargetGrants"] = enabled["TargetGrants"]
     stored["TargetObjectKeyFormat"] = key_format(enabled.get("TargetObjectKeyFormat"))
     await ctx.services.buckets.set_config(bucket, CONFIG, json.dumps(stored))
     return Response(status_code=200)

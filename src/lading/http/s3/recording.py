@@ -49,11 +49,14 @@ def record_request(
     user = principal.user.name if principal.user is not None else ""
     length = response.headers.get("content-length")
     client = request.client
-    auth_type = ""
+    auth_type = signature = ""
     if "authorization" in headers:
         auth_type = "AuthHeader"
-    elif "X-Amz-Signature=" in raw_query or "Signature=" in raw_query:
-        auth_type = "QueryString"
+        signature = "SigV2" if headers["authorization"].startswith("AWS ") else "SigV4"
+    elif "X-Amz-Signature=" in raw_query:
+        auth_type, signature = "QueryString", "SigV4"
+    elif "Signature=" in raw_query:
+        auth_type, signature = "QueryString", "SigV2"
     record = RequestRecord(
         at=now,
         api="s3",
@@ -77,6 +80,7 @@ def record_request(
         version_id=response.headers.get("x-amz-version-id", ""),
         host=headers.get("host", ""),
         auth_type=auth_type,
+        signature=signature,
         tls=request.url.scheme == "https",
     )
     if record.method == "PUT" and op is not None and op.key:
