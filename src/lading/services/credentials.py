@@ -86,7 +86,7 @@ class CredentialService:
         self.settings = settings
         self.clock = clock
         self._hasher = argon2.PasswordHasher()  # argon2id with the library's RFC 9106 profile
-        self._dummy_hash = self._hasher.hash(secrets.token_hex(16))
+        self._dummy_hash = ""  # made on first need: checked for unknown users, same cost
         self._tokens: TtlCache[str, TokenRecord | None] = TtlCache(TOKEN_CACHE_SECONDS)
         self.token_use: dict[str, int] = {}
 
@@ -156,6 +156,8 @@ class CredentialService:
     async def check_password(self, user: User, password: str) -> bool:
         """Whether `password` is the user's (False when the user has none)."""
         stored = await run_blocking(self.store.password_hash, user.id)
+        if not stored and not self._dummy_hash:
+            self._dummy_hash = await run_blocking(self._hasher.hash, secrets.token_hex(16))
 
         def verify() -> bool:
             try:
