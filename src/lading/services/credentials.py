@@ -269,10 +269,16 @@ class CredentialService:
 
     # --- bookkeeping ---------------------------------------------------------------------------
 
-    def flush_last_used(self) -> None:
-        """Write when keys and tokens were last used (blocking; one batch)."""
+    async def flush_last_used(self) -> None:
+        """Write when keys and tokens were last used (one batch).
+
+        The maps are swapped on the event loop, which is the only writer of them.
+        """
         keys, self.identity.key_use = self.identity.key_use, {}
         tokens, self.token_use = self.token_use, {}
+        await run_blocking(self._store_last_used, keys, tokens)
+
+    def _store_last_used(self, keys: dict[str, int], tokens: dict[str, int]) -> None:
         self.store.record_key_use(keys)
         for token_id, at in tokens.items():
             self.store.touch_token(token_id, at)

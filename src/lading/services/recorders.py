@@ -21,7 +21,7 @@ async def _last_used(services: Services) -> None:
     while True:
         await asyncio.sleep(every)
         try:
-            await run_blocking(services.credentials.flush_last_used)
+            await services.credentials.flush_last_used()
             await run_blocking(services.credentials.purge)
         except Exception:  # the next pass tries again
             log.exception("writing when credentials were last used failed")
@@ -37,4 +37,4 @@ async def flush_recorders(services: Services) -> None:
     with contextlib.suppress(LadingError):
         await services.access_logs.deliver()
     await services.audit.flush()
-    await run_blocking(services.credentials.flush_last_used)
+    await services.credentials.flush_last_used()
