@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lading import __version__
 from lading.concurrency import blocking_executor, run_blocking
+from lading.delivery import Deliverer
 from lading.encryption import KEY_SIZE, Keyring
 from lading.housekeeping import prepare
 from lading.http import api
@@ -31,6 +32,7 @@ from lading.http.middleware import ErrorGuard
 from lading.http.s3.dispatch import S3Dispatcher
 from lading.http.s3.handlers import HANDLERS
 from lading.lifecycle import run_lifecycle
+from lading.metadata.events import EventStore, OutboxWriter
 from lading.metadata.migrate import upgrade
 from lading.metadata.store import MetadataStore, create_engine, now_us
 from lading.services.access_logs import AccessLogService
@@ -38,6 +40,7 @@ from lading.services.audit import AuditService
 from lading.services.buckets import BucketService
 from lading.services.container import Services
 from lading.services.credentials import CredentialService
+from lading.services.events import EventService
 from lading.services.identity import IdentityService, NewCredentials
 from lading.services.multipart import MultipartService
 from lading.services.objects import ObjectService
@@ -61,7 +64,7 @@ def build_stores(
         background_checkpoints=serving,
     )
     blobs = LocalBlobStore(settings.data_dir, fsync=settings.storage.fsync)
-    return MetadataStore(engine), blobs
+    return MetadataStore(engine, hooks=(OutboxWriter(settings.region),)), blobs
 
 
 def _generate_master_key(path: os.PathLike[str] | str) -> None:
@@ -133,6 +136,7 @@ def build_services(
         credentials=CredentialService(identity, settings.credentials, clock),
         audit=AuditService(meta, settings.credentials),
         access_logs=AccessLogService(buckets, objects, settings.credentials, clock),
+        events=EventService(EventStore(meta), buckets, settings.region),
     )
 
 
@@ -202,6 +206,11 @@ def open_for_work(settings: Settings) -> tuple[MetadataStore, Services]:
     return meta, build_services(settings, meta, blobs)
 
 
+def build_deliverer(settings: Settings, meta: MetadataStore) -> Deliverer:
+    """The process's deliverer of bucket notification events."""
+    return Deliverer(EventStore(meta), settings.events)
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -226,6 +235,9 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
             every = settings.lifecycle_seconds
             background.append(asyncio.create_task(lifecycle_passes(meta, services, every)))
         background.extend(asyncio.create_task(work) for work in recorders(services, clock))
+        if settings.events.delivery:
+            deliverer = build_deliverer(settings, meta)
+            background.append(asyncio.create_task(deliverer.run()))
         yield {"services": services}
         for task in background:
             task.cancel()

@@ -12,6 +12,7 @@ wire messages; `message` is a human sentence.
     │   ├── NoSuchUpload(upload_id)
     │   ├── NoSuchUser(name)
     │   ├── NoSuchAccessKey(access_key)
+    │   ├── NoSuchTopic(arn)
     │   └── NoSuchConfiguration(kind)   (one subclass per bucket configuration)
     ├── Conflict
     │   ├── BucketAlreadyExists(bucket)
@@ -24,7 +25,8 @@ wire messages; `message` is a human sentence.
     ├── AccessDenied
     │   ├── RequestExpired
     │   ├── ObjectLocked
-    │   └── CORSForbidden
+    │   ├── CORSForbidden
+    │   └── TopicAccessDenied(arn)
     ├── AuthError
     │   ├── InvalidAccessKeyId(access_key)
     │   ├── SignatureDoesNotMatch
@@ -66,7 +68,8 @@ wire messages; `message` is a human sentence.
     │   ├── UnresolvableGrantByEmailAddress
     │   ├── InvalidRetentionPeriod
     │   ├── InvalidEncryptionAlgorithm
-    │   └── InvalidSSECustomerKey
+    │   ├── InvalidSSECustomerKey
+    │   └── InvalidTopicParameter
     ├── PreconditionFailed
     ├── NotModified
     ├── MethodNotAllowed
@@ -195,6 +198,16 @@ class NoSuchUser(NotFound):
         super().__init__(f"The user {name!r} does not exist.")
 
 
+class NoSuchTopic(NotFound):
+    """No notification topic has this ARN (SNS-compatible API and bucket notifications)."""
+
+    default_message = "Topic does not exist"
+
+    def __init__(self, arn: str) -> None:
+        self.arn = arn
+        super().__init__(f"Topic does not exist: {arn}")
+
+
 # --- conflicts -------------------------------------------------------------------------------
 
 
@@ -262,6 +275,16 @@ class ObjectLocked(AccessDenied):
 
 class CORSForbidden(AccessDenied):
     default_message = "CORSResponse: This CORS request is not allowed."
+
+
+class TopicAccessDenied(AccessDenied):
+    """A topic of another account (SNS answers AuthorizationError, S3 AccessDenied)."""
+
+    default_message = "The caller may not use this topic."
+
+    def __init__(self, arn: str) -> None:
+        self.arn = arn
+        super().__init__(f"You are not authorized to use the topic {arn}")
 
 
 class AuthError(LadingError):
@@ -474,6 +497,12 @@ class InvalidSSECustomerKey(InvalidRequest):
     """An SSE-C key that is malformed, or not the key the object was written with."""
 
     default_message = "The secret key was invalid for the specified algorithm."
+
+
+class InvalidTopicParameter(InvalidRequest):
+    """A bad topic name, attribute or ARN in the SNS-compatible API."""
+
+    default_message = "Invalid parameter"
 
 
 # --- conditions and the rest -----------------------------------------------------------------

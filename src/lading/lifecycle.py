@@ -848,7 +848,12 @@ class _BucketPass:
         )
         try:
             await self.objects.delete_object(
-                self.bucket, current.key, None, unchanged, owner_id=self.bucket.owner.id
+                self.bucket,
+                current.key,
+                None,
+                unchanged,
+                owner_id=self.bucket.owner.id,
+                cause="LifecycleExpiration",
             )
         except errors.ObjectLocked:
             self.report.skipped_locked += 1
@@ -863,7 +868,9 @@ class _BucketPass:
     async def remove(self, version: ObjectVersion) -> bool:
         """Remove one version or delete marker for good; False when object lock holds it."""
         try:
-            await self.objects.delete_object(self.bucket, version.key, version.version_id)
+            await self.objects.delete_object(
+                self.bucket, version.key, version.version_id, cause="LifecycleExpiration"
+            )
         except errors.ObjectLocked:
             self.report.skipped_locked += 1
             log.debug(

@@ -78,6 +78,47 @@ class CredentialSettings(BaseModel):
     )
 
 
+class EventSettings(BaseModel):
+    """Delivery of bucket notification events (the outbox) to topics' push endpoints."""
+
+    delivery: bool = Field(
+        True, description="run a deliverer in this process (servers and `lading worker`)"
+    )
+    delivery_seconds: float = Field(
+        0.5, gt=0, description="how often an idle deliverer looks for due events"
+    )
+    batch_size: int = Field(100, ge=1, description="events a deliverer claims at once")
+    lease_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="how long claimed events stay reserved to a deliverer; events of a "
+        "process that died are sent again after it",
+    )
+    publish_timeout_seconds: float = Field(
+        10.0, gt=0, description="longest wait for a broker or HTTP endpoint to take one event"
+    )
+    retry_base_seconds: float = Field(
+        1.0, gt=0, description="delay before the first retry; it doubles with each failure"
+    )
+    retry_max_seconds: float = Field(
+        300.0, gt=0, description="longest delay between retries (jittered down to half)"
+    )
+    max_age_seconds: float = Field(
+        7 * 86400.0,
+        gt=0,
+        description="undelivered events older than this are dropped (with a warning)",
+    )
+    max_pending_per_topic: int = Field(
+        1_000_000,
+        ge=1,
+        description="undelivered events a topic keeps; past it the oldest are dropped "
+        "(with a warning)",
+    )
+    trim_seconds: float = Field(
+        60.0, gt=0, description="how often a deliverer applies the two bounds above"
+    )
+
+
 class Settings(BaseSettings):
     """Lading's configuration; every field also comes from LADING_<NAME> (nested: __)."""
 
@@ -123,6 +164,7 @@ class Settings(BaseSettings):
     metadata: MetadataSettings = MetadataSettings()
     s3: S3Settings = S3Settings()
     credentials: CredentialSettings = CredentialSettings()
+    events: EventSettings = EventSettings()
 
     @property
     def metadata_url(self) -> str:

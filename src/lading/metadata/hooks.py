@@ -23,8 +23,10 @@ class ObjectChange:
 
     `kind` is "written" (a new version or delete marker became current), "removed" (a version
     was deleted), or "updated" (tags, ACL or lock changed in place). `cause` names what did it
-    in S3's event vocabulary: "Put", "Post", "Copy", "CompleteMultipartUpload", "Delete",
-    "LifecycleExpiration", "Tagging", ... (the store passes on what its caller said).
+    in S3's event vocabulary: "Put", "Post", "Copy", "CompleteMultipartUpload" (written),
+    "Delete", "LifecycleExpiration" (written delete markers, removed versions),
+    "ObjectTagging:Put", "ObjectTagging:Delete", "ObjectAcl:Put", "ObjectRetention:Put",
+    "ObjectLegalHold:Put" (updated); the store passes on what its caller said.
     """
 
     kind: ChangeKind

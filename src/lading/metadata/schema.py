@@ -200,3 +200,35 @@ audit_log = sa.Table(
     sa.Index(None, "bucket", "id"),
     sa.Index(None, "outcome", "id"),
 )
+
+# --- bucket notifications (migration 0007) ------------------------------------------------------
+# SNS-compatible topics (a push endpoint and its options) and the outbox of events waiting for
+# delivery. An event row is written in the transaction that changes the object; a deliverer
+# claims rows with a lease (lease_owner, lease_until), publishes them and deletes them.
+
+topics = sa.Table(
+    "topics",
+    metadata,
+    sa.Column("id", IdType, primary_key=True, autoincrement=True),
+    sa.Column("owner_id", IdType, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("attributes", sa.JSON, nullable=False),  # {"push-endpoint": ..., ...}
+    sa.Column("created_at", Micros, nullable=False),
+    sa.UniqueConstraint("owner_id", "name"),
+)
+
+event_outbox = sa.Table(
+    "event_outbox",
+    metadata,
+    sa.Column("id", IdType, primary_key=True, autoincrement=True),
+    sa.Column("topic_id", IdType, sa.ForeignKey("topics.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),  # the S3 event JSON ({"Records": [...]})
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("next_attempt_at", Micros, nullable=False),
+    sa.Column("lease_owner", sa.String(64), nullable=False, server_default=sa.text("''")),
+    sa.Column("lease_until", Micros, nullable=False, server_default=sa.text("0")),
+    sa.Column("last_error", sa.Text, nullable=False, server_default=sa.text("''")),
+    sa.Index(None, "next_attempt_at", "id"),
+    sa.Index(None, "topic_id", "id"),
+)

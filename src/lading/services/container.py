@@ -8,6 +8,7 @@ from lading.services.access_logs import AccessLogService
 from lading.services.audit import AuditService
 from lading.services.buckets import BucketService
 from lading.services.credentials import CredentialService
+from lading.services.events import EventService
 from lading.services.identity import IdentityService
 from lading.services.multipart import MultipartService
 from lading.services.objects import ObjectService
@@ -22,3 +23,4 @@ class Services:
     credentials: CredentialService
     audit: AuditService
     access_logs: AccessLogService
+    events: EventService

@@ -246,7 +246,12 @@ class MultipartService:
             self._check_object_checksum(upload, obj, checksum)
         try:
             return await self.objects.commit(
-                bucket, obj, conditions, [], upload_id=upload.upload_id
+                bucket,
+                obj,
+                conditions,
+                [],
+                upload_id=upload.upload_id,
+                cause="CompleteMultipartUpload",
             )
         except errors.NoSuchUpload:  # completed by a concurrent request meanwhile
             done = await self.completed_object(bucket, upload.key, requested)

@@ -470,8 +470,12 @@ class ObjectService:
         conditions: WriteConditions | None = None,
         declared_size: int | None = None,
         sse: Sse | None = None,
+        cause: str = "Put",
     ) -> ObjectVersion:
-        """Store a whole object; acknowledged only after the bytes and the row are durable."""
+        """Store a whole object; acknowledged only after the bytes and the row are durable.
+
+        `cause` names the write for the change hooks (bucket notifications): "Put" or "Post".
+        """
         validate_key(key)
         validate_metadata(new.metadata)
 
@@ -499,7 +503,7 @@ class ObjectService:
                 **attributes,
             )
             garbage = self.meta.put_object(
-                bucket, obj, check=self._condition(bucket, obj.key, conditions)
+                bucket, obj, check=self._condition(bucket, obj.key, conditions), cause=cause
             )
             delete_blobs(self.blobs, garbage)
             return obj
@@ -525,13 +529,16 @@ class ObjectService:
         conditions: WriteConditions | None,
         fresh_blobs: list[str],
         upload_id: str | None = None,
+        cause: str = "Put",
     ) -> ObjectVersion:
         """Commit obj as the current version; on failure drop the blobs written for it."""
 
         check = self._condition(bucket, obj.key, conditions)
         try:
             garbage = await run_blocking(
-                lambda: self.meta.put_object(bucket, obj, check=check, upload_id=upload_id),
+                lambda: self.meta.put_object(
+                    bucket, obj, check=check, upload_id=upload_id, cause=cause
+                ),
                 executor=self.writes,
             )
         except BaseException:
@@ -634,12 +641,14 @@ class ObjectService:
         *,
         owner_id: int = 0,
         bypass_governance: bool = False,
+        cause: str = "Delete",
     ) -> Deleted:
         """Delete a key or one version; idempotent.
 
         Without a version id, a versioned bucket keeps every version and stacks a delete
         marker on top (a suspended one replaces the `null` version with it); with one, that
-        version goes for good unless object lock holds it.
+        version goes for good unless object lock holds it. `cause` ("Delete" or
+        "LifecycleExpiration") names the deletion for the change hooks.
         """
         if version_id is None and bucket.versioning:
             marker = ObjectVersion(
@@ -659,7 +668,7 @@ class ObjectService:
                     conditions.check(current)
 
             garbage = await run_blocking(
-                lambda: self.meta.put_object(bucket, marker, check=check_current),
+                lambda: self.meta.put_object(bucket, marker, check=check_current, cause=cause),
                 executor=self.writes,
             )
             await self.discard(garbage)
@@ -672,7 +681,7 @@ class ObjectService:
             locked(version)
 
         removed, garbage = await run_blocking(
-            lambda: self.meta.delete_object(bucket, key, version_id, check=check)
+            lambda: self.meta.delete_object(bucket, key, version_id, check=check, cause=cause)
         )
         await self.discard(garbage)
         if removed is None:
@@ -685,9 +694,16 @@ class ObjectService:
         key: str,
         version_id: str | None,
         changes: Callable[[ObjectVersion], dict[str, Any]],
+        cause: str = "Update",
     ) -> ObjectVersion:
-        """Change tags, ACL or lock of a version in place (no new version)."""
-        return await run_blocking(lambda: self.meta.update_object(bucket, key, version_id, changes))
+        """Change tags, ACL or lock of a version in place (no new version).
+
+        `cause` names the change for the hooks: "ObjectTagging:Put", "ObjectTagging:Delete",
+        "ObjectAcl:Put", "ObjectRetention:Put", "ObjectLegalHold:Put".
+        """
+        return await run_blocking(
+            lambda: self.meta.update_object(bucket, key, version_id, changes, cause)
+        )
 
     async def copy_object(
         self,
@@ -762,7 +778,8 @@ class ObjectService:
                 "encryption": encryption,
             },
         )
-        return await self.commit(bucket, obj, conditions, [s.blob_id for s in linked])
+        linked_ids = [s.blob_id for s in linked]
+        return await self.commit(bucket, obj, conditions, linked_ids, cause="Copy")
 
     async def _recode(
         self, source: ObjectVersion, sse: Sse | None, customer_key: bytes | None

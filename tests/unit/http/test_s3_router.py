@@ -35,6 +35,23 @@ ROUTES = [
     # service
     case("GET", "/", NOTHING, NOTHING, S3Op("ListBuckets", Action.LIST_BUCKETS), id="list-buckets"),
     case("GET", "", NOTHING, NOTHING, S3Op("ListBuckets", Action.LIST_BUCKETS), id="empty-path"),
+    case("POST", "/", NOTHING, NOTHING, S3Op("SnsAction", Action.LIST_BUCKETS), id="sns-topics"),
+    case(
+        "PUT",
+        "/b",
+        {"notification": ""},
+        NOTHING,
+        S3Op("PutBucketNotificationConfiguration", Action.WRITE_BUCKET_CONFIG, "b"),
+        id="put-notification",
+    ),
+    case(
+        "GET",
+        "/b",
+        {"notification": ""},
+        NOTHING,
+        S3Op("GetBucketNotificationConfiguration", Action.READ_BUCKET_CONFIG, "b"),
+        id="get-notification",
+    ),
     # buckets, path style
     case(
         "PUT",
@@ -479,7 +496,7 @@ def test_route_names_operation_target_and_action(
     [
         pytest.param("PUT", "/", NOTHING, NOTHING, id="put-service"),
         pytest.param("DELETE", "/", NOTHING, NOTHING, id="delete-service"),
-        pytest.param("POST", "/", NOTHING, NOTHING, id="post-service"),
+        pytest.param("DELETE", "/b", {"notification": ""}, NOTHING, id="delete-notification"),
         pytest.param("HEAD", "/", NOTHING, NOTHING, id="head-service"),
         pytest.param("PATCH", "/b", NOTHING, NOTHING, id="patch-bucket"),
         pytest.param("OPTIONS", "/b", NOTHING, NOTHING, id="options-bucket"),

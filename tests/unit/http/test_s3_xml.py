@@ -659,3 +659,51 @@ def test_bucket_logging_status_when_off_is_empty() -> None:
         '<BucketLoggingStatus xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
         "</BucketLoggingStatus>"
     )
+
+
+# --- the SNS-compatible topic API (AWS SNS API Reference examples) -----------------------------
+
+SNS_CREATE_TOPIC_EXAMPLE = (
+    '<CreateTopicResponse xmlns="https://sns.amazonaws.com/doc/2010-03-31/">'
+    "<CreateTopicResult><TopicArn>arn:aws:sns:us-east-2:123456789012:My-Topic</TopicArn>"
+    "</CreateTopicResult><ResponseMetadata><RequestId>a8dec8b3-33a4-11df-8963-01868b7c937a"
+    "</RequestId></ResponseMetadata></CreateTopicResponse>"
+)
+SNS_ERROR_EXAMPLE = (
+    '<ErrorResponse xmlns="https://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type>'
+    "<Code>NotFound</Code><Message>Topic does not exist</Message></Error>"
+    "<RequestId>9dd01905-5012-5f99-8663-4b3ecd0dfaef</RequestId></ErrorResponse>"
+)
+
+
+def test_create_topic_response_matches_the_sns_example() -> None:
+    body = xml.sns_response(
+        "CreateTopic",
+        xml.sns_topic_arn("arn:aws:sns:us-east-2:123456789012:My-Topic"),
+        "a8dec8b3-33a4-11df-8963-01868b7c937a",
+    )
+    assert body.decode() == xml.HEADER + SNS_CREATE_TOPIC_EXAMPLE
+
+
+def test_sns_error_matches_the_sns_example() -> None:
+    body = xml.sns_error("NotFound", "Topic does not exist", "9dd01905-5012-5f99-8663-4b3ecd0dfaef")
+    assert body.decode() == xml.HEADER + SNS_ERROR_EXAMPLE
+
+
+def test_list_topics_and_attributes_shapes() -> None:
+    topics = xml.sns_response("ListTopics", xml.sns_topics(["arn:a", "arn:b"]), "r")
+    assert (
+        b"<ListTopicsResult><Topics><member><TopicArn>arn:a</TopicArn></member>"
+        b"<member><TopicArn>arn:b</TopicArn></member></Topics></ListTopicsResult>" in topics
+    )
+    attributes = xml.sns_response(
+        "GetTopicAttributes", xml.sns_attributes({"push-endpoint": "amqp://h?a=1&b=2"}), "r"
+    )
+    assert (
+        b"<Attributes><entry><key>push-endpoint</key><value>amqp://h?a=1&amp;b=2</value>"
+        b"</entry></Attributes>" in attributes
+    )
+    assert xml.sns_response("DeleteTopic", None, "r").endswith(
+        b'<DeleteTopicResponse xmlns="https://sns.amazonaws.com/doc/2010-03-31/">'
+        b"<ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DeleteTopicResponse>"
+    )

@@ -1,4 +1,4 @@
-"""`lading worker`: background work (bucket lifecycle rules) without serving HTTP."""
+"""`lading worker`: background work (lifecycle rules, event delivery) without serving HTTP."""
 
 from __future__ import annotations
 
@@ -46,12 +46,15 @@ def worker(
     now: str | None,
     as_json: bool,
 ) -> None:
-    """Apply bucket lifecycle rules (expiration, noncurrent versions, stale uploads).
+    """Apply bucket lifecycle rules and deliver bucket notification events.
 
-    Runs a pass every lifecycle_seconds (LADING_LIFECYCLE_SECONDS) on the same data
-    directory or database as the servers, without serving HTTP: for deployments of several
-    nodes, or servers started with lifecycle_seconds = 0. Passes never overlap, whichever
-    process runs them. With --once the exit status is 1 when a bucket's pass failed.
+    Runs a lifecycle pass (expiration, noncurrent versions, stale uploads) every
+    lifecycle_seconds (LADING_LIFECYCLE_SECONDS) on the same data directory or database as
+    the servers, without serving HTTP: for deployments of several nodes, or servers started
+    with lifecycle_seconds = 0. Passes never overlap, whichever process runs them. It also
+    delivers notification events from the outbox to their topics (events.delivery), sharing
+    the work with servers and other workers. With --once it runs one pass, then delivers
+    the events that are due, and the exit status is 1 when a bucket's pass failed.
 
     \b
     Examples:
@@ -66,8 +69,11 @@ def worker(
     if now is not None and not once:
         raise click.UsageError("--now works only with --once")
     at_us = parse_moment(now) if now is not None else None
-    if not once and settings.lifecycle_seconds <= 0:
-        raise click.UsageError("lifecycle_seconds is 0: there is nothing to repeat (use --once)")
+    if not once and settings.lifecycle_seconds <= 0 and not settings.events.delivery:
+        raise click.UsageError(
+            "lifecycle_seconds is 0 and events.delivery is off: there is nothing to repeat "
+            "(use --once)"
+        )
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -82,21 +88,36 @@ def worker(
 async def _work(settings: Settings, once: bool, at_us: int | None, as_json: bool) -> bool:
     """Run passes (one with once) and print each report; True when the last one failed."""
     import asyncio
+    import contextlib
+    import logging
 
-    from lading.app import open_for_work
+    from lading.app import build_deliverer, open_for_work
     from lading.concurrency import run_blocking
     from lading.lifecycle import run_lifecycle
 
     meta, services = await run_blocking(open_for_work, settings)
+    delivering = None
+    if settings.events.delivery and not once:
+        delivering = asyncio.create_task(build_deliverer(settings, meta).run())
     try:
-        while True:
+        while settings.lifecycle_seconds > 0 or once:
             moment = at_us if at_us is not None else time.time_ns() // 1000
             report = await run_lifecycle(
                 meta, services.objects, services.multipart, moment, wait=True
             )
             click.echo(json.dumps(report.as_dict()) if as_json else report.summary())
             if once:
+                if settings.events.delivery:
+                    sent = await build_deliverer(settings, meta).drain()
+                    logging.getLogger("lading.worker").info("events: %d delivered", sent)
                 return report.failed_buckets > 0
             await asyncio.sleep(settings.lifecycle_seconds)
+        assert delivering is not None  # checked by the caller: something repeats
+        await delivering
+        return False
     finally:
+        if delivering is not None:
+            delivering.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await delivering
         meta.engine.dispose()

@@ -44,6 +44,10 @@ PayloadMode = Literal[
 V4_ALGORITHM = "AWS4-HMAC-SHA256"
 V4_TERMINAL = "aws4_request"
 SERVICE = "s3"
+SNS_SERVICE = "sns"  # the SNS-compatible topic API (bucket notifications) shares the endpoint
+IAM_SERVICE = "iam"  # and so does the caller's own identity (iam:GetUser)
+QUERY_SERVICES = (SNS_SERVICE, IAM_SERVICE)  # form-encoded POST / with Action=...
+SERVICES = (SERVICE, *QUERY_SERVICES)
 MAX_PRESIGN_EXPIRES = 604800
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -260,7 +264,9 @@ def _v4_request_date(headers: Mapping[str, str]) -> str:
 def _split_credential(credential: str) -> tuple[str, str, str, str, str] | None:
     """Split "AKID/date/region/service/aws4_request", or None if it has the wrong shape."""
     parts = credential.rsplit("/", 4)
-    if len(parts) != 5 or not all(parts) or not _SCOPE_DATE.fullmatch(parts[1]):
+    # the region may be empty: botocore signs so with region_name="" (the query APIs allow it)
+    filled = all(part for index, part in enumerate(parts) if index != 2)
+    if len(parts) != 5 or not filled or not _SCOPE_DATE.fullmatch(parts[1]):
         return None
     return parts[0], parts[1], parts[2], parts[3], parts[4]
 
@@ -292,7 +298,7 @@ def _parse_v4_header(value: str, headers: Mapping[str, str]) -> ParsedAuth:
             _MSG_HEADER_MALFORMED
             + f"incorrect terminal '{terminal}'. This endpoint uses '{V4_TERMINAL}'."
         )
-    if service != SERVICE:
+    if service not in SERVICES:
         raise AuthorizationHeaderMalformed(
             _MSG_HEADER_MALFORMED
             + f"incorrect service '{service}'. This endpoint belongs to '{SERVICE}'."
@@ -329,7 +335,7 @@ def _parse_v4_query(params: Mapping[str, str]) -> ParsedAuth:
             _MSG_CREDENTIAL_PARAM
             + f'incorrect terminal "{terminal}". This endpoint uses "{V4_TERMINAL}".'
         )
-    if service != SERVICE:
+    if service not in SERVICES:
         raise AuthorizationQueryParametersError(
             _MSG_CREDENTIAL_PARAM
             + f'incorrect service "{service}". This endpoint belongs to "{SERVICE}".'
@@ -572,9 +578,15 @@ def payload_spec_for(req: RequestView) -> PayloadSpec:
     raise InvalidArgument(_MSG_BAD_CONTENT_SHA256)
 
 
-def _v4_header_payload(req: RequestView) -> str:
-    """The payload hash a SigV4 header-signed request declares."""
+def _v4_header_payload(req: RequestView, body_sha256: str | None) -> str:
+    """The payload hash a SigV4 header-signed request declares.
+
+    Services other than S3 (SNS) send no x-amz-content-sha256: their signature covers the
+    hash of the body, which the caller read beforehand (`body_sha256`).
+    """
     value = req.headers.get("x-amz-content-sha256")
+    if value is None and body_sha256 is not None:
+        return body_sha256
     if value is None:
         raise InvalidRequest("Missing required header for this request: x-amz-content-sha256")
     value = value.strip()
@@ -596,10 +608,20 @@ def _verify_v4(
     region: str,
     now: datetime,
     max_skew_seconds: int,
+    service: str,
+    body_sha256: str | None,
 ) -> PayloadSpec:
     """Verify a SigV4 header or presigned request."""
     presigned = parsed.scheme == "v4-query"
-    if parsed.scope_region != region:
+    if parsed.scope_service != service:
+        message = (
+            f"incorrect service '{parsed.scope_service}'. This endpoint belongs to '{service}'."
+        )
+        if presigned:
+            raise AuthorizationQueryParametersError(_MSG_CREDENTIAL_PARAM + message)
+        raise AuthorizationHeaderMalformed(_MSG_HEADER_MALFORMED + message)
+    regionless = parsed.scope_region == "" and service in QUERY_SERVICES  # as RadosGW allows
+    if parsed.scope_region != region and not regionless:
         message = f"the region '{parsed.scope_region}' is wrong; expecting '{region}'"
         if presigned:
             raise AuthorizationQueryParametersError(_MSG_CREDENTIAL_PARAM + message)
@@ -617,7 +639,7 @@ def _verify_v4(
         payload_hash = query_hash.strip() if query_hash else UNSIGNED_PAYLOAD
     else:
         _check_skew(request_time, now, max_skew_seconds)
-        payload_hash = _v4_header_payload(req)
+        payload_hash = _v4_header_payload(req, body_sha256)
     key = signing_key(secret_key, parsed.scope_date, parsed.scope_region, parsed.scope_service)
     request = canonical_request(req, parsed.signed_headers, payload_hash, presigned=presigned)
     string_to_sign = _v4_string_to_sign(parsed.amz_date, parsed.scope, request)
@@ -756,11 +778,20 @@ def verify(
     now: datetime,
     max_skew_seconds: int = 900,
     virtual_host_bucket: str | None = None,
+    service: str = SERVICE,
+    body_sha256: str | None = None,
 ) -> PayloadSpec:
-    """Check a request's signature with the user's secret; return how to read its body."""
+    """Check a request's signature with the user's secret; return how to read its body.
+
+    `service` is the one the request is for ("s3", or "sns" for the topic API); a SigV4
+    scope naming another is AuthorizationHeaderMalformed. `body_sha256` is the hash of a
+    body already read, for services whose clients send no x-amz-content-sha256.
+    """
     now = _as_utc(now)
     if parsed.scheme in ("v4-header", "v4-query"):
-        return _verify_v4(req, parsed, secret_key, region, now, max_skew_seconds)
+        return _verify_v4(
+            req, parsed, secret_key, region, now, max_skew_seconds, service, body_sha256
+        )
     return _verify_v2(req, parsed, secret_key, now, max_skew_seconds, virtual_host_bucket)
 
 

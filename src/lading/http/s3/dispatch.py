@@ -24,7 +24,13 @@ from lading import cors, errors
 from lading.http.s3 import auth, xml
 from lading.http.s3 import errors as s3errors
 from lading.http.s3.recording import Seen, record_request
-from lading.http.s3.router import S3Op, route, split_target, unsupported_feature
+from lading.http.s3.router import (
+    SNS_OPERATION,
+    S3Op,
+    route,
+    split_target,
+    unsupported_feature,
+)
 from lading.iam.policy import Access, Action, Verdict, authorize, may_list, object_allows
 from lading.iam.principals import ANONYMOUS, Principal
 from lading.metadata.models import Bucket, ObjectVersion
@@ -155,6 +161,27 @@ async def _received(request: Request) -> AsyncIterator[bytes]:
         ) from exc
 
 
+MAX_SNS_FORM = 256 * 1024
+
+
+def _service(query_api: bool, parsed: auth.ParsedAuth) -> str:
+    """The service a request must be signed for: S3, or one of the query APIs on "/"."""
+    if not query_api:
+        return auth.SERVICE
+    return parsed.scope_service if parsed.scope_service in auth.QUERY_SERVICES else auth.SNS_SERVICE
+
+
+async def _small_body(request: Request) -> bytes:
+    """A whole form body, read before its signature is checked (Starlette keeps it)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_SNS_FORM:
+        raise errors.InvalidTopicParameter("The request body is larger than allowed.")
+    body = await request.body()
+    if len(body) > MAX_SNS_FORM:
+        raise errors.InvalidTopicParameter("The request body is larger than allowed.")
+    return body
+
+
 def request_headers(request: Request) -> dict[str, str]:
     """Lower-cased header names; repeated headers joined with ','."""
     headers: dict[str, str] = {}
@@ -263,7 +290,10 @@ class S3Dispatcher:
                     request, headers, raw_path, raw_query, request_id, bucket_holder, seen
                 )
         except errors.LadingError as exc:
-            response = self.error_response(exc, request, raw_path, request_id)
+            if self._is_sns(request, headers, raw_path):
+                response = self.sns_error_response(exc, request_id)
+            else:
+                response = self.error_response(exc, request, raw_path, request_id)
             seen.error_code = s3errors.lookup(exc).code
             if _unread_body(request, headers):
                 # the client may still send the body it held back for 100-continue: the
@@ -292,6 +322,13 @@ class S3Dispatcher:
         if bucket_holder and self.services.access_logs.due(bucket_holder[0].name):
             await self.services.access_logs.deliver(due_only=True)
         return response
+
+    def _is_sns(self, request: Request, headers: dict[str, str], raw_path: str) -> bool:
+        """Whether a request is for the SNS-compatible topic API (a POST to the service)."""
+        if request.method != "POST":
+            return False
+        host = headers.get("host", "")
+        return split_target(raw_path, host, self.settings.s3.base_domain)[0] is None
 
     async def _preflight(
         self, request: Request, headers: dict[str, str], raw_path: str
@@ -346,6 +383,10 @@ class S3Dispatcher:
             request.method, raw_path, query, headers, base_domain=self.settings.s3.base_domain
         )
         seen.op = op
+        sns = op.name == SNS_OPERATION
+        body_sha256 = None
+        if sns and parsed is not None:  # SNS clients sign the body's hash without sending it
+            body_sha256 = hashlib.sha256(await _small_body(request)).hexdigest()
         if parsed is None:
             principal = ANONYMOUS
             spec = auth.payload_spec_for(view)
@@ -361,6 +402,8 @@ class S3Dispatcher:
                 now=self.clock(),
                 max_skew_seconds=self.settings.s3.max_skew_seconds,
                 virtual_host_bucket=vhost_bucket if self.settings.s3.base_domain else None,
+                service=_service(sns, parsed),
+                body_sha256=body_sha256,
             )
             principal = Principal(key.user, key.access_key)
         seen.principal = principal
@@ -408,6 +451,19 @@ class S3Dispatcher:
             )
             ctx.source_acl_pending = authorize(ctx.source_access) is Verdict.OBJECT_ACL
         return await self.handlers[op.name](ctx)
+
+    def sns_error_response(self, exc: errors.LadingError, request_id: str) -> Response:
+        """An error of the topic API, in SNS's shape (the S3 table, SNS's names)."""
+        found = s3errors.sns_lookup(exc)
+        if found.status >= 500:
+            log.error("request %s failed", request_id, exc_info=exc)
+        message = (
+            exc.message
+            if found is not s3errors.INTERNAL
+            else "We encountered an internal error. Please try again."
+        )
+        body = xml.sns_error(found.code, message, request_id, sender=found.status < 500)
+        return Response(body, status_code=found.status, media_type="application/xml")
 
     def error_response(
         self, exc: errors.LadingError, request: Request, resource: str, request_id: str

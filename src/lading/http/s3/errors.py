@@ -41,6 +41,7 @@ ERRORS: dict[type[errors.LadingError], S3Error] = {
     errors.NoSuchOwnershipControls: S3Error("OwnershipControlsNotFoundError", 404),
     errors.NoSuchObjectLegalHold: S3Error("NoSuchObjectLockConfiguration", 404),
     errors.NoSuchObjectRetention: S3Error("NoSuchObjectLockConfiguration", 404),
+    errors.NoSuchTopic: S3Error("NotFound", 404),  # SNS's code (NotFoundException in boto3)
     errors.Conflict: S3Error("OperationAborted", 409),
     errors.BucketAlreadyExists: S3Error("BucketAlreadyExists", 409),
     errors.BucketAlreadyOwnedByYou: S3Error("BucketAlreadyOwnedByYou", 409),
@@ -50,6 +51,7 @@ ERRORS: dict[type[errors.LadingError], S3Error] = {
     errors.AccessDenied: S3Error("AccessDenied", 403),
     errors.ObjectLocked: S3Error("AccessDenied", 403),
     errors.CORSForbidden: S3Error("AccessForbidden", 403),
+    errors.TopicAccessDenied: S3Error("AccessDenied", 403),
     errors.AuthError: S3Error("AccessDenied", 403),
     errors.InvalidAccessKeyId: S3Error("InvalidAccessKeyId", 403),
     errors.SignatureDoesNotMatch: S3Error("SignatureDoesNotMatch", 403),
@@ -92,12 +94,29 @@ ERRORS: dict[type[errors.LadingError], S3Error] = {
     errors.InvalidRetentionPeriod: S3Error("InvalidRetentionPeriod", 400),
     errors.InvalidEncryptionAlgorithm: S3Error("InvalidEncryptionAlgorithmError", 400),
     errors.InvalidSSECustomerKey: S3Error("InvalidArgument", 400),
+    errors.InvalidTopicParameter: S3Error("InvalidParameter", 400),  # SNS's code
     errors.PreconditionFailed: S3Error("PreconditionFailed", 412),
     errors.NotModified: S3Error("NotModified", 304),
     errors.MethodNotAllowed: S3Error("MethodNotAllowed", 405),
     errors.NotImplementedOperation: S3Error("NotImplemented", 501),
     errors.ServiceUnavailable: S3Error("SlowDown", 503),
 }
+
+
+# The SNS-compatible topic API (query protocol) names a few of the same errors differently.
+SNS_CODES = {
+    "AccessDenied": "AuthorizationError",
+    "InvalidArgument": "InvalidParameter",
+    "MalformedXML": "InvalidParameter",
+    "NotImplemented": "InvalidAction",
+}
+
+
+def sns_lookup(exc: errors.LadingError) -> S3Error:
+    """The SNS code and status for a domain error (the S3 table, renamed for SNS)."""
+    found = lookup(exc)
+    code = SNS_CODES.get(found.code)
+    return S3Error(code, found.status) if code is not None else found
 
 
 def lookup(exc: errors.LadingError) -> S3Error:

@@ -28,11 +28,11 @@ async def _object(ctx: ReqCtx) -> ObjectVersion:
     return obj
 
 
-async def _update(ctx: ReqCtx, values: dict[str, Any]) -> ObjectVersion:
+async def _update(ctx: ReqCtx, values: dict[str, Any], cause: str) -> ObjectVersion:
     if ctx.object_acl_pending:
         await _object(ctx)
     return await ctx.services.objects.update_object(
-        ctx.need_bucket(), ctx.need_key(), ctx.query.get("versionId"), lambda _v: values
+        ctx.need_bucket(), ctx.need_key(), ctx.query.get("versionId"), lambda _v: values, cause
     )
 
 
@@ -48,12 +48,12 @@ async def get_object_tagging(ctx: ReqCtx) -> Response:
 async def put_object_tagging(ctx: ReqCtx) -> Response:
     tree = xml.parse_config(await ctx.read_body(), "Tagging", frozenset({"Tag"}))
     tags = configs.tags_from_tree(tree, configs.MAX_OBJECT_TAGS)
-    obj = await _update(ctx, {"tags": tags or None})
+    obj = await _update(ctx, {"tags": tags or None}, "ObjectTagging:Put")
     return Response(status_code=200, headers=version_header(obj))
 
 
 async def delete_object_tagging(ctx: ReqCtx) -> Response:
-    obj = await _update(ctx, {"tags": None})
+    obj = await _update(ctx, {"tags": None}, "ObjectTagging:Delete")
     return Response(status_code=204, headers=version_header(obj))
 
 
@@ -68,7 +68,7 @@ async def get_object_acl(ctx: ReqCtx) -> Response:
 
 async def put_object_acl(ctx: ReqCtx) -> Response:
     found = await acl_to_store(ctx, ctx.need_bucket(), body=True)
-    obj = await _update(ctx, {"acl": found})
+    obj = await _update(ctx, {"acl": found}, "ObjectAcl:Put")
     return Response(status_code=200, headers=version_header(obj))
 
 
@@ -108,7 +108,11 @@ async def put_object_retention(ctx: ReqCtx) -> Response:
         return {"lock_mode": mode, "lock_until": until}
 
     obj = await ctx.services.objects.update_object(
-        ctx.need_bucket(), ctx.need_key(), ctx.query.get("versionId"), changes
+        ctx.need_bucket(),
+        ctx.need_key(),
+        ctx.query.get("versionId"),
+        changes,
+        "ObjectRetention:Put",
     )
     return Response(status_code=200, headers=version_header(obj))
 
@@ -122,7 +126,9 @@ async def get_object_legal_hold(ctx: ReqCtx) -> Response:
 async def put_object_legal_hold(ctx: ReqCtx) -> Response:
     _need_lock(ctx)
     tree = xml.parse_config(await ctx.read_body(), "LegalHold")
-    obj = await _update(ctx, {"legal_hold": configs.legal_hold_from_tree(tree)})
+    obj = await _update(
+        ctx, {"legal_hold": configs.legal_hold_from_tree(tree)}, "ObjectLegalHold:Put"
+    )
     return Response(status_code=200, headers=version_header(obj))
 
 

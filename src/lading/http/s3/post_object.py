@@ -440,6 +440,7 @@ async def post_object(ctx: ReqCtx) -> Response:
             checks=body_checks(headers),
             conditions=write_conditions(headers),
             declared_size=size,
+            cause="Post",
         )
     finally:
         for spooled in uploads:

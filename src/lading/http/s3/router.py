@@ -21,7 +21,6 @@ _BUCKET_SUBRESOURCES = {
     "inventory": "InventoryConfiguration",
     "metadataTable": "MetadataTableConfiguration",
     "metrics": "MetricsConfiguration",
-    "notification": "NotificationConfiguration",
     "replication": "Replication",
     "requestPayment": "RequestPayment",
     "website": "Website",
@@ -57,6 +56,10 @@ _BUCKET_CONFIG: dict[str, dict[str, tuple[str, Action]]] = {
         "GET": ("GetBucketLifecycleConfiguration", _A.READ_BUCKET_CONFIG),
         "PUT": ("PutBucketLifecycleConfiguration", _A.WRITE_BUCKET_CONFIG),
         "DELETE": ("DeleteBucketLifecycle", _A.WRITE_BUCKET_CONFIG),
+    },
+    "notification": {
+        "GET": ("GetBucketNotificationConfiguration", _A.READ_BUCKET_CONFIG),
+        "PUT": ("PutBucketNotificationConfiguration", _A.WRITE_BUCKET_CONFIG),
     },
     "object-lock": {
         "GET": ("GetObjectLockConfiguration", _A.READ_BUCKET_CONFIG),
@@ -107,6 +110,7 @@ _OBJECT_CONFIG: dict[str, dict[str, tuple[str, Action]]] = {
         "PUT": ("PutObjectLegalHold", _A.WRITE_OBJECT),
     },
 }
+SNS_OPERATION = "SnsAction"
 _VERB = {"GET": "Get", "PUT": "Put", "DELETE": "Delete", "POST": "Post", "HEAD": "Get"}
 
 # Headers that ask an implemented operation for a feature this server does not have yet.
@@ -259,6 +263,8 @@ def route(
     if bucket is None:
         if method == "GET":
             return S3Op("ListBuckets", Action.LIST_BUCKETS)
+        if method == "POST":  # the SNS-compatible topic API: the action is in the form body
+            return S3Op(SNS_OPERATION, Action.LIST_BUCKETS)
         raise errors.MethodNotAllowed()
     op = _bucket_op(method, query) if key is None else _object_op(method, query, headers)
     return S3Op(op.name, op.action, bucket, key, op.implemented)

@@ -677,3 +677,59 @@ def parse_delete(body: bytes) -> tuple[list[DeleteEntry], bool]:
         raise errors.MalformedXML()
     quiet = (_child_text(root, "Quiet") or "").strip().lower() == "true"
     return entries, quiet
+
+
+# --- the SNS-compatible topic API (query protocol) ---------------------------------------------
+
+SNS_NS = "https://sns.amazonaws.com/doc/2010-03-31/"
+IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
+
+
+def sns_response(
+    action: str, result: Iterable[str] | None, request_id: str, namespace: str = SNS_NS
+) -> bytes:
+    """`<{action}Response>` with an optional `<{action}Result>` and the request id."""
+    body = f"<{action}Result>{''.join(result)}</{action}Result>" if result is not None else ""
+    metadata = f"<ResponseMetadata>{el('RequestId', request_id)}</ResponseMetadata>"
+    return (
+        HEADER + f'<{action}Response xmlns="{namespace}">{body}{metadata}</{action}Response>'
+    ).encode()
+
+
+def sns_topic_arn(arn: str) -> list[str]:
+    return [el("TopicArn", arn)]
+
+
+def sns_topics(arns: Iterable[str]) -> list[str]:
+    members = "".join(f"<member>{el('TopicArn', arn)}</member>" for arn in arns)
+    return [f"<Topics>{members}</Topics>"]
+
+
+def sns_attributes(attributes: Mapping[str, str]) -> list[str]:
+    entries = "".join(
+        f"<entry>{el('key', key)}{el('value', value)}</entry>" for key, value in attributes.items()
+    )
+    return [f"<Attributes>{entries}</Attributes>"]
+
+
+def sns_error(code: str, message: str, request_id: str, *, sender: bool = True) -> bytes:
+    """An SNS error document (ErrorResponse/Error), as botocore's query parser reads it."""
+    error_type = "Sender" if sender else "Receiver"
+    fields = el("Type", error_type) + el("Code", code) + el("Message", message)
+    return (
+        HEADER
+        + f'<ErrorResponse xmlns="{SNS_NS}"><Error>{fields}</Error>'
+        + el("RequestId", request_id)
+        + "</ErrorResponse>"
+    ).encode()
+
+
+def iam_user(name: str, arn: str, created_us: int) -> list[str]:
+    """The User element of iam:GetUser."""
+    fields = el("Path", "/") + el("UserName", name) + el("UserId", name) + el("Arn", arn)
+    return [f"<User>{fields}{el('CreateDate', iso_time(created_us))}</User>"]
+
+
+def iam_empty_list(name: str, *, truncated: bool) -> list[str]:
+    """An IAM listing with no members (and IsTruncated false where the shape has it)."""
+    return [f"<{name}/>"] + ([el("IsTruncated", False)] if truncated else [])
