@@ -33,6 +33,7 @@ from lading.http.s3.dispatch import S3Dispatcher
 from lading.http.s3.handlers import HANDLERS
 from lading.lifecycle import run_lifecycle
 from lading.metadata.events import EventStore, OutboxWriter
+from lading.metadata.identity import Directory, UsageCounter
 from lading.metadata.migrate import upgrade
 from lading.metadata.store import MetadataStore, create_engine, now_us
 from lading.services.access_logs import AccessLogService
@@ -40,11 +41,13 @@ from lading.services.audit import AuditService
 from lading.services.buckets import BucketService
 from lading.services.container import Services
 from lading.services.credentials import CredentialService
+from lading.services.directory import DirectoryService
 from lading.services.events import EventService
 from lading.services.identity import IdentityService, NewCredentials
 from lading.services.multipart import MultipartService
 from lading.services.objects import ObjectService
 from lading.services.recorders import flush_recorders, recorders
+from lading.services.usage import UsageService
 from lading.settings import Settings
 from lading.storage.local import LocalBlobStore
 
@@ -64,7 +67,8 @@ def build_stores(
         background_checkpoints=serving,
     )
     blobs = LocalBlobStore(settings.data_dir, fsync=settings.storage.fsync)
-    return MetadataStore(engine, hooks=(OutboxWriter(settings.region),)), blobs
+    hooks = (UsageCounter(), OutboxWriter(settings.region))
+    return MetadataStore(engine, hooks=hooks), blobs
 
 
 def _generate_master_key(path: os.PathLike[str] | str) -> None:
@@ -126,7 +130,10 @@ def build_services(
     clock = clock or utc_now
     keyring = build_keyring(settings)
     objects = ObjectService(meta, blobs, writes, keyring=keyring)
-    buckets = BucketService(meta, blobs, settings.region, settings.s3.bucket_cache_seconds)
+    directory = Directory(meta)
+    buckets = BucketService(
+        meta, blobs, settings.region, settings.s3.bucket_cache_seconds, directory
+    )
     identity = IdentityService(meta, keyring, clock)
     return Services(
         buckets=buckets,
@@ -137,6 +144,8 @@ def build_services(
         audit=AuditService(meta, settings.credentials),
         access_logs=AccessLogService(buckets, objects, settings.credentials, clock),
         events=EventService(EventStore(meta), buckets, settings.region),
+        directory=DirectoryService(directory, buckets.forget_projects),
+        usage=UsageService(directory),
     )
 
 
@@ -195,8 +204,19 @@ async def lifecycle_passes(meta: MetadataStore, services: Services, every: float
         await asyncio.sleep(every)
         try:
             await run_lifecycle(meta, services.objects, services.multipart, now_us())
+            await run_blocking(services.usage.usage_pass, now_us())
         except Exception:  # the next pass tries again
             log.exception("lifecycle pass failed")
+
+
+async def usage_flushes(services: Services, every: float) -> None:
+    """Store the requests and downloads this process counted, every `every` seconds."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await services.usage.flush(now_us())
+        except Exception:  # those counts are lost; the next flush goes on
+            log.exception("usage flush failed")
 
 
 def open_for_work(settings: Settings) -> tuple[MetadataStore, Services]:
@@ -238,12 +258,15 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
         if settings.events.delivery:
             deliverer = build_deliverer(settings, meta)
             background.append(asyncio.create_task(deliverer.run()))
+        flush_every = settings.usage_flush_seconds
+        background.append(asyncio.create_task(usage_flushes(services, flush_every)))
         yield {"services": services}
         for task in background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await flush_recorders(services)
+        await services.usage.flush(now_us())
         await run_blocking(meta.checkpoint)
         executor.shutdown(wait=True)
         writes.shutdown(wait=True)

@@ -13,6 +13,7 @@ wire messages; `message` is a human sentence.
     │   ├── NoSuchUser(name)
     │   ├── NoSuchAccessKey(access_key)
     │   ├── NoSuchTopic(arn)
+    │   ├── NoSuchGroup(name), NoSuchProject(name)
     │   └── NoSuchConfiguration(kind)   (one subclass per bucket configuration)
     ├── Conflict
     │   ├── BucketAlreadyExists(bucket)
@@ -20,12 +21,14 @@ wire messages; `message` is a human sentence.
     │   ├── BucketNotEmpty(bucket)
     │   ├── UserAlreadyExists(name)
     │   ├── TooManyAccessKeys(limit)
+    │   ├── GroupAlreadyExists(name), ProjectAlreadyExists(name)
     │   ├── InvalidBucketState
     │   └── ConditionalRequestConflict
     ├── AccessDenied
     │   ├── RequestExpired
     │   ├── ObjectLocked
     │   ├── CORSForbidden
+    │   ├── QuotaExceeded(project, what), ProjectExpired(project, expired)
     │   └── TopicAccessDenied(arn)
     ├── AuthError
     │   ├── InvalidAccessKeyId(access_key)
@@ -574,3 +577,48 @@ class InvalidCredentials(AuthError):
 
 class InvalidTargetBucketForLogging(InvalidArgument):
     default_message = "The target bucket for logging does not exist or is not owned by you."
+
+
+# --- identity and projects -------------------------------------------------------------------
+
+
+class NoSuchGroup(NotFound):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"The group {name!r} does not exist.")
+
+
+class NoSuchProject(NotFound):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"The project {name!r} does not exist.")
+
+
+class GroupAlreadyExists(Conflict):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"The group {name!r} already exists.")
+
+
+class ProjectAlreadyExists(Conflict):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"The project {name!r} already exists.")
+
+
+class QuotaExceeded(AccessDenied):
+    """A write would take a project beyond its storage quota; nothing of it was stored."""
+
+    def __init__(self, project: str, what: str) -> None:
+        self.project = project
+        super().__init__(f"The project {project!r} would exceed its quota of {what}.")
+
+
+class ProjectExpired(AccessDenied):
+    """The bucket's project is past its expiry date: its buckets are read-only."""
+
+    def __init__(self, project: str, expired: str) -> None:
+        self.project = project
+        super().__init__(
+            f"The project {project!r} expired on {expired}: its buckets are read-only."
+        )

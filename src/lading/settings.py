@@ -150,6 +150,12 @@ class Settings(BaseSettings):
         description="seconds between background passes applying bucket lifecycle rules "
         "(servers and `lading worker`); 0 disables them",
     )
+    usage_flush_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="how often a server process stores the requests and downloaded bytes it "
+        "counted per project",
+    )
     encryption_keys: dict[str, str] = Field(
         default_factory=dict,
         description="SSE-S3 master keys: key id -> base64 of 32 random bytes; empty: a key is "

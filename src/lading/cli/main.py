@@ -19,6 +19,10 @@ COMMANDS = {
     "logout": "lading.cli.commands.login:logout",
     "passwd": "lading.cli.commands.login:passwd",
     "audit": "lading.cli.commands.audit:audit",
+    "user": "lading.cli.commands.user:user",
+    "group": "lading.cli.commands.group:group",
+    "project": "lading.cli.commands.project:project",
+    "usage": "lading.cli.commands.usage.report:usage",
 }
 
 

@@ -24,6 +24,7 @@ from lading.client.errors import (
 from lading.client.identity import IdentityClient
 from lading.client.keys import KeysClient
 from lading.client.paging import paginate
+from lading.client.projects import ProjectsClient
 
 __all__ = [
     "APIError",
@@ -39,6 +40,7 @@ __all__ = [
     "LadingClientError",
     "NotFoundError",
     "PermissionDeniedError",
+    "ProjectsClient",
     "ServerError",
     "paginate",
 ]

@@ -1,9 +1,11 @@
 """Authorization, decided in one place for every S3 operation.
 
-AWS order: an explicit Deny in the bucket policy refuses; then the bucket owner, a policy
-Allow or an ACL grant admits; anything else is refused. The public access block can make
-public ACLs and public policies count for nothing. Object ACLs are judged once the object is
-read: `authorize` then answers OBJECT_ACL and the handler calls `object_allows`.
+AWS order: an explicit Deny in the bucket policy refuses; then the bucket owner, a role in
+the bucket's project (`iam.projects`), a policy Allow or an ACL grant admits; anything else
+is refused. The buckets of an expired project then refuse every change. The public access
+block can make public ACLs and public policies count for nothing. Object ACLs are judged
+once the object is read: `authorize` then answers OBJECT_ACL and the handler calls
+`object_allows`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from lading import configs, errors
 from lading.iam import acl as acls
 from lading.iam import policy_language as pl
+from lading.iam import projects
 from lading.iam.principals import Principal
 from lading.metadata.models import Bucket, ObjectVersion
 
@@ -133,6 +136,7 @@ class Access:
     version_id: str | None = None
     # the request's condition keys, built only when a policy is evaluated
     conditions: Callable[[], Conditions] = dict
+    now_us: int = 0  # the request's time (epoch microseconds); 0: the current time
 
     def resource(self) -> str:
         assert self.bucket is not None
@@ -163,7 +167,18 @@ def _policy_decision(access: Access) -> tuple[pl.Decision, bool]:
 
 
 def authorize(access: Access) -> Verdict:
-    """ALLOW, OBJECT_ACL (decide with the object's ACL) or raise AccessDenied."""
+    """ALLOW, OBJECT_ACL (decide with the object's ACL) or raise AccessDenied.
+
+    What the caller may do is then refused all the same (ProjectExpired) when it changes a
+    bucket of an expired project: only those with access learn that the project expired.
+    """
+    verdict = _decide(access)
+    if access.bucket is not None:
+        projects.refuse_if_read_only(access.bucket.project, access.action, access.now_us)
+    return verdict
+
+
+def _decide(access: Access) -> Verdict:
     user = access.principal.user
     if access.action in (Action.LIST_BUCKETS, Action.CREATE_BUCKET):
         if user is None:
@@ -173,12 +188,13 @@ def authorize(access: Access) -> Verdict:
     if bucket is None:
         raise errors.AccessDenied()
     owner = user is not None and user.id == bucket.owner.id
-    if owner and not bucket.configs.get("policy"):
+    member = projects.member_allows(bucket.project, user, access.action)
+    if (owner or member) and not bucket.configs.get("policy"):
         return Verdict.ALLOW  # the common case, with nothing to parse
     decision, public_policy = _policy_decision(access)
     if decision is pl.Decision.DENY and not (owner and access.operation in _POLICY_OPERATIONS):
         raise errors.AccessDenied()
-    if owner:
+    if owner or member:
         return Verdict.ALLOW
     flags = configs.public_access_flags(bucket.configs)
     if decision is pl.Decision.ALLOW and not (

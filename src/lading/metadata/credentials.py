@@ -55,6 +55,8 @@ def _user_of(row: Any) -> User:
         display_name=row.display_name,
         is_admin=bool(row.is_admin),
         created_at=row.user_created_at,
+        email=row.email,
+        enabled=bool(row.enabled),
     )
 
 
@@ -63,6 +65,8 @@ _USER_COLUMNS = (
     t.users.c.display_name,
     t.users.c.is_admin,
     t.users.c.created_at.label("user_created_at"),
+    t.users.c.email,
+    t.users.c.enabled,
 )
 
 

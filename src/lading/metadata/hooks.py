@@ -33,6 +33,9 @@ class ObjectChange:
     bucket: Bucket
     version: ObjectVersion
     cause: str
+    # "written" only: the version of the same id this write replaced (an unversioned
+    # overwrite of the `null` version), which is gone now
+    replaced: ObjectVersion | None = None
 
 
 class ChangeHook(Protocol):

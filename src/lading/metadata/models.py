@@ -17,6 +17,8 @@ class User:
     display_name: str
     is_admin: bool
     created_at: int
+    email: str = ""
+    enabled: bool = True  # a disabled user's keys are refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,18 @@ class AccessKey:
 
 
 @dataclass(frozen=True, slots=True)
+class ProjectAccess:
+    """What authorization and quotas need of a bucket's project, cached with the bucket."""
+
+    id: int
+    name: str
+    roles: Mapping[int, str]  # user id -> "admin", "writer" or "reader"
+    expires_at: int | None = None  # epoch microseconds; the buckets are read-only after it
+    quota_bytes: int | None = None
+    quota_objects: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Bucket:
     id: int
     name: str
@@ -38,6 +52,8 @@ class Bucket:
     versioning: str = ""  # "", "Enabled" or "Suspended"
     # configuration documents by kind ("cors", "policy", "lifecycle"...), as stored
     configs: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    project_id: int | None = None  # the project that owns the bucket
+    project: ProjectAccess | None = None  # loaded with the bucket by the bucket service
 
     @property
     def object_lock(self) -> bool:

@@ -232,3 +232,93 @@ event_outbox = sa.Table(
     sa.Index(None, "next_attempt_at", "id"),
     sa.Index(None, "topic_id", "id"),
 )
+
+# --- identity: users' email and enabled flag, groups, projects, usage (migration 0005) ---------
+# Columns added to tables declared above are appended here, so this section stays whole.
+users.append_column(
+    sa.Column("email", sa.String(255), nullable=False, server_default=sa.text("''"))
+)
+users.append_column(sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()))
+
+groups = sa.Table(
+    "groups",
+    metadata,
+    sa.Column("id", IdType, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("description", sa.String(1024), nullable=False, server_default=sa.text("''")),
+    sa.Column("created_at", Micros, nullable=False),
+)
+
+group_members = sa.Table(
+    "group_members",
+    metadata,
+    sa.Column("group_id", IdType, sa.ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", IdType, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Index(None, "user_id"),
+)
+
+# A project owns buckets and holds their quota, expiry and the usage counters that the object
+# change hook keeps in the same transaction as every object write and delete.
+projects = sa.Table(
+    "projects",
+    metadata,
+    sa.Column("id", IdType, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(128), nullable=False, unique=True),
+    sa.Column("description", sa.String(1024), nullable=False, server_default=sa.text("''")),
+    # the user whose personal project this is (one each); NULL for shared projects
+    sa.Column(
+        "personal_user_id",
+        IdType,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=True,
+        unique=True,
+    ),
+    sa.Column("quota_bytes", sa.BigInteger, nullable=True),  # NULL: no limit
+    sa.Column("quota_objects", sa.BigInteger, nullable=True),
+    sa.Column("expires_at", Micros, nullable=True),  # buckets turn read-only after it
+    sa.Column("grace_days", sa.Integer, nullable=False, server_default=sa.text("30")),
+    sa.Column("used_bytes", sa.BigInteger, nullable=False, server_default=sa.text("0")),
+    sa.Column("used_objects", sa.BigInteger, nullable=False, server_default=sa.text("0")),
+    sa.Column("created_at", Micros, nullable=False),
+)
+
+project_members = sa.Table(
+    "project_members",
+    metadata,
+    sa.Column(
+        "project_id", IdType, sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("user_id", IdType, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),  # admin, writer or reader
+    sa.Index(None, "user_id"),
+)
+
+# The project a bucket belongs to (its creator's personal project unless named otherwise).
+buckets.append_column(sa.Column("project_id", IdType, nullable=True))
+sa.Index("ix_buckets_project_id", buckets.c.project_id)
+
+# Bytes and objects stored, sampled by each usage pass (byte-days integrate these).
+usage_samples = sa.Table(
+    "usage_samples",
+    metadata,
+    sa.Column(
+        "project_id", IdType, sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("at", Micros, primary_key=True),
+    sa.Column("bytes", sa.BigInteger, nullable=False),
+    sa.Column("objects", sa.BigInteger, nullable=False),
+)
+
+# Requests served and bytes downloaded, counted in memory by each process and flushed here.
+usage_traffic = sa.Table(
+    "usage_traffic",
+    metadata,
+    sa.Column("id", IdType, primary_key=True, autoincrement=True),
+    sa.Column(
+        "project_id", IdType, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("at", Micros, nullable=False),
+    sa.Column("requests", sa.BigInteger, nullable=False),
+    sa.Column("bytes_out", sa.BigInteger, nullable=False),
+    sa.Index(None, "project_id", "at"),
+)

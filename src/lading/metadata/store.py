@@ -105,6 +105,8 @@ def _user(row: Any) -> User:
         display_name=row.display_name,
         is_admin=bool(row.is_admin),
         created_at=row.created_at,
+        email=row.email,
+        enabled=bool(row.enabled),
     )
 
 
@@ -156,7 +158,7 @@ _DELETE_VERSION = (
         _O.key == sa.bindparam("p_key"),
         _O.version_id == sa.bindparam("p_version"),
     )
-    .returning(_O.segments)
+    .returning(*t.objects.c)
 )
 _DEMOTE = t.objects.update().where(_O.id == sa.bindparam("p_row")).values(is_latest=False)
 _INSERT = t.objects.insert()
@@ -474,7 +476,7 @@ class MetadataStore:
         )
         with self._read() as conn:
             row = conn.execute(query).first()
-        if row is None or row.status != "active":
+        if row is None or row.status != "active" or not row.enabled:
             raise errors.InvalidAccessKeyId(access_key)
         return AccessKey(row.access_key, row.secret_key, _user(row), row.status)
 
@@ -506,9 +508,12 @@ class MetadataStore:
             row.created_at,
             row.versioning,
             MappingProxyType(configs or {}),
+            row.project_id,
         )
 
-    def create_bucket(self, name: str, owner: User, region: str) -> Bucket:
+    def create_bucket(
+        self, name: str, owner: User, region: str, project_id: int | None = None
+    ) -> Bucket:
         """Raises BucketAlreadyOwnedByYou or BucketAlreadyExists."""
 
         def work(conn: sa.Connection) -> Bucket:
@@ -522,10 +527,16 @@ class MetadataStore:
             created = now_us()
             bucket_id = conn.execute(
                 t.buckets.insert()
-                .values(name=name, owner_id=owner.id, region=region, created_at=created)
+                .values(
+                    name=name,
+                    owner_id=owner.id,
+                    region=region,
+                    created_at=created,
+                    project_id=project_id,
+                )
                 .returning(t.buckets.c.id)
             ).scalar_one()
-            return Bucket(bucket_id, name, owner, region, created)
+            return Bucket(bucket_id, name, owner, region, created, project_id=project_id)
 
         try:
             return self._write(work)
@@ -688,13 +699,16 @@ class MetadataStore:
                 ]
                 conn.execute(t.parts.delete().where(t.parts.c.upload_id == upload_id))
                 conn.execute(t.uploads.delete().where(t.uploads.c.upload_id == upload_id))
-            for (segments,) in conn.execute(_DELETE_VERSION, target).all():
-                garbage += [blob for blob, _size in segments]
+            replaced = None
+            for row in conn.execute(_DELETE_VERSION, target).all():
+                garbage += [blob for blob, _size in row.segments]
+                replaced = row
             if current is not None and current.version_id != obj.version_id:
                 conn.execute(_DEMOTE, {"p_row": current.row_id})
             conn.execute(_INSERT, _object_values(obj))
             if self.hooks:
-                self._changed(conn, ObjectChange("written", bucket, obj, cause))
+                before = _object(replaced) if replaced is not None else None
+                self._changed(conn, ObjectChange("written", bucket, obj, cause, before))
             return garbage
 
         return self._write(work)

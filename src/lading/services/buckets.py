@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from dataclasses import replace
 
 from lading import errors
 from lading.concurrency import run_blocking
-from lading.metadata.models import Bucket, Listing, UploadListing, User, VersionListing
+from lading.metadata.identity import Directory
+from lading.metadata.models import (
+    Bucket,
+    Listing,
+    ProjectAccess,
+    UploadListing,
+    User,
+    VersionListing,
+)
 from lading.metadata.store import MetadataStore
 from lading.services.cache import TtlCache
 from lading.storage.base import BlobStore, delete_blobs
@@ -50,12 +59,24 @@ class BucketService:
     """
 
     def __init__(
-        self, meta: MetadataStore, blobs: BlobStore, region: str, cache_seconds: float = 1.0
+        self,
+        meta: MetadataStore,
+        blobs: BlobStore,
+        region: str,
+        cache_seconds: float = 1.0,
+        directory: Directory | None = None,
     ) -> None:
         self.meta = meta
         self.blobs = blobs
         self.region = region
+        self.directory = directory  # projects: loaded with their buckets, cached alike
         self._cache: TtlCache[str, Bucket] = TtlCache(cache_seconds)
+        self._projects: TtlCache[int, ProjectAccess | None] = TtlCache(cache_seconds)
+
+    def forget_projects(self) -> None:
+        """Drop cached projects (and the buckets carrying them) after a project changed."""
+        self._projects.clear()
+        self._cache.clear()
 
     async def create_bucket(
         self,
@@ -65,8 +86,12 @@ class BucketService:
         *,
         object_lock: bool = False,
         acl: str | None = None,
+        project_id: int | None = None,
     ) -> Bucket:
-        """Create a bucket; object lock turns versioning on for good; acl is its JSON."""
+        """Create a bucket; object lock turns versioning on for good; acl is its JSON.
+
+        The bucket belongs to `project_id`, by default the owner's personal project.
+        """
         validate_bucket_name(name)
         if location not in (None, "", self.region):
             raise errors.InvalidLocationConstraint(
@@ -75,7 +100,11 @@ class BucketService:
             )
         self._cache.forget(name)
         try:
-            bucket = await run_blocking(self.meta.create_bucket, name, owner, self.region)
+            if project_id is None and self.directory is not None:
+                project_id = await run_blocking(self.directory.personal_project_id, owner)
+            bucket = await run_blocking(
+                self.meta.create_bucket, name, owner, self.region, project_id
+            )
         except errors.BucketAlreadyOwnedByYou:
             if self.region != LEGACY_REGION:
                 raise
@@ -94,12 +123,28 @@ class BucketService:
         return await self._cache.fetch(name, self._load)
 
     async def _load(self, name: str) -> Bucket:
-        return await run_blocking(self.meta.get_bucket, name)
+        bucket = await run_blocking(self.meta.get_bucket, name)
+        if bucket.project_id is None or self.directory is None:
+            return bucket
+        project = await self._projects.fetch(bucket.project_id, self._load_project)
+        return replace(bucket, project=project)
+
+    async def _load_project(self, project_id: int) -> ProjectAccess | None:
+        assert self.directory is not None
+        return await run_blocking(self.directory.project_access, project_id)
 
     async def list_buckets(
         self, owner: User, *, prefix: str = "", after: str = "", limit: int | None = None
     ) -> list[Bucket]:
-        """The owner's buckets by name: those starting with prefix, after `after`, at most limit."""
+        """The user's buckets by name: those starting with prefix, after `after`, at most limit.
+
+        With projects, a user's buckets are those they own and those of their projects.
+        """
+        if self.directory is not None:
+            directory = self.directory
+            return await run_blocking(
+                lambda: directory.visible_buckets(owner.id, prefix=prefix, after=after, limit=limit)
+            )
         return await run_blocking(
             lambda: self.meta.list_buckets(owner.id, prefix=prefix, after=after, limit=limit)
         )

@@ -40,3 +40,7 @@ class TtlCache(Generic[K, V]):
     def forget(self, key: K) -> None:
         """Drop a key this process just changed, so the next read loads it afresh."""
         self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        """Drop everything (a change that touches many keys, such as a project's members)."""
+        self._entries.clear()

@@ -8,10 +8,12 @@ from lading.services.access_logs import AccessLogService
 from lading.services.audit import AuditService
 from lading.services.buckets import BucketService
 from lading.services.credentials import CredentialService
+from lading.services.directory import DirectoryService
 from lading.services.events import EventService
 from lading.services.identity import IdentityService
 from lading.services.multipart import MultipartService
 from lading.services.objects import ObjectService
+from lading.services.usage import UsageService
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,3 +26,5 @@ class Services:
     audit: AuditService
     access_logs: AccessLogService
     events: EventService
+    directory: DirectoryService
+    usage: UsageService

@@ -185,7 +185,7 @@ class CredentialService:
         except errors.NoSuchUser:
             await self.check_password(User(0, "", "", False, 0), password)  # same cost
             raise errors.InvalidCredentials() from None
-        if not await self.check_password(user, password):
+        if not await self.check_password(user, password) or not user.enabled:
             raise errors.InvalidCredentials()
         now = self.now()
         refresh_expires = now + int(self.settings.refresh_token_days * 86_400 * US)
@@ -236,7 +236,12 @@ class CredentialService:
         found = await self._tokens.fetch(
             token_hash(token), lambda h: run_blocking(self.store.token_by_hash, h)
         )
-        if found is None or found.kind != kind or found.revoked_at is not None:
+        if (
+            found is None
+            or found.kind != kind
+            or found.revoked_at is not None
+            or not found.user.enabled
+        ):
             raise errors.InvalidCredentials(f"The {kind} token is not valid (revoked?).")
         if found.expires_at <= self.now():
             raise errors.InvalidCredentials(f"The {kind} token has expired.")

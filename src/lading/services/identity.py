@@ -15,6 +15,7 @@ from lading import errors
 from lading.concurrency import run_blocking
 from lading.encryption import SEALED_PREFIX, Keyring
 from lading.metadata.credentials import ACTIVE, CredentialStore
+from lading.metadata.identity import Directory
 from lading.metadata.models import AccessKey, User
 from lading.metadata.store import MetadataStore
 from lading.services.cache import TtlCache
@@ -82,7 +83,7 @@ class IdentityService:
             found = self.credentials.get_key(access_key)
         except errors.NoSuchAccessKey:
             raise errors.InvalidAccessKeyId(access_key) from None
-        if found.status != ACTIVE:
+        if found.status != ACTIVE or not found.user.enabled:
             raise errors.InvalidAccessKeyId(access_key)
         secret = self.open_secret(found.sealed_secret)
         return AccessKey(access_key, secret, found.user, found.status, found.expires_at)
@@ -121,13 +122,20 @@ class IdentityService:
             return False
         return True
 
-    def add_user(self, name: str, *, is_admin: bool = False) -> NewCredentials:
-        """Create a user with one fresh key pair; raises UserAlreadyExists."""
+    def add_user(self, name: str, *, is_admin: bool = False, email: str = "") -> NewCredentials:
+        """Create a user, their personal project and one fresh key pair.
+
+        Raises UserAlreadyExists.
+        """
         if not name or len(name) > 64 or not all(c.isalnum() or c in "._-@" for c in name):
             raise errors.InvalidArgument(
                 "A user name is 1 to 64 letters, digits and the characters . _ - @"
             )
         user = self.meta.create_user(name, is_admin=is_admin)
+        directory = Directory(self.meta)
+        if email:
+            directory.update_user(name, email=email)
+        directory.personal_project_id(user)
         access, secret = new_key_pair()
         self.meta.add_access_key(user.id, access, self.seal(secret))
         return NewCredentials(name, access, secret)
@@ -144,6 +152,7 @@ class IdentityService:
             root: User = self.meta.get_user(ROOT_USER)
         except errors.NoSuchUser:
             root = self.meta.create_user(ROOT_USER, display_name="Root", is_admin=True)
+        Directory(self.meta).personal_project_id(root)
         generated = None
         if not (access_key and secret_key):
             stored = data_dir / "root-credentials.json"

@@ -12,7 +12,8 @@ from typing import Any
 from lading import checksums, errors
 from lading.concurrency import run_blocking
 from lading.encryption import ALGORITHM, SSE_C, Envelope, customer_key_md5
-from lading.metadata.models import Bucket, ObjectVersion, Part, Segment, Upload
+from lading.metadata.identity import Directory
+from lading.metadata.models import Bucket, ObjectVersion, Part, ProjectAccess, Segment, Upload
 from lading.metadata.store import MetadataStore, now_us
 from lading.services.objects import (
     MAX_OBJECT_BYTES,
@@ -47,6 +48,7 @@ class MultipartService:
         self.meta = meta
         self.objects = objects
         self.min_part_size = min_part_size
+        self.directory = Directory(meta)  # project usage, for quotas on parts
 
     async def create_upload(
         self,
@@ -150,15 +152,27 @@ class MultipartService:
         checks: BodyChecks,
         declared_size: int | None = None,
         sse: Sse | None = None,
+        project: ProjectAccess | None = None,
     ) -> Part:
         """Store one part (at most 5 GiB); a part of the same number is replaced.
 
-        An encrypted part has an envelope of its own (`sse`, from upload_sse).
+        An encrypted part has an envelope of its own (`sse`, from upload_sse). A part that
+        would take the bucket's `project` past its byte quota is refused (QuotaExceeded),
+        before its body is read when its size is declared.
         """
         self.validate_part_number(part_number)
         if upload.checksum_algorithm and not checks.algorithm:
             checks.algorithm = upload.checksum_algorithm
+        room = project if project is not None and project.quota_bytes is not None else None
+        if room is not None and declared_size is not None:
+            await run_blocking(self.directory.check_room, room, declared_size)
         written = await self.objects.write_blob(body, checks, declared_size=declared_size, sse=sse)
+        if room is not None:
+            try:
+                await run_blocking(self.directory.check_room, room, written.size)
+            except errors.QuotaExceeded:
+                await self.objects.discard([written.blob_id])
+                raise
         part = Part(
             part_number=part_number,
             size=written.size,

@@ -46,7 +46,7 @@ def worker(
     now: str | None,
     as_json: bool,
 ) -> None:
-    """Apply bucket lifecycle rules and deliver bucket notification events.
+    """Apply bucket lifecycle rules, deliver bucket notification events, sample project usage.
 
     Runs a lifecycle pass (expiration, noncurrent versions, stale uploads) every
     lifecycle_seconds (LADING_LIFECYCLE_SECONDS) on the same data directory or database as
@@ -105,6 +105,7 @@ async def _work(settings: Settings, once: bool, at_us: int | None, as_json: bool
             report = await run_lifecycle(
                 meta, services.objects, services.multipart, moment, wait=True
             )
+            await run_blocking(services.usage.usage_pass, moment)  # samples project storage
             click.echo(json.dumps(report.as_dict()) if as_json else report.summary())
             if once:
                 if settings.events.delivery:

@@ -28,6 +28,10 @@ ROUTERS = (
     "lading.http.api.keys",
     "lading.http.api.auth",
     "lading.http.api.audit",
+    "lading.http.api.users",
+    "lading.http.api.groups",
+    "lading.http.api.projects",
+    "lading.http.api.usage",
 )
 
 

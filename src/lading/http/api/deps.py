@@ -14,6 +14,7 @@ from starlette.requests import Request
 from lading import errors
 from lading.http.s3 import auth
 from lading.iam.principals import Principal
+from lading.metadata.models import User
 from lading.services.container import Services
 from lading.settings import Settings
 
@@ -93,14 +94,6 @@ async def caller(request: Request) -> Principal:
     return Principal(key.user, key.access_key)
 
 
-async def admin_caller(request: Request) -> Principal:
-    """The caller, who must be an administrator (AccessDenied otherwise)."""
-    found = await caller(request)
-    if found.user is None or not found.user.is_admin:
-        raise errors.AccessDenied("This call is for administrators.")
-    return found
-
-
 def credentials_expire(request: Request) -> int | None:
     """When the credentials of this (authenticated) request expire, epoch us; None: never."""
     found: int | None = request.scope.get(EXPIRY_SCOPE)
@@ -110,4 +103,19 @@ def credentials_expire(request: Request) -> int | None:
 Svc = Annotated[Services, Depends(services)]
 Ctx = Annotated[ApiContext, Depends(context)]
 Caller = Annotated[Principal, Depends(caller)]
+
+
+async def admin_caller(principal: Caller) -> Principal:
+    """The caller, who must be an administrator (AccessDenied otherwise)."""
+    if principal.user is None or not principal.user.is_admin:
+        raise errors.AccessDenied("Only an administrator may do this.")
+    return principal
+
+
 AdminCaller = Annotated[Principal, Depends(admin_caller)]
+
+
+def user_of(principal: Principal) -> User:
+    """The user behind an authenticated caller (`caller` refuses anonymous requests)."""
+    assert principal.user is not None
+    return principal.user

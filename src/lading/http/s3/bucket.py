@@ -16,6 +16,8 @@ from lading.iam import acl as acls
 from lading.metadata.models import Bucket
 
 MAX_BUCKETS = 10_000
+# CreateBucket: the project the new bucket belongs to (default: the creator's personal one)
+PROJECT_HEADER = "x-lading-project"
 
 
 async def list_buckets(ctx: ReqCtx) -> Response:
@@ -54,12 +56,18 @@ async def create_bucket(ctx: ReqCtx) -> Response:
     acl = acls.from_headers(ctx.headers, bucket_owner=user.name)
     if acl is not None:
         await check_grantees(ctx, acl)
+    project = ctx.headers.get(PROJECT_HEADER)
+    project_id = None
+    if project is not None:
+        now = ctx.access.now_us if ctx.access is not None else 0
+        project_id = await ctx.services.directory.project_for_new_bucket(user, project, now)
     await ctx.services.buckets.create_bucket(
         ctx.op.bucket,
         user,
         location,
         object_lock=lock,
         acl=json.dumps(acl) if acl is not None and acl["grants"] else None,
+        project_id=project_id,
     )
     return Response(status_code=200, headers={"location": f"/{ctx.op.bucket}"})
 

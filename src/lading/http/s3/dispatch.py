@@ -94,6 +94,7 @@ class ReqCtx:
             key,
             version_id,
             self.access.conditions,
+            self.access.now_us,
         )
         authorize(access)
 
@@ -425,8 +426,16 @@ class S3Dispatcher:
             bucket_holder.append(ctx.bucket)
         now = self.clock()
         conditions = functools.cache(lambda: request_conditions(request, headers, query, now))
+        now_us = int(now.timestamp() * 1_000_000)
         ctx.access = Access(
-            principal, op.name, op.action, ctx.bucket, op.key, query.get("versionId"), conditions
+            principal,
+            op.name,
+            op.action,
+            ctx.bucket,
+            op.key,
+            query.get("versionId"),
+            conditions,
+            now_us,
         )
         if op.name != "PostObject":
             ctx.object_acl_pending = authorize(ctx.access) is Verdict.OBJECT_ACL
@@ -448,9 +457,14 @@ class S3Dispatcher:
                 source_key,
                 version,
                 conditions,
+                now_us,
             )
             ctx.source_acl_pending = authorize(ctx.source_access) is Verdict.OBJECT_ACL
-        return await self.handlers[op.name](ctx)
+        response = await self.handlers[op.name](ctx)
+        if ctx.bucket is not None and ctx.bucket.project_id is not None:
+            sent = response.headers.get("content-length", "0") if op.name == "GetObject" else "0"
+            self.services.usage.meter.count(ctx.bucket.project_id, int(sent))
+        return response
 
     def sns_error_response(self, exc: errors.LadingError, request_id: str) -> Response:
         """An error of the topic API, in SNS's shape (the S3 table, SNS's names)."""

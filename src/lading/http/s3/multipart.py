@@ -66,7 +66,13 @@ async def upload_part(ctx: ReqCtx) -> Response:
     checks = body_checks(ctx.headers, ctx.trailer)
     encrypt = ctx.services.multipart.upload_sse(upload, sse.customer_key(ctx.headers))
     part = await ctx.services.multipart.upload_part(
-        upload, number, ctx.body(), checks, declared_size=ctx.declared_size, sse=encrypt
+        upload,
+        number,
+        ctx.body(),
+        checks,
+        declared_size=ctx.declared_size,
+        sse=encrypt,
+        project=ctx.need_bucket().project,
     )
     headers = {"etag": part.etag, **sse.response_headers(upload.attributes.get("encryption"))}
     if part.checksum:
@@ -98,7 +104,15 @@ async def upload_part_copy(ctx: ReqCtx) -> Response:
     encrypt = ctx.services.multipart.upload_sse(upload, sse.customer_key(ctx.headers))
     start, end = _copy_range(ctx.headers.get("x-amz-copy-source-range"), source.size)
     body = ctx.services.objects.read(source, start, end, source_key)
-    part = await ctx.services.multipart.upload_part(upload, number, body, BodyChecks(), sse=encrypt)
+    part = await ctx.services.multipart.upload_part(
+        upload,
+        number,
+        body,
+        BodyChecks(),
+        declared_size=end - start + 1,
+        sse=encrypt,
+        project=ctx.need_bucket().project,
+    )
     headers = sse.response_headers(upload.attributes.get("encryption"))
     return xml_response(xml.copy_part_result(part, upload.checksum_algorithm), headers=headers)
 

@@ -1,0 +1,1 @@
+"""`lading usage`: charge-back reports of project usage."""
