@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
@@ -26,6 +27,7 @@ from lading.delivery import Deliverer
 from lading.encryption import KEY_SIZE, Keyring, kms_keyring
 from lading.housekeeping import prepare
 from lading.http import api, links, stac
+from lading.http.api import errors as api_errors
 from lading.http.middleware import ErrorGuard
 from lading.http.s3.dispatch import S3Dispatcher
 from lading.http.s3.handlers import HANDLERS
@@ -37,15 +39,19 @@ from lading.metadata.migrate import upgrade
 from lading.metadata.shares import ShareStore
 from lading.metadata.store import MetadataStore, create_engine, now_us
 from lading.metadata.transfers import TransferStore
+from lading.services.access_logs import AccessLogService
+from lading.services.audit import AuditService
 from lading.services.buckets import BucketService
 from lading.services.catalog import CatalogService
 from lading.services.container import Services
+from lading.services.credentials import CredentialService
 from lading.services.directory import DirectoryService
 from lading.services.events import EventService
 from lading.services.identity import IdentityService, NewCredentials
 from lading.services.mail import Mailer
 from lading.services.multipart import MultipartService
 from lading.services.objects import ObjectService
+from lading.services.recorders import flush_recorders, recorders
 from lading.services.shares import ShareService
 from lading.services.transfer_worker import start_transfer_workers
 from lading.services.transfers import TransferService
@@ -127,7 +133,9 @@ def build_services(
     meta: MetadataStore,
     blobs: LocalBlobStore,
     writes: Executor | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
 ) -> Services:
+    clock = clock or utc_now
     keyring = build_keyring(settings)
     objects = ObjectService(
         meta, blobs, writes, keyring=keyring, kms=kms_keyring(settings.kms_keys)
@@ -136,7 +144,7 @@ def build_services(
     buckets = BucketService(
         meta, blobs, settings.region, settings.s3.bucket_cache_seconds, directory
     )
-    identity = IdentityService(meta)
+    identity = IdentityService(meta, keyring, clock)
     share_store = ShareStore(meta)
     return Services(
         buckets=buckets,
@@ -145,6 +153,9 @@ def build_services(
         identity=identity,
         catalog=CatalogService(meta, CatalogQueries(meta), buckets),
         transfers=TransferService(TransferStore(meta), keyring, settings.transfers),
+        credentials=CredentialService(identity, settings.credentials, clock),
+        audit=AuditService(meta, settings.credentials),
+        access_logs=AccessLogService(buckets, objects, settings.credentials, clock),
         events=EventService(EventStore(meta), buckets, settings.region),
         directory=DirectoryService(directory, buckets.forget_projects),
         usage=UsageService(directory),
@@ -156,9 +167,9 @@ def prepare_data_dir(settings: Settings) -> NewCredentials | None:
     """Migrate, ensure root keys and sweep, once before serving; returns keys made now."""
     meta, blobs = build_stores(settings)
     try:
-        build_keyring(settings)  # a bad key configuration stops the start here
+        keyring = build_keyring(settings)  # a bad key configuration stops the start here
         kms_keyring(settings.kms_keys)
-        return prepare(settings, meta, blobs)
+        return prepare(settings, meta, blobs, keyring)
     finally:
         meta.engine.dispose()
 
@@ -168,7 +179,7 @@ def add_user(settings: Settings, name: str, *, is_admin: bool = False) -> NewCre
     meta, _ = build_stores(settings)
     try:
         upgrade(meta.engine)
-        return IdentityService(meta).add_user(name, is_admin=is_admin)
+        return IdentityService(meta, build_keyring(settings)).add_user(name, is_admin=is_admin)
     finally:
         meta.engine.dispose()
 
@@ -249,7 +260,7 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
     """Build the ASGI application for these settings (stores, services, routes)."""
     meta, blobs = build_stores(settings, serving=True)
     writes = blocking_executor(settings.write_threads, "lading-write")
-    services = build_services(settings, meta, blobs, writes)
+    services = build_services(settings, meta, blobs, writes, clock)
     s3 = S3Dispatcher(services, settings, HANDLERS, clock)
 
     async def health(request: Request) -> JSONResponse:
@@ -264,6 +275,7 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
         if settings.lifecycle_seconds > 0:
             every = settings.lifecycle_seconds
             background.append(asyncio.create_task(lifecycle_passes(meta, services, every)))
+        background.extend(asyncio.create_task(work) for work in recorders(services, clock))
         if settings.events.delivery:
             deliverer = build_deliverer(settings, meta)
             background.append(asyncio.create_task(deliverer.run()))
@@ -276,6 +288,7 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await flush_recorders(services)
         await services.usage.flush(now_us())
         await run_blocking(meta.checkpoint)
         executor.shutdown(wait=True)
@@ -290,6 +303,8 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
             Mount(stac.PREFIX, app=stac.build_stac(settings, clock)),
         ],
         lifespan=lifespan,
+        # paths no route matches (a newline in a path escapes even the API's Mount): problems
+        exception_handlers={HTTPException: api_errors.http_error},
     )
     return ErrorGuard(LadingApp(control, s3))
 

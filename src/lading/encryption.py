@@ -61,6 +61,8 @@ _WRAP_NONCE_SIZE = 12
 _WRAPPED_KEY_SIZE = _WRAP_NONCE_SIZE + KEY_SIZE + TAG_SIZE
 _WRAP_AAD = b"lading/sse-s3/data-key/v1\x00"
 _KMS_WRAP_AAD = b"lading/sse-kms/data-key/v1\x00"
+_SEAL_AAD = b"lading/sealed-secret/v1\x00"
+SEALED_PREFIX = "sealed:v1:"  # a secret stored with Keyring.seal
 _SSE_C_DATA_KEY_LABEL = b"lading/sse-c/data-key/v1\x00"
 _SSE_C_CHECK_LABEL = b"lading/sse-c/key-check/v1\x00"
 _KEY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
@@ -319,6 +321,34 @@ class Keyring:
             raise errors.LadingError(
                 f"The object's data key could not be unwrapped with master key {key_id!r}; "
                 "the key configured under that id is not the one it was wrapped with."
+            ) from None
+
+    def seal(self, secret: bytes, purpose: bytes) -> str:
+        """`secret` encrypted under the active master key, as text naming that key.
+
+        `purpose` is bound as associated data, so a value sealed for one use cannot be
+        opened for another.
+        """
+        nonce = os.urandom(_WRAP_NONCE_SIZE)
+        aad = _SEAL_AAD + purpose + b"\x00" + self._active.encode()
+        sealed = self._ciphers[self._active].encrypt(nonce, secret, aad)
+        return f"{SEALED_PREFIX}{self._active}:{_b64(nonce + sealed)}"
+
+    def open_sealed(self, text: str, purpose: bytes) -> bytes:
+        """The secret `seal` made into `text`; LadingError if it cannot be opened."""
+        key_id, _, body = text.removeprefix(SEALED_PREFIX).partition(":")
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            raise errors.LadingError(
+                f"A stored secret is sealed under master key {key_id!r}, which is not configured."
+            )
+        try:
+            raw = base64.b64decode(body, validate=True)
+            aad = _SEAL_AAD + purpose + b"\x00" + key_id.encode()
+            return cipher.decrypt(raw[:_WRAP_NONCE_SIZE], raw[_WRAP_NONCE_SIZE:], aad)
+        except (InvalidTag, binascii.Error, ValueError):
+            raise errors.LadingError(
+                f"A stored secret failed its integrity check under master key {key_id!r}."
             ) from None
 
     def needs_rewrap(self, envelope: Envelope) -> bool:

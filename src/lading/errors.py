@@ -11,6 +11,7 @@ wire messages; `message` is a human sentence.
     │   ├── NoSuchVersion(bucket, key, version_id)
     │   ├── NoSuchUpload(upload_id)
     │   ├── NoSuchUser(name)
+    │   ├── NoSuchAccessKey(access_key)
     │   ├── NoSuchTopic(arn)
     │   ├── NoSuchGroup(name), NoSuchProject(name)
     │   ├── NoSuchShare(share_id), NoSuchLink(link_id)
@@ -20,6 +21,7 @@ wire messages; `message` is a human sentence.
     │   ├── BucketAlreadyOwnedByYou(bucket)
     │   ├── BucketNotEmpty(bucket)
     │   ├── UserAlreadyExists(name)
+    │   ├── TooManyAccessKeys(limit)
     │   ├── GroupAlreadyExists(name), ProjectAlreadyExists(name)
     │   ├── InvalidBucketState
     │   └── ConditionalRequestConflict
@@ -37,9 +39,11 @@ wire messages; `message` is a human sentence.
     │   ├── AuthorizationHeaderMalformed
     │   ├── AuthorizationQueryParametersError
     │   ├── MissingSecurityHeader
-    │   └── NotAuthenticated              (control API: no credentials at all)
+    │   ├── NotAuthenticated              (control API: no credentials at all)
+    │   └── InvalidCredentials            (wrong password, bad or expired token)
     ├── InvalidRequest
     │   ├── InvalidArgument
+    │   │   └── InvalidTargetBucketForLogging
     │   ├── InvalidBucketName(bucket)
     │   ├── InvalidLocationConstraint
     │   ├── KeyTooLong(key)
@@ -586,6 +590,35 @@ class NotImplementedOperation(LadingError):
 
 class ServiceUnavailable(LadingError):
     default_message = "Please reduce your request rate."
+
+
+# --- credentials (key lifecycle, passwords, tokens) ------------------------------------------
+
+
+class NoSuchAccessKey(NotFound):
+    default_message = "The specified access key does not exist."
+
+    def __init__(self, access_key: str) -> None:
+        self.access_key = access_key
+        super().__init__(f"The access key {access_key!r} does not exist.")
+
+
+class TooManyAccessKeys(Conflict):
+    default_message = "The user already holds the largest number of active access keys."
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            f"A user may hold at most {limit} active access keys: disable or delete one first."
+        )
+
+
+class InvalidCredentials(AuthError):
+    default_message = "The user name or password is wrong, or the token is invalid or expired."
+
+
+class InvalidTargetBucketForLogging(InvalidArgument):
+    default_message = "The target bucket for logging does not exist or is not owned by you."
 
 
 # --- identity and projects -------------------------------------------------------------------

@@ -6,6 +6,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from lading.encryption import Keyring
 from lading.metadata.store import MetadataStore
 from lading.services.identity import IdentityService, NewCredentials
 from lading.settings import Settings
@@ -35,12 +36,17 @@ def sweep(meta: MetadataStore, blobs: BlobStore, grace_seconds: int) -> SweepRep
     return SweepReport(orphans, temporary)
 
 
-def prepare(settings: Settings, meta: MetadataStore, blobs: BlobStore) -> NewCredentials | None:
+def prepare(
+    settings: Settings, meta: MetadataStore, blobs: BlobStore, keyring: Keyring | None = None
+) -> NewCredentials | None:
     """Bring the data directory to a servable state; returns root keys made on first start."""
     from lading.metadata.migrate import upgrade
 
     upgrade(meta.engine)
-    identity = IdentityService(meta)
+    identity = IdentityService(meta, keyring)
+    sealed = identity.seal_clear_secrets()
+    if sealed:
+        log.info("sealed %d access-key secrets stored in clear", sealed)
     access = settings.root_access_key.get_secret_value() if settings.root_access_key else None
     secret = settings.root_secret_key.get_secret_value() if settings.root_secret_key else None
     generated = identity.ensure_root(settings.data_dir, access, secret)

@@ -71,6 +71,36 @@ class TransferSettings(BaseModel):
     part_size_mib: int = Field(16, ge=5, description="part size of large files (MiB)")
 
 
+class CredentialSettings(BaseModel):
+    """Access keys, passwords, bearer tokens, the audit log and S3 server access logs."""
+
+    max_active_keys: int = Field(2, ge=1, description="active access keys a user may hold")
+    access_token_seconds: int = Field(
+        3600, ge=60, description="lifetime of a bearer access token from `lading login`"
+    )
+    refresh_token_days: float = Field(
+        90, gt=0, description="lifetime of a refresh token (for unattended agents)"
+    )
+    last_used_seconds: float = Field(
+        60, gt=0, description="how often a server writes when its keys and tokens were last used"
+    )
+    audit_flush_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="how often a server writes its buffered audit records (a crash "
+        "loses at most this much)",
+    )
+    audit_retention_days: float = Field(
+        400, gt=0, description="audit records older than this are deleted"
+    )
+    access_log_seconds: float = Field(
+        60,
+        gt=0,
+        description="how often buffered S3 server access-log records are delivered "
+        "as one object per logged bucket into its target bucket",
+    )
+
+
 class EventSettings(BaseModel):
     """Delivery of bucket notification events (the outbox) to topics' push endpoints."""
 
@@ -180,6 +210,8 @@ class Settings(BaseSettings):
     metadata: MetadataSettings = MetadataSettings()
     s3: S3Settings = S3Settings()
     transfers: TransferSettings = TransferSettings()
+
+    credentials: CredentialSettings = CredentialSettings()
     events: EventSettings = EventSettings()
     smtp: SmtpSettings = SmtpSettings()
     public_url: str = Field(

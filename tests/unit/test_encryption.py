@@ -612,3 +612,20 @@ def test_no_kms_keys_is_no_keyring_and_bad_keys_are_refused() -> None:
     assert kms_keyring({}) is None
     with pytest.raises(ValueError, match="32 bytes"):
         kms_keyring({"a": b64(b"short")})
+
+
+def test_sealed_secrets_open_only_for_their_purpose_and_key() -> None:
+    import os as _os
+
+    from lading import errors as _errors
+    from lading.encryption import Keyring as _Keyring
+
+    ring = _Keyring({"k1": _os.urandom(32)}, "k1")
+    sealed = ring.seal(b"secret", b"access-key-secret")
+    assert sealed.startswith("sealed:v1:k1:") and "secret" not in sealed.split(":", 3)[3]
+    assert ring.open_sealed(sealed, b"access-key-secret") == b"secret"
+    with pytest.raises(_errors.LadingError):
+        ring.open_sealed(sealed, b"another-purpose")
+    other = _Keyring({"k1": _os.urandom(32)}, "k1")
+    with pytest.raises(_errors.LadingError):
+        other.open_sealed(sealed, b"access-key-secret")

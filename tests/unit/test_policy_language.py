@@ -170,7 +170,7 @@ def test_malformed_documents(document: Any, reason: str) -> None:
         {"AWS": "has space"},
         {"AWS": "arn:aws:s3:::bkt"},
         {"AWS": "not:an-arn"},
-        {"Service": "logging.s3.amazonaws.com"},
+        {"Service": 5},
         {"CanonicalUser": ""},
     ],
 )
@@ -178,6 +178,21 @@ def test_invalid_principals(principal: Any) -> None:
     assert malformed({"Statement": statement(Principal=principal)}) == (
         "Invalid principal in policy"
     )
+
+
+def test_service_principals_match_only_their_service() -> None:
+    from lading.iam.policy_language import SERVICE_PREFIX
+
+    found = policy(
+        statement(Principal={"Service": "logging.s3.amazonaws.com"}, Action="s3:PutObject"),
+        statement(Principal="*", Action="s3:PutObject", Effect="Allow"),
+    )
+    logs = SERVICE_PREFIX + "logging.s3.amazonaws.com"
+    other = SERVICE_PREFIX + "logging.s3.amazonaws.comkaboom"
+    assert found.evaluate(ctx(logs, "s3:PutObject")) is Decision.ALLOW
+    assert found.evaluate(ctx(other, "s3:PutObject")) is Decision.NONE  # "*" is users only
+    only_service = policy(statement(Principal={"Service": "logging.s3.amazonaws.com"}))
+    assert only_service.evaluate(ctx(ALICE)) is Decision.NONE
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,8 @@
 
 The endpoint comes from --endpoint or LADING_ENDPOINT (default http://127.0.0.1:9000); the
 credentials from the usual AWS sources: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, else the
-profile (--profile, AWS_PROFILE, "default") of ~/.aws/credentials (AWS_SHARED_CREDENTIALS_FILE).
+profile (--profile, AWS_PROFILE, "default") of ~/.aws/credentials (AWS_SHARED_CREDENTIALS_FILE),
+else the bearer token `lading login` stored for the endpoint (refreshed when it expired).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 C = TypeVar("C", bound="BaseClient")
 DEFAULT_ENDPOINT = "http://127.0.0.1:9000"
 NOT_LOGGED_IN = (
-    "No credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or an ~/.aws "
-    "profile) to the access key pair the server gave you."
+    "Not logged in: run `lading login`, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+    "(or an ~/.aws profile) to the access key pair the server gave you."
 )
 
 
@@ -40,14 +41,24 @@ class Remote:
     region: str
 
     def client(self, cls: type[C]) -> C:
-        if not (self.access_key and self.secret_key):
+        if self.access_key and self.secret_key:
+            return cls(
+                self.endpoint,
+                access_key=self.access_key,
+                secret_key=self.secret_key,
+                region=self.region,
+            )
+        from lading.cli import tokens
+
+        login = tokens.current(self.endpoint)
+        if login is None:
             raise click.ClickException(NOT_LOGGED_IN)
-        return cls(
-            self.endpoint,
-            access_key=self.access_key,
-            secret_key=self.secret_key,
-            region=self.region,
-        )
+        return cls(self.endpoint, token=login["access_token"], region=self.region)
+
+    @property
+    def uses_login(self) -> bool:
+        """Whether calls go with the token of `lading login` (no key pair is set)."""
+        return not (self.access_key and self.secret_key)
 
 
 def _profile_credentials(profile: str) -> tuple[str | None, str | None]:

@@ -8,6 +8,8 @@ with IdentityClient("http://127.0.0.1:9000", access_key=..., secret_key=...) as 
 from __future__ import annotations
 
 from lading.client._base import BaseClient
+from lading.client.audit import AuditClient
+from lading.client.auth import AuthClient
 from lading.client.catalog import CatalogClient
 from lading.client.errors import (
     APIError,
@@ -21,6 +23,7 @@ from lading.client.errors import (
     ServerError,
 )
 from lading.client.identity import IdentityClient
+from lading.client.keys import KeysClient
 from lading.client.paging import paginate
 from lading.client.projects import ProjectsClient
 from lading.client.shares import LinksClient, SharesClient
@@ -28,6 +31,8 @@ from lading.client.transfers import TransferClient
 
 __all__ = [
     "APIError",
+    "AuditClient",
+    "AuthClient",
     "AuthenticationError",
     "BadRequestError",
     "BaseClient",
@@ -35,6 +40,7 @@ __all__ = [
     "ConflictError",
     "ConnectionFailed",
     "IdentityClient",
+    "KeysClient",
     "LadingClientError",
     "LinksClient",
     "NotFoundError",

@@ -102,6 +102,8 @@ class RequestContext:
 
 
 _Keys = Mapping[str, Sequence[str]]
+# RequestContext.principal_arn of a request an AWS-style service makes (server access logs)
+SERVICE_PREFIX = "service:"
 
 
 def _malformed(reason: str) -> errors.MalformedPolicy:
@@ -242,15 +244,20 @@ def _dynamic_regex(
 class _Principals:
     """Principal or NotPrincipal: everyone, ARN patterns, user-name patterns."""
 
-    __slots__ = ("_arns", "_names", "everyone")
+    __slots__ = ("_arns", "_names", "everyone", "services")
 
     def __init__(self, raw: object) -> None:
         self.everyone = False
+        # AWS service principals (logging.s3.amazonaws.com): no user request is one of them
+        self.services: frozenset[str] = frozenset()
         arns: list[_Template] = []
         names: list[_Template] = []
         if raw == "*":
             self.everyone = True
-        elif isinstance(raw, dict) and raw and set(raw) <= {"AWS", "CanonicalUser"}:
+        elif isinstance(raw, dict) and raw and set(raw) <= {"AWS", "CanonicalUser", "Service"}:
+            self.services = frozenset(
+                _strings(raw.get("Service", []), "Invalid principal in policy", empty=True)
+            )
             for value in _strings(raw.get("AWS", []), "Invalid principal in policy", empty=True):
                 if value == "*":
                     self.everyone = True
@@ -267,7 +274,7 @@ class _Principals:
                 if not value or any(c.isspace() for c in value):
                     raise _malformed("Invalid principal in policy")
                 names.append(((_Part.LITERAL, value, None),))
-            if not (self.everyone or arns or names):
+            if not (self.everyone or arns or names or self.services):
                 raise _malformed("Invalid principal in policy")
         else:
             raise _malformed("Invalid principal in policy")
@@ -275,6 +282,9 @@ class _Principals:
         self._names = _Patterns(names) if names else None
 
     def matches(self, ctx: RequestContext) -> bool:
+        if ctx.principal_arn is not None and ctx.principal_arn.startswith(SERVICE_PREFIX):
+            # a service acting for the server matches its own name only, never "*"
+            return ctx.principal_arn[len(SERVICE_PREFIX) :] in self.services
         if self.everyone:
             return True
         if ctx.principal_arn is None:

@@ -27,6 +27,7 @@ class AccessKey:
     secret_key: str
     user: User
     status: str
+    expires_at: int | None = None  # epoch microseconds; None: never
 
 
 @dataclass(frozen=True, slots=True)

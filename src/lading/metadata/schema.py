@@ -33,7 +33,7 @@ access_keys = sa.Table(
     "access_keys",
     metadata,
     sa.Column("access_key", sa.String(128), primary_key=True),
-    sa.Column("secret_key", sa.String(128), nullable=False),
+    sa.Column("secret_key", sa.Text, nullable=False),  # sealed (Keyring.seal) since 0010
     sa.Column("user_id", IdType, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("status", sa.String(16), nullable=False, default="active"),
     sa.Column("created_at", Micros, nullable=False),
@@ -145,6 +145,60 @@ parts = sa.Table(
     sa.Column("last_modified", Micros, nullable=False),
     sa.Column("checksum", sa.String(128), nullable=False),
     sa.Column("encryption", sa.JSON, nullable=True),  # the part's SSE envelope
+)
+
+# --- credentials: access-key lifecycle, passwords, tokens and the audit log (migration 0010) ---
+
+access_keys.append_column(sa.Column("expires_at", Micros, nullable=True))  # NULL: never
+access_keys.append_column(sa.Column("last_used_at", Micros, nullable=True))  # flushed ~1/min
+
+user_passwords = sa.Table(
+    "user_passwords",
+    metadata,
+    sa.Column("user_id", IdType, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("password_hash", sa.Text, nullable=False),  # argon2id, PHC string
+    sa.Column("updated_at", Micros, nullable=False),
+)
+
+# Bearer tokens, stored only as SHA-256 hashes (they are 256-bit random strings).
+auth_tokens = sa.Table(
+    "auth_tokens",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),  # public handle shown in listings
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("kind", sa.String(8), nullable=False),  # "access" or "refresh"
+    sa.Column("user_id", IdType, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("parent_id", sa.String(32), nullable=True),  # an access token's refresh token
+    sa.Column("description", sa.String(255), nullable=False, server_default=sa.text("''")),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Column("expires_at", Micros, nullable=False),
+    sa.Column("last_used_at", Micros, nullable=True),
+    sa.Column("revoked_at", Micros, nullable=True),
+    sa.Index(None, "user_id", "kind"),
+    sa.Index(None, "parent_id"),
+)
+
+# Every mutating request and every denial, S3 and control API, written in batches.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", IdType, primary_key=True, autoincrement=True),
+    sa.Column("at", Micros, nullable=False),
+    sa.Column("request_id", sa.String(32), nullable=False),
+    sa.Column("api", sa.String(8), nullable=False),  # "s3" or "control"
+    sa.Column("user_name", sa.String(64), nullable=False),  # "" for anonymous
+    sa.Column("access_key", sa.String(128), nullable=False),
+    sa.Column("operation", sa.String(128), nullable=False),
+    sa.Column("bucket", sa.String(63), nullable=False),
+    sa.Column("key", sa.String(1024), nullable=False),
+    sa.Column("client", sa.String(64), nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("code", sa.String(64), nullable=False),
+    sa.Column("outcome", sa.String(8), nullable=False),  # "ok", "denied" or "error"
+    sa.Index(None, "at"),
+    sa.Index(None, "user_name", "id"),
+    sa.Index(None, "bucket", "id"),
+    sa.Index(None, "outcome", "id"),
 )
 
 # --- bucket notifications (migration 0007) ------------------------------------------------------

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lading.services.access_logs import AccessLogService
+from lading.services.audit import AuditService
 from lading.services.buckets import BucketService
 from lading.services.catalog import CatalogService
+from lading.services.credentials import CredentialService
 from lading.services.directory import DirectoryService
 from lading.services.events import EventService
 from lading.services.identity import IdentityService
@@ -24,6 +27,9 @@ class Services:
     identity: IdentityService
     catalog: CatalogService
     transfers: TransferService
+    credentials: CredentialService
+    audit: AuditService
+    access_logs: AccessLogService
     events: EventService
     directory: DirectoryService
     usage: UsageService

@@ -6,11 +6,15 @@ import json
 import os
 import secrets
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from lading import errors
 from lading.concurrency import run_blocking
+from lading.encryption import SEALED_PREFIX, Keyring
+from lading.metadata.credentials import ACTIVE, CredentialStore
 from lading.metadata.identity import Directory
 from lading.metadata.models import AccessKey, User
 from lading.metadata.store import MetadataStore
@@ -18,6 +22,7 @@ from lading.services.cache import TtlCache
 
 ROOT_USER = "root"
 KEY_CACHE_SECONDS = 2.0
+SECRET_PURPOSE = b"access-key-secret"  # what sealed access-key secrets are bound to
 _KEY_ALPHABET = string.ascii_uppercase + string.digits
 
 
@@ -42,17 +47,69 @@ class NewCredentials:
 class IdentityService:
     """Resolves access keys (with a short per-process cache) and manages users."""
 
-    def __init__(self, meta: MetadataStore) -> None:
+    def __init__(
+        self,
+        meta: MetadataStore,
+        keyring: Keyring | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.meta = meta
+        self.keyring = keyring  # seals secrets at rest; without one they stay in clear
+        self.clock = clock
+        self.credentials = CredentialStore(meta)
         self._keys: TtlCache[str, AccessKey] = TtlCache(KEY_CACHE_SECONDS)
         self._users: TtlCache[int, User] = TtlCache(KEY_CACHE_SECONDS)
+        # access key -> when this process last saw it used (epoch us); flushed in batches
+        self.key_use: dict[str, int] = {}
 
     async def lookup_key(self, access_key: str) -> AccessKey:
-        """Raises InvalidAccessKeyId for an unknown or disabled key."""
-        return await self._keys.fetch(access_key, self._load_key)
+        """Raises InvalidAccessKeyId for an unknown, disabled or expired key."""
+        key = await self._keys.fetch(access_key, self._load_key)
+        now = int(self.clock().timestamp() * 1_000_000)
+        if key.expires_at is not None and key.expires_at <= now:
+            raise errors.InvalidAccessKeyId(access_key)
+        self.key_use[access_key] = now  # a dict store: the hot path never writes the database
+        return key
+
+    def forget_key(self, access_key: str) -> None:
+        """Drop a changed key from this process's cache (others see it within the TTL)."""
+        self._keys.forget(access_key)
 
     async def _load_key(self, access_key: str) -> AccessKey:
-        return await run_blocking(self.meta.get_access_key, access_key)
+        return await run_blocking(self._read_key, access_key)
+
+    def _read_key(self, access_key: str) -> AccessKey:
+        try:
+            found = self.credentials.get_key(access_key)
+        except errors.NoSuchAccessKey:
+            raise errors.InvalidAccessKeyId(access_key) from None
+        if found.status != ACTIVE or not found.user.enabled:
+            raise errors.InvalidAccessKeyId(access_key)
+        secret = self.open_secret(found.sealed_secret)
+        return AccessKey(access_key, secret, found.user, found.status, found.expires_at)
+
+    def seal(self, secret: str) -> str:
+        """The form a secret key is stored in."""
+        if self.keyring is None:
+            return secret
+        return self.keyring.seal(secret.encode(), SECRET_PURPOSE)
+
+    def open_secret(self, stored: str) -> str:
+        """A stored secret in clear (stored ones from before sealing are returned as they are)."""
+        if not stored.startswith(SEALED_PREFIX):
+            return stored
+        if self.keyring is None:
+            raise errors.LadingError("A sealed secret needs the server's encryption keys.")
+        return self.keyring.open_sealed(stored, SECRET_PURPOSE).decode()
+
+    def seal_clear_secrets(self) -> int:
+        """Seal every secret still stored in clear (keys from before sealing); returns how many."""
+        if self.keyring is None:
+            return 0
+        found = self.credentials.clear_secrets()
+        for access_key, secret in found:
+            self.credentials.replace_secret(access_key, secret, self.seal(secret))
+        return len(found)
 
     async def user_by_id(self, user_id: int) -> User:
         """Raises NoSuchUser."""
@@ -80,7 +137,7 @@ class IdentityService:
             directory.update_user(name, email=email)
         directory.personal_project_id(user)
         access, secret = new_key_pair()
-        self.meta.add_access_key(user.id, access, secret)
+        self.meta.add_access_key(user.id, access, self.seal(secret))
         return NewCredentials(name, access, secret)
 
     def ensure_root(
@@ -108,5 +165,5 @@ class IdentityService:
                 fd = os.open(stored, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 with os.fdopen(fd, "w") as fh:
                     fh.write(generated.as_json() + "\n")
-        self.meta.add_access_key(root.id, access_key, secret_key)
+        self.meta.add_access_key(root.id, access_key, self.seal(secret_key))
         return generated

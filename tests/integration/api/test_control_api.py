@@ -142,7 +142,7 @@ def test_cli_whoami_reads_an_aws_profile(
 def test_cli_without_credentials_says_so(server: RunningServer, tmp_path: Path) -> None:
     done = lading("whoami", env=cli_env(server, tmp_path))
     assert done.returncode != 0
-    assert "No credentials found" in done.stderr
+    assert "Not logged in" in done.stderr and "lading login" in done.stderr
 
 
 def test_cli_with_no_server_says_where_it_looked(tmp_path: Path) -> None:

@@ -132,4 +132,4 @@ def test_commands_say_when_you_are_not_logged_in(server: RunningServer, tmp_path
     env = {**clean, "HOME": str(tmp_path), "LADING_ENDPOINT": server.url}
     for args in (["project", "list"], ["usage", "--from", "2026-01-01", "--to", "2026-01-02"]):
         done = run(*args, env=env)
-        assert done.returncode != 0 and "No credentials found" in done.stderr
+        assert done.returncode != 0 and "Not logged in" in done.stderr

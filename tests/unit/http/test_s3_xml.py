@@ -636,6 +636,31 @@ def test_url_encoding_applies_to_every_listing(builder: str) -> None:
     assert unquote_plus(root.findtext(f"{NS}Prefix") or "") == "a b"
 
 
+# GetBucketLogging, AWS's documentation example (S3 API reference, GetBucketLogging).
+LOGGING_STATUS = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<BucketLoggingStatus xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+    "<LoggingEnabled><TargetBucket>mybucketlogs</TargetBucket>"
+    "<TargetPrefix>mybucket-access_log-/</TargetPrefix></LoggingEnabled>"
+    "</BucketLoggingStatus>"
+)
+
+
+def test_bucket_logging_status_golden() -> None:
+    enabled = {"TargetBucket": "mybucketlogs", "TargetPrefix": "mybucket-access_log-/"}
+    assert xml.bucket_logging_status(enabled).decode() == LOGGING_STATUS
+    tree = xml.parse_config(LOGGING_STATUS.encode(), "BucketLoggingStatus")
+    assert tree == {"LoggingEnabled": enabled}
+
+
+def test_bucket_logging_status_when_off_is_empty() -> None:
+    assert xml.bucket_logging_status(None).decode() == (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<BucketLoggingStatus xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+        "</BucketLoggingStatus>"
+    )
+
+
 # --- the SNS-compatible topic API (AWS SNS API Reference examples) -----------------------------
 
 SNS_CREATE_TOPIC_EXAMPLE = (

@@ -47,3 +47,38 @@ def test_0002_backfills_the_listed_checksum_columns(tmp_path: Path) -> None:
         )
     engine.dispose()
     assert rows == {"with": ("CRC32", "FULL_OBJECT"), "without": ("", "")}
+
+
+def test_0010_keeps_keys_and_the_first_start_seals_their_secrets(tmp_path: Path) -> None:
+    from lading.app import prepare_data_dir
+    from lading.settings import Settings
+
+    settings = Settings(data_dir=tmp_path)
+    engine = create_engine(settings.metadata_url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0009")
+        conn.exec_driver_sql(
+            "INSERT INTO users (id, name, display_name, is_admin, created_at) "
+            "VALUES (7, 'alice', 'Alice', 0, 0)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO access_keys (access_key, secret_key, user_id, status, created_at) "
+            "VALUES ('LADOLDKEY', 'clear-secret-from-before', 7, 'active', 0)"
+        )
+    engine.dispose()
+    prepare_data_dir(settings)
+    engine = create_engine(settings.metadata_url)
+    with engine.connect() as conn:
+        stored, expires = conn.exec_driver_sql(
+            "SELECT secret_key, expires_at FROM access_keys WHERE access_key = 'LADOLDKEY'"
+        ).one()
+    engine.dispose()
+    assert stored.startswith("sealed:v1:") and "clear-secret" not in stored
+    assert expires is None
+
+    from lading.app import build_keyring
+    from lading.services.identity import SECRET_PURPOSE
+
+    assert build_keyring(settings).open_sealed(stored, SECRET_PURPOSE) == (
+        b"clear-secret-from-before"
+    )

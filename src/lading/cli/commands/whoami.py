@@ -26,4 +26,14 @@ def whoami(remote: Remote, as_json: bool) -> None:
     from lading.client.identity import IdentityClient
 
     with api_errors(), remote.client(IdentityClient) as client:
-        show_record(client.whoami(), as_json=as_json)
+        record = client.whoami()
+    if remote.uses_login:
+        from lading.cli import tokens
+
+        login = tokens.load_all().get(remote.endpoint)
+        if login is not None:  # the access token is renewed until the login itself ends
+            from datetime import UTC, datetime
+
+            ends = datetime.fromtimestamp(login["refresh_expires_at"], UTC)
+            record["login_expires"] = ends.isoformat(timespec="seconds")
+    show_record(record, as_json=as_json)

@@ -16,14 +16,18 @@ from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lading import __version__
+from lading.http.api.audit import AuditTrail
 from lading.http.api.deps import ApiContext
-from lading.http.api.errors import HANDLERS
+from lading.http.api.errors import HANDLERS, PROBLEM_RESPONSES
 from lading.settings import Settings
 
 PREFIX = "/_/api/v1"
 # resource modules, each with a `router`; included in this order
 ROUTERS = (
     "lading.http.api.identity",
+    "lading.http.api.keys",
+    "lading.http.api.auth",
+    "lading.http.api.audit",
     "lading.http.api.users",
     "lading.http.api.groups",
     "lading.http.api.projects",
@@ -70,9 +74,10 @@ def build_api(settings: Settings, clock: Callable[[], datetime]) -> ASGIApp:
         docs_url=None,
         redoc_url=None,
         exception_handlers=dict(HANDLERS),  # type: ignore[arg-type]
+        responses=PROBLEM_RESPONSES,
     )
     api.state.lading = ApiContext(settings, clock)
     for module in ROUTERS:
         router: APIRouter = importlib.import_module(module).router
         api.include_router(router)
-    return RequestIds(api)
+    return RequestIds(AuditTrail(api, clock))

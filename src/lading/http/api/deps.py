@@ -18,6 +18,11 @@ from lading.metadata.models import User
 from lading.services.container import Services
 from lading.settings import Settings
 
+# what `caller` leaves in the request scope: (user name, access key) and the expiry, for the
+# audit trail and whoami
+CALLER_SCOPE = "lading.caller"
+EXPIRY_SCOPE = "lading.credentials_expire"
+
 
 @dataclass(frozen=True, slots=True)
 class ApiContext:
@@ -45,14 +50,20 @@ def _headers(request: Request) -> dict[str, str]:
 
 
 async def caller(request: Request) -> Principal:
-    """The user a request is signed by (SigV4 with an access key, as S3 requests are).
+    """The user a request is signed by (SigV4 with an access key, as S3 requests are), or
+    whose bearer access token it carries.
 
-    Raises NotAuthenticated without credentials, and the S3 authentication errors
-    (InvalidAccessKeyId, SignatureDoesNotMatch, RequestTimeTooSkewed...) for bad ones.
+    Raises NotAuthenticated without credentials, InvalidCredentials for a bad, revoked or
+    expired token, and the S3 authentication errors (InvalidAccessKeyId,
+    SignatureDoesNotMatch, RequestTimeTooSkewed...) for bad signatures.
     """
     svc, ctx, headers = services(request), context(request), _headers(request)
-    if headers.get("authorization", "").lower().startswith("bearer "):
-        raise errors.NotAuthenticated("Bearer tokens are not accepted yet: sign with a key.")
+    authorization = headers.get("authorization", "")
+    if authorization[:7].lower() == "bearer ":
+        found = await svc.credentials.authenticate(authorization[7:].strip())
+        request.scope[CALLER_SCOPE] = (found.user.name, "")
+        request.scope[EXPIRY_SCOPE] = found.expires_at
+        return Principal(found.user, None)
     raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
     view = auth.RequestView(
         request.method,
@@ -72,6 +83,8 @@ async def caller(request: Request) -> Principal:
         now=ctx.clock(),
         max_skew_seconds=ctx.settings.s3.max_skew_seconds,
     )
+    request.scope[CALLER_SCOPE] = (key.user.name, key.access_key)
+    request.scope[EXPIRY_SCOPE] = key.expires_at
     if spec.chunked:
         raise errors.InvalidRequest("The control API takes plain (not aws-chunked) bodies.")
     if spec.expected_sha256 is not None:
@@ -79,6 +92,12 @@ async def caller(request: Request) -> Principal:
         if hashlib.sha256(body).hexdigest() != spec.expected_sha256:
             raise errors.ContentSHA256Mismatch()
     return Principal(key.user, key.access_key)
+
+
+def credentials_expire(request: Request) -> int | None:
+    """When the credentials of this (authenticated) request expire, epoch us; None: never."""
+    found: int | None = request.scope.get(EXPIRY_SCOPE)
+    return found
 
 
 Svc = Annotated[Services, Depends(services)]

@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.routing import Match
 
 from lading import errors
 
@@ -99,13 +100,51 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HTTPError")
-    return problem(request, exc.status_code, code, str(exc.detail))
+    response = problem(request, exc.status_code, code, str(exc.detail))
+    response.headers.update(exc.headers or {})
+    if exc.status_code == 405:
+        response.headers["Allow"] = ", ".join(allowed_methods(request))
+    return response
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the path takes (Starlette names only the first route's)."""
+    found: set[str] = set()
+    router = getattr(request.app, "router", None)
+    for route in getattr(router, "routes", []):
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            found.update(getattr(route, "methods", None) or ())
+    return sorted(found)
 
 
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error, request id %s", request_id(request), exc_info=exc)
     return problem(request, 500, "InternalError", "The server failed to answer.")
 
+
+# How every route documents its errors in the OpenAPI document: one problem+json schema for
+# any 4xx/5xx (it also stands in for FastAPI's own 422 description, which is not what we send).
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "code", "request_id"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string", "description": "the error's name, e.g. NoSuchAccessKey"},
+        "request_id": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "default": {
+        "description": "An error, as an RFC 9457 problem document",
+        "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+    }
+}
 
 HANDLERS = {
     errors.LadingError: domain_error,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
+from starlette.requests import Request
 
-from lading.http.api.deps import Caller
+from lading.http.api.deps import Caller, credentials_expire
 
 router = APIRouter(tags=["identity"])
 
@@ -21,13 +24,17 @@ class WhoAmI(BaseModel):
 
 
 @router.get("/whoami", response_model=WhoAmI, summary="The caller's identity")
-async def whoami(caller: Caller) -> WhoAmI:
+async def whoami(caller: Caller, request: Request) -> WhoAmI:
     """The user the request is authenticated as, and how."""
     user = caller.user
     assert user is not None  # `caller` refuses anonymous requests
+    expires = credentials_expire(request)
     return WhoAmI(
         user=user.name,
         display_name=user.display_name or user.name,
         is_admin=user.is_admin,
         access_key=caller.access_key,
+        credentials_expire=None
+        if expires is None
+        else datetime.fromtimestamp(expires / 1e6, UTC).isoformat(timespec="seconds"),
     )

@@ -13,6 +13,7 @@ import hashlib
 import itertools
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote
@@ -23,6 +24,7 @@ from starlette.responses import Response
 from lading import cors, errors
 from lading.http.s3 import auth, xml
 from lading.http.s3 import errors as s3errors
+from lading.http.s3.recording import Seen, record_request
 from lading.http.s3.router import (
     SNS_OPERATION,
     S3Op,
@@ -291,18 +293,20 @@ class S3Dispatcher:
         raw_path = raw_path.partition("?")[0]
         raw_query = request.scope.get("query_string", b"").decode("latin-1")
         bucket_holder: list[Bucket] = []
+        seen = Seen(time.monotonic())
         try:
             if request.method == "OPTIONS":
                 response = await self._preflight(request, headers, raw_path)
             else:
                 response = await self._handle(
-                    request, headers, raw_path, raw_query, request_id, bucket_holder
+                    request, headers, raw_path, raw_query, request_id, bucket_holder, seen
                 )
         except errors.LadingError as exc:
             if self._is_sns(request, headers, raw_path):
                 response = self.sns_error_response(exc, request_id)
             else:
                 response = self.error_response(exc, request, raw_path, request_id)
+            seen.error_code = s3errors.lookup(exc).code
             if _unread_body(request, headers):
                 # the client may still send the body it held back for 100-continue: the
                 # connection cannot carry another request after it
@@ -315,6 +319,20 @@ class S3Dispatcher:
             found = cors.answer(config, origin, request.method)
             if found is not None:
                 response.headers.update(found.headers)
+        record_request(
+            self.services,
+            request,
+            headers,
+            raw_path,
+            raw_query,
+            request_id,
+            seen,
+            bucket_holder[0] if bucket_holder else None,
+            response,
+            self.clock(),
+        )
+        if bucket_holder and self.services.access_logs.due(bucket_holder[0].name):
+            await self.services.access_logs.deliver(due_only=True)
         return response
 
     def _is_sns(self, request: Request, headers: dict[str, str], raw_path: str) -> bool:
@@ -368,6 +386,7 @@ class S3Dispatcher:
         raw_query: str,
         request_id: str,
         bucket_holder: list[Bucket],
+        seen: Seen,
     ) -> Response:
         query = dict(parse_qsl(raw_query, keep_blank_values=True))
         view = auth.RequestView(request.method, raw_path, raw_query, headers)
@@ -375,6 +394,7 @@ class S3Dispatcher:
         op = route(
             request.method, raw_path, query, headers, base_domain=self.settings.s3.base_domain
         )
+        seen.op = op
         sns = op.name == SNS_OPERATION
         body_sha256 = None
         if sns and parsed is not None:  # SNS clients sign the body's hash without sending it
@@ -383,6 +403,7 @@ class S3Dispatcher:
             principal = ANONYMOUS
             spec = auth.payload_spec_for(view)
         else:
+            seen.access_key = parsed.access_key  # audited even when the key is refused
             key = await self.services.identity.lookup_key(parsed.access_key)
             vhost_bucket = op.bucket if raw_path.lstrip("/") == (op.key or "") else None
             spec = auth.verify(
@@ -397,6 +418,7 @@ class S3Dispatcher:
                 body_sha256=body_sha256,
             )
             principal = Principal(key.user, key.access_key)
+        seen.principal = principal
         length = headers.get("content-length")
         decoder = auth.BodyDecoder(spec, int(length) if length and length.isdigit() else None)
         ctx = ReqCtx(

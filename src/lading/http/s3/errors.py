@@ -68,6 +68,7 @@ ERRORS: dict[type[errors.LadingError], S3Error] = {
     errors.NotAuthenticated: S3Error("AccessDenied", 403),
     errors.InvalidRequest: S3Error("InvalidRequest", 400),
     errors.InvalidArgument: S3Error("InvalidArgument", 400),
+    errors.InvalidTargetBucketForLogging: S3Error("InvalidTargetBucketForLogging", 400),
     errors.InvalidBucketName: S3Error("InvalidBucketName", 400),
     errors.InvalidLocationConstraint: S3Error("InvalidLocationConstraint", 400),
     errors.KeyTooLong: S3Error("KeyTooLongError", 400),

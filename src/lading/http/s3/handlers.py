@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lading.http.s3 import (
     bucket,
+    bucket_logging,
     configs,
     listing,
     multipart,
@@ -29,6 +30,8 @@ HANDLERS: dict[str, Handler] = {
     "DeleteBucketPolicy": configs.delete_bucket_policy,
     "GetBucketPolicyStatus": configs.get_bucket_policy_status,
     **configs.config_handlers(),
+    "GetBucketLogging": bucket_logging.get_bucket_logging,
+    "PutBucketLogging": bucket_logging.put_bucket_logging,
     "SnsAction": notification.sns_action,
     "GetBucketNotificationConfiguration": notification.get_bucket_notification,
     "PutBucketNotificationConfiguration": notification.put_bucket_notification,

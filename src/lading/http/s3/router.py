@@ -19,7 +19,6 @@ _BUCKET_SUBRESOURCES = {
     "analytics": "AnalyticsConfiguration",
     "intelligent-tiering": "IntelligentTieringConfiguration",
     "inventory": "InventoryConfiguration",
-    "logging": "Logging",
     "metadataTable": "MetadataTableConfiguration",
     "metrics": "MetricsConfiguration",
     "replication": "Replication",
@@ -76,6 +75,10 @@ _BUCKET_CONFIG: dict[str, dict[str, tuple[str, Action]]] = {
         "DELETE": ("DeleteBucketPolicy", _A.WRITE_BUCKET_CONFIG),
     },
     "policyStatus": {"GET": ("GetBucketPolicyStatus", _A.READ_BUCKET_CONFIG)},
+    "logging": {
+        "GET": ("GetBucketLogging", _A.READ_BUCKET_CONFIG),
+        "PUT": ("PutBucketLogging", _A.WRITE_BUCKET_CONFIG),
+    },
     "publicAccessBlock": {
         "GET": ("GetPublicAccessBlock", _A.READ_BUCKET_CONFIG),
         "PUT": ("PutPublicAccessBlock", _A.WRITE_BUCKET_CONFIG),

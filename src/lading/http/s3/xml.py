@@ -661,6 +661,11 @@ def _elements(tree: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def bucket_logging_status(enabled: Mapping[str, Any] | None) -> bytes:
+    """GetBucketLogging: the LoggingEnabled element, or an empty status when logging is off."""
+    return config_document("BucketLoggingStatus", {"LoggingEnabled": enabled} if enabled else {})
+
+
 def parse_location_constraint(body: bytes) -> str | None:
     """CreateBucketConfiguration -> LocationConstraint (None when the body is empty)."""
     if not body.strip():

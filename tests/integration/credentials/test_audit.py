@@ -1,0 +1,233 @@
+"""The audit log and S3 server access logs, through a real server, boto3, SDK and CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import botocore.exceptions
+import pytest
+
+from lading.client import AuditClient, AuthClient, AuthenticationError, PermissionDeniedError
+from lading.testing.server import RunningServer
+from tests.conftest import empty_bucket, make_client, new_bucket_name
+from tests.integration.credentials.conftest import ClockedServer
+
+
+def eventually(check: Callable[[], Any], timeout: float = 10) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def audit(server: Any, **filters: Any) -> list[dict[str, Any]]:
+    with AuditClient(server.url, access_key=server.access_key, secret_key=server.secret_key) as c:
+        return list(c.list_audit(**filters))
+
+
+def test_writes_and_denials_are_audited_reads_are_not(
+    server: RunningServer, s3: Any, s3_alt: Any, alt_user: dict[str, str]
+) -> None:
+    bucket = new_bucket_name()
+    s3.create_bucket(Bucket=bucket)
+    try:
+        s3.put_object(Bucket=bucket, Key="a/b.txt", Body=b"hello")
+        s3.get_object(Bucket=bucket, Key="a/b.txt")
+        with pytest.raises(botocore.exceptions.ClientError):
+            s3_alt.get_object(Bucket=bucket, Key="a/b.txt")
+        with pytest.raises(botocore.exceptions.ClientError):
+            s3_alt.put_object(Bucket=bucket, Key="intruder", Body=b"x")
+
+        def records() -> list[dict[str, Any]]:
+            found = audit(server, bucket=bucket)
+            return found if len(found) >= 4 else []
+
+        found = eventually(records)
+        operations = [(r["operation"], r["user"], r["outcome"]) for r in reversed(found)]
+        assert operations == [
+            ("CreateBucket", "root", "ok"),
+            ("PutObject", "root", "ok"),
+            ("GetObject", alt_user["user"], "denied"),
+            ("PutObject", alt_user["user"], "denied"),
+        ]
+        put = found[2]
+        assert put["key"] == "a/b.txt" and put["status"] == 200 and put["client"] == "127.0.0.1"
+        assert put["request_id"] and put["api"] == "s3"
+        denied = audit(server, bucket=bucket, outcome="denied")
+        assert {r["code"] for r in denied} == {"AccessDenied"}
+        mine = audit(server, bucket=bucket, user=alt_user["user"])
+        assert len(mine) == 2
+    finally:
+        empty_bucket(s3, bucket)
+
+
+def test_control_api_calls_and_failed_logins_are_audited(server: RunningServer) -> None:
+    name = f"nobody-{uuid.uuid4().hex[:6]}"
+    with AuthClient(server.url) as anonymous, pytest.raises(AuthenticationError):
+        anonymous.login(name, "wrong password")
+
+    def failed() -> list[dict[str, Any]]:
+        return audit(server, user=name)
+
+    found = eventually(failed)
+    assert found[0]["operation"] == "POST /_/api/v1/auth/login"
+    assert found[0]["outcome"] == "denied" and found[0]["code"] == "InvalidCredentials"
+    assert found[0]["api"] == "control"
+
+
+def test_audit_is_for_administrators_and_pages(
+    server: RunningServer, s3: Any, alt_user: dict[str, str]
+) -> None:
+    with (
+        AuditClient(
+            server.url, access_key=alt_user["access_key"], secret_key=alt_user["secret_key"]
+        ) as client,
+        pytest.raises(PermissionDeniedError),
+    ):
+        list(client.list_audit())
+    bucket = new_bucket_name()
+    s3.create_bucket(Bucket=bucket)
+    for i in range(5):
+        s3.put_object(Bucket=bucket, Key=f"k{i}", Body=b"")
+    eventually(lambda: len(audit(server, bucket=bucket)) >= 6)
+    small_pages = audit(server, bucket=bucket, limit=2)
+    assert [r["key"] for r in small_pages] == ["k4", "k3", "k2", "k1", "k0", ""]
+    empty_bucket(s3, bucket)
+
+
+def test_cli_audit_list(server: RunningServer, s3: Any, tmp_path: Any) -> None:
+    bucket = new_bucket_name()
+    s3.create_bucket(Bucket=bucket)
+    eventually(lambda: audit(server, bucket=bucket))
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "LADING_ENDPOINT": server.url,
+        "AWS_ACCESS_KEY_ID": server.access_key,
+        "AWS_SECRET_ACCESS_KEY": server.secret_key,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "lading", "audit", "list", "--bucket", bucket, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [r["operation"] for r in json.loads(done.stdout)] == ["CreateBucket"]
+    bad = subprocess.run(
+        [sys.executable, "-m", "lading", "audit", "list", "--from", "yesterday"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and "not a date" in bad.stderr
+    s3.delete_bucket(Bucket=bucket)
+
+
+# --- S3 server access logging -----------------------------------------------------------------
+
+
+def logging_status(target: str, prefix: str) -> dict[str, Any]:
+    return {"LoggingEnabled": {"TargetBucket": target, "TargetPrefix": prefix}}
+
+
+def allow_logs(s3: Any, target: str, source: str, *, action: str = "s3:PutObject") -> None:
+    """The target bucket policy AWS asks for: the logging service may put the logs."""
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": [action],
+        "Resource": f"arn:aws:s3:::{target}/logs/*",
+        "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:s3:::{source}"}},
+    }
+    s3.put_bucket_policy(
+        Bucket=target, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    )
+
+
+def test_put_and_get_bucket_logging(s3: Any, s3_alt: Any) -> None:
+    source, target = new_bucket_name(), new_bucket_name()
+    s3.create_bucket(Bucket=source)
+    s3.create_bucket(Bucket=target)
+    try:
+        assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=source)
+        # without a policy that lets the logging service write, the target is refused
+        with pytest.raises(botocore.exceptions.ClientError) as caught:
+            s3.put_bucket_logging(
+                Bucket=source, BucketLoggingStatus=logging_status(target, "logs/")
+            )
+        assert caught.value.response["Error"]["Code"] == "AccessDenied"
+        allow_logs(s3, target, source, action="s3:GetObject")
+        with pytest.raises(botocore.exceptions.ClientError):
+            s3.put_bucket_logging(
+                Bucket=source, BucketLoggingStatus=logging_status(target, "logs/")
+            )
+        assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=source)
+        allow_logs(s3, target, source)
+        s3.put_bucket_logging(Bucket=source, BucketLoggingStatus=logging_status(target, "logs/"))
+        found = s3.get_bucket_logging(Bucket=source)["LoggingEnabled"]
+        assert found == {
+            "TargetBucket": target,
+            "TargetPrefix": "logs/",
+            "TargetObjectKeyFormat": {"SimplePrefix": {}},
+        }
+        with pytest.raises(botocore.exceptions.ClientError) as caught:
+            s3.put_bucket_logging(
+                Bucket=source, BucketLoggingStatus=logging_status("no-such-bucket-x1", "")
+            )
+        assert caught.value.response["Error"]["Code"] == "InvalidTargetBucketForLogging"
+        assert s3.get_bucket_logging(Bucket=source)["LoggingEnabled"]["TargetBucket"] == target
+        with pytest.raises(botocore.exceptions.ClientError) as caught:
+            s3_alt.put_bucket_logging(Bucket=source, BucketLoggingStatus={})
+        assert caught.value.response["Error"]["Code"] == "AccessDenied"
+        s3.put_bucket_logging(Bucket=source, BucketLoggingStatus={})
+        assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=source)
+    finally:
+        empty_bucket(s3, source)
+        empty_bucket(s3, target)
+
+
+def test_access_log_records_are_delivered_in_aws_format(clocked_server: ClockedServer) -> None:
+    s3 = make_client(clocked_server.url, clocked_server.access_key, clocked_server.secret_key)
+    source, target = new_bucket_name(), new_bucket_name()
+    s3.create_bucket(Bucket=source)
+    s3.create_bucket(Bucket=target)
+    allow_logs(s3, target, source)
+    s3.put_bucket_logging(Bucket=source, BucketLoggingStatus=logging_status(target, "logs/"))
+    s3.put_object(Bucket=source, Key="data/one two.txt", Body=b"12345")
+    s3.get_object(Bucket=source, Key="data/one two.txt")
+    with pytest.raises(botocore.exceptions.ClientError):
+        s3.get_object(Bucket=source, Key="missing")
+
+    def delivered() -> list[str]:
+        listed = s3.list_objects_v2(Bucket=target, Prefix="logs/").get("Contents", [])
+        lines: list[str] = []
+        for item in listed:
+            body = s3.get_object(Bucket=target, Key=item["Key"])["Body"].read().decode()
+            lines.extend(body.splitlines())
+        return lines if len(lines) >= 3 else []
+
+    lines = eventually(delivered)
+    assert len(lines) == 3, lines
+    put, get, missing = lines
+    fields = put.split(" ")
+    assert fields[0] == "root" and fields[1] == source
+    assert fields[2].startswith("[") and fields[3].endswith("+0000]")
+    assert fields[4] == "127.0.0.1" and fields[5] == "root"
+    assert fields[7] == "REST.PUT.OBJECT" and fields[8] == "data/one%20two.txt"
+    assert '"PUT /' in put and " 200 - " in put
+    assert " REST.GET.OBJECT " in get and " 200 - 5 5 " in get
+    assert " 404 NoSuchKey " in missing
+    assert " SigV4 " in put and " AuthHeader " in put
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=target)["Contents"]]
+    assert all(k.startswith("logs/2") and len(k) == len("logs/") + 19 + 1 + 16 for k in keys)
