@@ -10,13 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from lading import errors, notifications
 from lading.metadata.events import CONFIG, EventStore, OutboxWriter
 from lading.metadata.migrate import upgrade
 from lading.metadata.models import Bucket, ObjectVersion, Segment
 from lading.metadata.store import MetadataStore, create_engine, now_us
+from lading.testing.postgres import NO_POSTGRES, scratch_database
 
 POSTGRES_URL = os.environ.get("LADING_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -28,18 +28,9 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'metadata.db'}"
         return
     if not POSTGRES_URL:
-        pytest.skip("set LADING_TEST_POSTGRES_URL to run the PostgreSQL leg")
-    server = sa.make_url(POSTGRES_URL)
-    name = f"lading_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")
-        yield server.set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    finally:
-        admin.dispose()
+        pytest.skip(NO_POSTGRES)
+    with scratch_database(POSTGRES_URL) as url:
+        yield url
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from lading.metadata.identity import PERSONAL_PREFIX, Directory, UsageCounter
 from lading.metadata.migrate import alembic_config, upgrade
 from lading.metadata.models import Bucket, ObjectVersion, Segment, User
 from lading.metadata.store import MetadataStore, create_engine
+from lading.testing.postgres import NO_POSTGRES, scratch_database
 
 POSTGRES_URL = os.environ.get("LADING_TEST_POSTGRES_URL", "")
-NO_POSTGRES = "set LADING_TEST_POSTGRES_URL (e.g. postgresql+psycopg://postgres@127.0.0.1/postgres)"
 
 
 def unique(stem: str) -> str:
@@ -39,17 +39,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'identity.db'}"
         return
-    server = sa.make_url(POSTGRES_URL)
-    name = f"lading_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")
-        yield server.set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    finally:
-        admin.dispose()
+    with scratch_database(POSTGRES_URL) as url:
+        yield url
 
 
 @pytest.fixture

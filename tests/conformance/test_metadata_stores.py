@@ -7,12 +7,10 @@ create (and drop) a scratch database, e.g. postgresql+psycopg://postgres@127.0.0
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -21,9 +19,9 @@ from lading.metadata.migrate import upgrade
 from lading.metadata.schema import DIALECT_OBJECTS
 from lading.metadata.store import MetadataStore, create_engine
 from lading.testing.metadata_suite import MetadataStoreSuite
+from lading.testing.postgres import NO_POSTGRES, scratch_database
 
 POSTGRES_URL = os.environ.get("LADING_TEST_POSTGRES_URL", "")
-NO_POSTGRES = "set LADING_TEST_POSTGRES_URL (e.g. postgresql+psycopg://postgres@127.0.0.1/postgres)"
 
 
 @pytest.fixture(scope="session")
@@ -36,18 +34,8 @@ def postgres_url() -> Iterator[str]:
     """A fresh database for this test session, dropped at its end."""
     if not POSTGRES_URL:
         pytest.skip(NO_POSTGRES)
-    server = sa.make_url(POSTGRES_URL)
-    name = f"lading_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")
-        yield server.set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            force = " WITH (FORCE)" if (conn.dialect.server_version_info or ()) >= (13,) else ""
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}{force}")
-    finally:
-        admin.dispose()
+    with scratch_database(POSTGRES_URL) as url:
+        yield url
 
 
 def migrated_store(url: str) -> Iterator[MetadataStore]:

@@ -16,6 +16,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 
 from lading.client import BaseClient
+from lading.testing.postgres import scratch_database
 from lading.testing.server import RunningServer, serving
 from tests.conftest import make_client
 
@@ -64,17 +65,8 @@ def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this module, dropped at its end."""
     if not POSTGRES_URL:
         pytest.skip("LADING_TEST_POSTGRES_URL is not set")
-    import sqlalchemy as sa
-
-    name = f"lading_acc_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = sa.engine.make_url(POSTGRES_URL).set(database=name)
-    yield url.render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    with scratch_database(POSTGRES_URL) as url:
+        yield url
 
 
 @pytest.fixture(

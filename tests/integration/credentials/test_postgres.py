@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import botocore.exceptions
 import pytest
 
 from lading.client import AuditClient, AuthClient, ConflictError, IdentityClient, KeysClient
+from lading.testing.postgres import scratch_database
 from lading.testing.server import serving
 from tests.conftest import make_client
 
@@ -23,17 +23,8 @@ POSTGRES_URL = os.environ.get("LADING_TEST_POSTGRES_URL")
 def postgres_database() -> Iterator[str]:
     if not POSTGRES_URL:
         pytest.skip("LADING_TEST_POSTGRES_URL is not set")
-    import sqlalchemy as sa
-
-    name = f"lading_cred_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = sa.engine.make_url(POSTGRES_URL).set(database=name)
-    yield url.render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    with scratch_database(POSTGRES_URL) as url:
+        yield url
 
 
 @pytest.mark.postgres

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from lading.testing.postgres import scratch_database
 from lading.testing.server import RunningServer, serving
 from tests.conftest import BASE_DOMAIN, make_client
 from tests.integration.s3.test_auth import send, signed_request
@@ -56,17 +56,8 @@ def exercise(client: Any) -> None:
 def postgres_database() -> Iterator[str]:
     if not POSTGRES_URL:
         pytest.skip("LADING_TEST_POSTGRES_URL is not set")
-    import sqlalchemy as sa
-
-    name = f"lading_it_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = sa.engine.make_url(POSTGRES_URL).set(database=name)
-    yield url.render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    with scratch_database(POSTGRES_URL) as url:
+        yield url
 
 
 @pytest.mark.postgres

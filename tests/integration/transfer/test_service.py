@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import threading
@@ -20,6 +21,7 @@ from lading.services.container import Services
 from lading.services.transfer_worker import TransferWorker
 from lading.services.transfers import Submission
 from lading.settings import MetadataSettings, Settings, TransferSettings
+from lading.testing.postgres import NO_POSTGRES, scratch_database
 from lading.testing.server import RunningServer
 from lading.transfer.retry import RetryPolicy
 
@@ -28,31 +30,24 @@ POSTGRES = os.environ.get("LADING_TEST_POSTGRES_URL")
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
-    url = ""
-    if request.param == "postgresql":
-        if not POSTGRES:
-            pytest.skip("set LADING_TEST_POSTGRES_URL")
-        name = f"t_{uuid.uuid4().hex[:12]}"
-        admin = sa.create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE {name}")
-        url = POSTGRES.rsplit("/", 1)[0] + "/" + name
-    for root in ("lab", "archive"):
-        (tmp_path / root).mkdir()
-    yield Settings(
-        data_dir=tmp_path / "data",
-        metadata=MetadataSettings(url=url),
-        lifecycle_seconds=0,
-        transfers=TransferSettings(
-            posix_roots={"lab": str(tmp_path / "lab"), "archive": str(tmp_path / "archive")},
-            part_size_mib=5,
-            lease_seconds=30,
-        ),
-    )
-    if url:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
-        admin.dispose()
+    with contextlib.ExitStack() as stack:
+        url = ""
+        if request.param == "postgresql":
+            if not POSTGRES:
+                pytest.skip(NO_POSTGRES)
+            url = stack.enter_context(scratch_database(POSTGRES))
+        for root in ("lab", "archive"):
+            (tmp_path / root).mkdir()
+        yield Settings(
+            data_dir=tmp_path / "data",
+            metadata=MetadataSettings(url=url),
+            lifecycle_seconds=0,
+            transfers=TransferSettings(
+                posix_roots={"lab": str(tmp_path / "lab"), "archive": str(tmp_path / "archive")},
+                part_size_mib=5,
+                lease_seconds=30,
+            ),
+        )
 
 
 @pytest.fixture

@@ -136,7 +136,7 @@ def test_share_commands_say_when_you_are_not_logged_in(
 ) -> None:
     done = runner(server, None, tmp_path)("share", "list")
     assert done.returncode == 1
-    assert "No credentials found" in done.stderr
+    assert "Not logged in" in done.stderr
 
 
 def test_share_outbox_is_for_admins(server: RunningServer, owner: Actor, tmp_path: Path) -> None:
