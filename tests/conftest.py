@@ -41,7 +41,7 @@ def make_client(
         aws_secret_access_key=secret_key,
         region_name="us-east-1",
         verify=verify,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
+        config=Config(**{"retries": {"max_attempts": 1, "mode": "standard"}, **config}),
     )
 
 

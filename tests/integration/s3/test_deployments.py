@@ -108,7 +108,14 @@ def test_a_dead_worker_is_replaced_and_sigterm_stops_all(tmp_path: Path) -> None
     import time
 
     with serving(tmp_path / "data", extra_args=["--workers", "2"]) as server:
-        client = make_client(server.url, server.access_key, server.secret_key)
+        # boto3's own retries, as users run it: a connection the kernel had queued on the
+        # killed worker's socket is reset, and the client retries it on the survivor
+        client = make_client(
+            server.url,
+            server.access_key,
+            server.secret_key,
+            retries={"max_attempts": 5, "mode": "standard"},
+        )
         client.create_bucket(Bucket="respawn")
         workers = {
             pid
