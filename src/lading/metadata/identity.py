@@ -8,7 +8,7 @@ every object write or delete, and refuses a write that would pass the project's 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -99,6 +99,27 @@ def _user(row: Any) -> User:
         row.email,
         bool(row.enabled),
     )
+
+
+def _members(
+    conn: sa.Connection, members: sa.Table, owner: str, ids: list[int]
+) -> dict[int, list[tuple[str, str]]]:
+    """(user name, role or "") of every member of the groups or projects `ids`, by name.
+
+    One query for a whole page of groups or projects, not one per row."""
+    m = members.c
+    role = m.role if "role" in m else sa.literal("")
+    found: dict[int, list[tuple[str, str]]] = {i: [] for i in ids}
+    if ids:
+        query = (
+            sa.select(m[owner], t.users.c.name, role)
+            .join(members, m.user_id == t.users.c.id)
+            .where(m[owner].in_(ids))
+            .order_by(t.users.c.name)
+        )
+        for owner_id, name, member_role in conn.execute(query):
+            found[owner_id].append((name, member_role))
+    return found
 
 
 def iso(micros: int) -> str:
@@ -259,15 +280,16 @@ class Directory:
             raise errors.NoSuchGroup(name)
         return row
 
+    @staticmethod
+    def _groups(conn: sa.Connection, rows: Sequence[Any]) -> list[Group]:
+        members = _members(conn, t.group_members, "group_id", [r.id for r in rows])
+        return [
+            Group(r.id, r.name, r.description, r.created_at, tuple(n for n, _ in members[r.id]))
+            for r in rows
+        ]
+
     def _group(self, conn: sa.Connection, row: Any) -> Group:
-        m = t.group_members.c
-        members = conn.execute(
-            sa.select(t.users.c.name)
-            .join(t.group_members, m.user_id == t.users.c.id)
-            .where(m.group_id == row.id)
-            .order_by(t.users.c.name)
-        ).scalars()
-        return Group(row.id, row.name, row.description, row.created_at, tuple(members))
+        return self._groups(conn, [row])[0]
 
     def get_group(self, name: str) -> Group:
         """The group and its members; raises NoSuchGroup."""
@@ -284,7 +306,7 @@ class Directory:
             m = t.group_members.c
             query = query.where(c.id.in_(sa.select(m.group_id).where(m.user_id == member)))
         with self.meta._read() as conn:
-            return [self._group(conn, r) for r in conn.execute(query).all()]
+            return self._groups(conn, conn.execute(query).all())
 
     def delete_group(self, name: str) -> None:
         """Raises NoSuchGroup."""
@@ -379,17 +401,12 @@ class Directory:
         return row
 
     @staticmethod
-    def _load_project(conn: sa.Connection, row: Any) -> Project:
-        m = t.project_members.c
-        members = dict(
-            conn.execute(
-                sa.select(t.users.c.name, m.role)
-                .join(t.project_members, m.user_id == t.users.c.id)
-                .where(m.project_id == row.id)
-                .order_by(t.users.c.name)
-            ).all()
-        )
-        return _project(row, members)
+    def _projects(conn: sa.Connection, rows: Sequence[Any]) -> list[Project]:
+        members = _members(conn, t.project_members, "project_id", [r.id for r in rows])
+        return [_project(r, dict(members[r.id])) for r in rows]
+
+    def _load_project(self, conn: sa.Connection, row: Any) -> Project:
+        return self._projects(conn, [row])[0]
 
     def get_project(self, name: str) -> Project:
         """The project with its members; raises NoSuchProject."""
@@ -413,7 +430,7 @@ class Directory:
             m = t.project_members.c
             query = query.where(c.id.in_(sa.select(m.project_id).where(m.user_id == member)))
         with self.meta._read() as conn:
-            return [self._load_project(conn, r) for r in conn.execute(query).all()]
+            return self._projects(conn, conn.execute(query).all())
 
     def all_projects(self) -> list[Project]:
         """Every project, members left out (the usage pass)."""
