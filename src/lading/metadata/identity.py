@@ -8,7 +8,7 @@ every object write or delete, and refuses a write that would pass the project's 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -120,6 +120,27 @@ def _members(
         for owner_id, name, member_role in conn.execute(query):
             found[owner_id].append((name, member_role))
     return found
+
+
+def _named_row(
+    conn: sa.Connection, table: sa.Table, name: str, missing: Callable[[str], Exception]
+) -> Any:
+    row = conn.execute(sa.select(table).where(table.c.name == name)).first()
+    if row is None:
+        raise missing(name)
+    return row
+
+
+def _page(
+    table: sa.Table, members: sa.Table, owner: str, after: str, limit: int, member: int | None
+) -> sa.Select[Any]:
+    """A page of groups or projects by name; with `member`, only those that user is in."""
+    c = table.c
+    query = sa.select(table).where(c.name > after).order_by(c.name).limit(limit)
+    if member is not None:
+        m = members.c
+        query = query.where(c.id.in_(sa.select(m[owner]).where(m.user_id == member)))
+    return query
 
 
 def iso(micros: int) -> str:
@@ -275,10 +296,7 @@ class Directory:
             raise errors.GroupAlreadyExists(name) from exc
 
     def _group_row(self, conn: sa.Connection, name: str) -> Any:
-        row = conn.execute(sa.select(t.groups).where(t.groups.c.name == name)).first()
-        if row is None:
-            raise errors.NoSuchGroup(name)
-        return row
+        return _named_row(conn, t.groups, name, errors.NoSuchGroup)
 
     @staticmethod
     def _groups(conn: sa.Connection, rows: Sequence[Any]) -> list[Group]:
@@ -300,11 +318,7 @@ class Directory:
         self, *, after: str = "", limit: int = 100, member: int | None = None
     ) -> list[Group]:
         """Groups by name after `after`; with `member`, only the groups that user is in."""
-        c = t.groups.c
-        query = sa.select(t.groups).where(c.name > after).order_by(c.name).limit(limit)
-        if member is not None:
-            m = t.group_members.c
-            query = query.where(c.id.in_(sa.select(m.group_id).where(m.user_id == member)))
+        query = _page(t.groups, t.group_members, "group_id", after, limit, member)
         with self.meta._read() as conn:
             return self._groups(conn, conn.execute(query).all())
 
@@ -395,10 +409,7 @@ class Directory:
             raise errors.ProjectAlreadyExists(name) from exc
 
     def _project_row(self, conn: sa.Connection, name: str) -> Any:
-        row = conn.execute(sa.select(t.projects).where(t.projects.c.name == name)).first()
-        if row is None:
-            raise errors.NoSuchProject(name)
-        return row
+        return _named_row(conn, t.projects, name, errors.NoSuchProject)
 
     @staticmethod
     def _projects(conn: sa.Connection, rows: Sequence[Any]) -> list[Project]:
@@ -424,11 +435,7 @@ class Directory:
         self, *, after: str = "", limit: int = 100, member: int | None = None
     ) -> list[Project]:
         """Projects by name after `after`; with `member`, only those the user belongs to."""
-        c = t.projects.c
-        query = sa.select(t.projects).where(c.name > after).order_by(c.name).limit(limit)
-        if member is not None:
-            m = t.project_members.c
-            query = query.where(c.id.in_(sa.select(m.project_id).where(m.user_id == member)))
+        query = _page(t.projects, t.project_members, "project_id", after, limit, member)
         with self.meta._read() as conn:
             return self._projects(conn, conn.execute(query).all())
 
