@@ -143,7 +143,7 @@ class EventSettings(BaseModel):
 
 
 class SmtpSettings(BaseModel):
-    """Where share notifications are mailed; without a host they stay in the outbox only."""
+    """Where share and transfer notices are mailed; without a host they stay in the outbox."""
 
     host: str = Field("", description="SMTP server; empty: keep messages in the outbox table")
     port: int = Field(587, description="SMTP port")
