@@ -153,9 +153,7 @@ def build_services(
         multipart=MultipartService(meta, objects, settings.s3.min_part_size),
         identity=identity,
         catalog=CatalogService(meta, CatalogQueries(meta), buckets),
-        transfers=TransferService(
-            TransferStore(meta), keyring, settings.transfers, mailer=mailer
-        ),
+        transfers=TransferService(TransferStore(meta), keyring, settings.transfers, mailer=mailer),
         credentials=CredentialService(identity, settings.credentials, clock),
         audit=AuditService(meta, settings.credentials),
         access_logs=AccessLogService(buckets, objects, settings.credentials, clock),

@@ -127,7 +127,14 @@ def copy_options(func: F) -> F:
             default=16,
             show_default=True,
             metavar="MiB",
-            help="Part size of large files, in MiB; larger files go in parts.",
+            help="Part size of large files, in MiB.",
+        ),
+        click.option(
+            "--upload-cutoff",
+            default=200,
+            show_default=True,
+            metavar="MiB",
+            help="Files up to this size go in one streamed write; larger ones in parts.",
         ),
         click.option(
             "--checkpoint-dir",
@@ -288,6 +295,8 @@ def run(
     src, dst = parse_location(src_text), parse_location(dst_text)
     if opts["transfers"] < 1 or opts["parts"] < 1 or opts["part_size"] < 1:
         raise click.UsageError("--transfers, --parts and --part-size must be at least 1")
+    if opts["upload_cutoff"] < 0:
+        raise click.UsageError("--upload-cutoff must be at least 0")
     options = Options(
         sync_level=SyncLevel(sync_level) if sync_level else None,
         verify_checksum=not opts["no_verify"],
@@ -300,6 +309,7 @@ def run(
         files=opts["transfers"],
         parts=opts["parts"],
         part_size=opts["part_size"] * 1024 * 1024,
+        upload_cutoff=opts["upload_cutoff"] * 1024 * 1024,
     )
     deadline = _deadline(opts["deadline"])
     checkpoints = opts["checkpoint_dir"] or Path(

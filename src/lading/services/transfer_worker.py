@@ -52,6 +52,7 @@ def _options(task: TaskRow, worker: TransferWorker) -> Options:
         files=ts.files,
         parts=ts.parts,
         part_size=ts.part_size_mib * 1024 * 1024,
+        upload_cutoff=ts.upload_cutoff_mib * 1024 * 1024,
     )
 
 

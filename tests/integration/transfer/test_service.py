@@ -45,6 +45,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
             transfers=TransferSettings(
                 posix_roots={"lab": str(tmp_path / "lab"), "archive": str(tmp_path / "archive")},
                 part_size_mib=5,
+                upload_cutoff_mib=5,
                 lease_seconds=30,
             ),
         )
