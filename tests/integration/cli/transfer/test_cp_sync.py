@@ -216,8 +216,7 @@ def test_exclude_and_filter_rules(lading: Any, s3: Any, bucket: str, tmp_path: P
     [
         (["cp", "/no/such/file", "s3://b/x"], "no such file"),
         (["cp", "{tmp}", "s3://b/x"], "is a directory: use --recursive"),
-        (["cp", "{tmp}/f", "ENDPOINT:path"], "registered endpoints"),
-        (["cp", "{tmp}/f", "gs://b/x"], "only local paths and s3://"),
+        (["cp", "{tmp}/f", "gs://b/x"], "only local paths, s3://BUCKET/PREFIX and ENDPOINT:PATH"),
         (["cp", "{tmp}/f", "s3://"], "name a bucket"),
         (["sync", "{tmp}", "s3://b/../x"], "'.' and '..' are not allowed"),
         (["sync", "{tmp}", "s3://b/x", "--filter", "* x"], "write '+ GLOB' or '- GLOB'"),
