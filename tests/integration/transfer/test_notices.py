@@ -207,7 +207,7 @@ def test_bad_notice_settings_are_refused(
         assert list(client.list_transfers()) == []
 
 
-def test_the_cli_refuses_unknown_notify_events(bad_server: RunningServer) -> None:
+def test_the_cli_sets_notices_and_refuses_bad_ones(bad_server: RunningServer) -> None:
     env = {
         **os.environ,
         "LADING_ENDPOINT": bad_server.url,
@@ -232,6 +232,43 @@ def test_the_cli_refuses_unknown_notify_events(bad_server: RunningServer) -> Non
         check=False,
     )
     assert answer.returncode != 0 and "not an e-mail address" in answer.stderr
+    # a user of its own (the other tests count root's tasks)
+    made = json.loads(bad_server.admin("add-user", f"cli-{uuid.uuid4().hex[:6]}"))
+    env |= {"AWS_ACCESS_KEY_ID": made["access_key"], "AWS_SECRET_ACCESS_KEY": made["secret_key"]}
+    with TransferClient(
+        bad_server.url, access_key=made["access_key"], secret_key=made["secret_key"]
+    ) as client:
+        client.create_endpoint("lab", "posix", config={"root": "lab"})
+    answer = subprocess.run(
+        [
+            *lading,
+            "transfer",
+            "submit",
+            "lab:a",
+            "lab:b",
+            "-r",
+            "--notify",
+            "failed,inactive",
+            "--notify-email",
+            "ops@example.org",
+            "--notify-email",
+            "pi@example.org",
+            "--json",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert answer.returncode == 0, answer.stderr
+    notify = json.loads(answer.stdout)["notify"]
+    assert notify == {
+        "webhook": "",
+        "email": ["ops@example.org", "pi@example.org"],
+        "on_succeeded": False,
+        "on_failed": True,
+        "on_inactive": True,
+    }
 
 
 @pytest.fixture(scope="module")
