@@ -12,8 +12,10 @@ import base64
 import datetime as dt
 import json
 import os
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -44,6 +46,7 @@ from lading.transfer.plan import FilterRule, SyncLevel
 _SECRET_AAD = b"lading/transfer-endpoint/credentials/v1\x00"
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 STATES = ("ACTIVE", "INACTIVE", "SUCCEEDED", "FAILED")
+_KEPT_DRIVERS = 32
 
 
 def _bad(message: str) -> errors.InvalidArgument:
@@ -150,6 +153,8 @@ class TransferService:
     ) -> None:
         self.store = store
         self.notifier = Notifier(store, mailer)
+        self._drivers: OrderedDict[tuple[int, str, str, str], EndpointDriver] = OrderedDict()
+        self._drivers_lock = threading.Lock()
         self.schedules = ScheduleStore(store.meta)
         self.keyring = keyring
         self.settings = settings
@@ -194,15 +199,30 @@ class TransferService:
         self.store.delete_endpoint(owner_id, name)
 
     def driver(self, row: EndpointRow) -> EndpointDriver:
-        """The driver of a stored endpoint, with its credentials unsealed."""
+        """The driver of a stored endpoint, with its credentials unsealed.
+
+        Drivers are kept for reuse (an S3 client is costly to make, and the relay routes ask
+        for one per request), keyed by everything they are built from.
+        """
+        key = (row.id, row.kind, json.dumps(row.config, sort_keys=True), row.secret or "")
+        with self._drivers_lock:
+            found = self._drivers.get(key)
+            if found is not None:
+                self._drivers.move_to_end(key)
+                return found
         ts = self.settings
-        return registry.build(
+        made = registry.build(
             row.kind,
             row.config,
             unseal(self.keyring, row.secret),
             posix_roots=ts.posix_roots,
             connections=ts.files + ts.parts + 2,
         )
+        with self._drivers_lock:
+            self._drivers[key] = made
+            while len(self._drivers) > _KEPT_DRIVERS:
+                self._drivers.popitem(last=False)
+        return made
 
     def _on_endpoint(self, owner_id: int, name: str, op: Callable[[EndpointDriver], Any]) -> Any:
         try:
