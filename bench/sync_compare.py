@@ -48,9 +48,19 @@ def make_tree(root: Path, files: int, size: int) -> None:
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """(wall seconds, peak RSS in MiB, stderr tail) of one process; raises if it fails."""
+    """(wall seconds, peak RSS in MiB, stderr tail) of one process; raises if it fails.
+
+    The tool is started by GNU time when there is one: a child forked from this (large)
+    Python process inherits its RSS high-water mark across exec, so wait4's ru_maxrss would
+    never report less than this process's own size.
+    """
+    gnu_time = Path("/usr/bin/time")
+    report = Path(tempfile.mkstemp(prefix="sync-compare-rss-")[1])
+    launch = [str(gnu_time), "-q", "-f", "%M", "-o", str(report)] if gnu_time.exists() else []
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [*launch, *cmd], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     assert proc.stdout is not None and proc.stderr is not None
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
@@ -58,7 +68,11 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}):\n{out}\n{err}")
-    return wall, usage.ru_maxrss // 1024, (out + err).strip()[-300:]
+    peak_kib = usage.ru_maxrss
+    if launch:
+        peak_kib = int(report.read_text().split()[-1])
+    report.unlink()
+    return wall, peak_kib // 1024, (out + err).strip()[-300:]
 
 
 def count_objects(s3: Any, bucket: str) -> tuple[int, int]:

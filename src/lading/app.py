@@ -146,20 +146,21 @@ def build_services(
     )
     identity = IdentityService(meta, keyring, clock)
     share_store = ShareStore(meta)
+    mailer = Mailer(share_store, settings.smtp)
     return Services(
         buckets=buckets,
         objects=objects,
         multipart=MultipartService(meta, objects, settings.s3.min_part_size),
         identity=identity,
         catalog=CatalogService(meta, CatalogQueries(meta), buckets),
-        transfers=TransferService(TransferStore(meta), keyring, settings.transfers),
+        transfers=TransferService(TransferStore(meta), keyring, settings.transfers, mailer=mailer),
         credentials=CredentialService(identity, settings.credentials, clock),
         audit=AuditService(meta, settings.credentials),
         access_logs=AccessLogService(buckets, objects, settings.credentials, clock),
         events=EventService(EventStore(meta), buckets, settings.region),
         directory=DirectoryService(directory, buckets.forget_projects),
         usage=UsageService(directory),
-        shares=ShareService(share_store, buckets, identity, Mailer(share_store, settings.smtp)),
+        shares=ShareService(share_store, buckets, identity, mailer),
     )
 
 

@@ -69,6 +69,9 @@ class TransferSettings(BaseModel):
     files: int = Field(8, ge=1, description="files a worker copies in parallel")
     parts: int = Field(4, ge=1, description="parts of large files a worker sends in parallel")
     part_size_mib: int = Field(16, ge=5, description="part size of large files (MiB)")
+    upload_cutoff_mib: int = Field(
+        200, ge=0, description="files up to this size (MiB) are sent in one streamed write"
+    )
 
 
 class CredentialSettings(BaseModel):
@@ -143,7 +146,7 @@ class EventSettings(BaseModel):
 
 
 class SmtpSettings(BaseModel):
-    """Where share notifications are mailed; without a host they stay in the outbox only."""
+    """Where share and transfer notices are mailed; without a host they stay in the outbox."""
 
     host: str = Field("", description="SMTP server; empty: keep messages in the outbox table")
     port: int = Field(587, description="SMTP port")

@@ -1,8 +1,10 @@
 """What `lading cp` and `lading sync` share: locations, options, the progress bar, the summary.
 
-Both run the transfer engine in the CLI process. A location is a local path or
+Both run the transfer engine in the CLI process. A location is a local path,
 `s3://BUCKET/PREFIX` on the S3 endpoint the CLI talks to (`--endpoint`, LADING_ENDPOINT, or
-AWS_ENDPOINT_URL; credentials from the usual AWS sources). The progress bar is rich's: it
+AWS_ENDPOINT_URL; credentials from the usual AWS sources), or `ENDPOINT:PATH`, a registered
+endpoint of the caller, reached through that server's relay routes (its credentials, and the
+confinement of a POSIX root, stay on the server). The progress bar is rich's: it
 shows files, bytes, rate and ETA in columns and takes updates from the engine's worker
 threads, which click's progressbar (one length, one thread) does not.
 """
@@ -33,31 +35,40 @@ SYNC_LEVELS = ("exists", "size", "mtime", "checksum")
 
 @dataclass(frozen=True)
 class Location:
-    """A parsed SRC or DST: local (`bucket` None) or S3."""
+    """A parsed SRC or DST: local, S3 (`bucket`) or a registered endpoint (`endpoint`)."""
 
     text: str
-    path: str  # local: the path as given; S3: the key prefix
+    path: str  # local: the path as given; S3: the key prefix; endpoint: the path in it
     bucket: str | None = None
+    endpoint: str | None = None
+
+    @property
+    def is_local(self) -> bool:
+        return self.bucket is None and self.endpoint is None
 
     @property
     def is_dir_hint(self) -> bool:
-        return self.text.endswith("/") or (self.bucket is None and Path(self.path).is_dir())
+        return self.text.endswith("/") or (self.is_local and Path(self.path).is_dir())
 
 
 def parse_location(text: str) -> Location:
-    """`s3://BUCKET/PREFIX` or a local path; UsageError for anything else."""
+    """`s3://BUCKET/PREFIX`, `ENDPOINT:PATH` or a local path; UsageError for anything else.
+
+    A local path that looks like ENDPOINT:PATH is taken as local when it exists (or write
+    ./NAME:PATH).
+    """
     if text.startswith("s3://"):
         bucket, _, key = text[5:].partition("/")
         if not bucket:
             raise click.UsageError(f"{text!r}: name a bucket (s3://BUCKET/PREFIX)")
         return Location(text, key, bucket)
     if "://" in text:
-        raise click.UsageError(f"{text!r}: only local paths and s3://BUCKET/PREFIX are supported")
-    if _ENDPOINT_PATH.match(text) and not os.path.exists(text):
         raise click.UsageError(
-            f"{text!r}: registered endpoints (ENDPOINT:PATH) are reached through the server's "
-            "transfer service; `lading cp` and `lading sync` take a local path or s3://BUCKET/PREFIX"
+            f"{text!r}: only local paths, s3://BUCKET/PREFIX and ENDPOINT:PATH are supported"
         )
+    if _ENDPOINT_PATH.match(text) and not os.path.exists(text):
+        name, _, path = text.partition(":")
+        return Location(text, path, endpoint=name)
     return Location(text, text)
 
 
@@ -127,7 +138,14 @@ def copy_options(func: F) -> F:
             default=16,
             show_default=True,
             metavar="MiB",
-            help="Part size of large files, in MiB; larger files go in parts.",
+            help="Part size of large files, in MiB.",
+        ),
+        click.option(
+            "--upload-cutoff",
+            default=200,
+            show_default=True,
+            metavar="MiB",
+            help="Files up to this size go in one streamed write; larger ones in parts.",
         ),
         click.option(
             "--checkpoint-dir",
@@ -175,6 +193,8 @@ def _driver(loc: Location, root: str, opts: dict[str, Any], *, create: bool) -> 
     from lading.transfer.drivers.local import LocalDriver
     from lading.transfer.drivers.s3 import S3Driver, make_client
 
+    if loc.endpoint is not None:
+        return _relay(loc.endpoint, opts)
     if loc.bucket is not None:
         client = make_client(
             opts["endpoint"],
@@ -187,6 +207,27 @@ def _driver(loc: Location, root: str, opts: dict[str, Any], *, create: bool) -> 
     return LocalDriver(Path(root))
 
 
+def _relay(name: str, opts: dict[str, Any]) -> EndpointDriver:
+    """The driver of the caller's endpoint `name` through the server; ClickException if the
+    caller has no such endpoint."""
+    from lading.cli.remote import api_errors, find_remote
+    from lading.client.errors import NotFoundError
+    from lading.client.transfers import TransferClient
+    from lading.transfer.drivers.relay import RelayDriver
+
+    client = find_remote(opts["endpoint"], None).client(TransferClient)
+    with api_errors():
+        try:
+            client.get_endpoint(name)
+        except NotFoundError:
+            client.close()
+            raise click.ClickException(
+                f"{name!r} is not one of your endpoints on {opts['endpoint']} "
+                "(see `lading endpoint list`)"
+            ) from None
+    return RelayDriver(client, name)
+
+
 def resolve(src: Location, dst: Location, recursive: bool, opts: dict[str, Any]) -> Any:
     """(source driver, destination driver, item) for SRC and DST."""
     from lading.transfer.drivers.base import check_path
@@ -194,7 +235,7 @@ def resolve(src: Location, dst: Location, recursive: bool, opts: dict[str, Any])
     from lading.transfer.errors import InvalidPath
 
     try:
-        if src.bucket is None:
+        if src.is_local:
             source = Path(src.path).resolve()
             if recursive:
                 if not source.is_dir():
@@ -211,7 +252,7 @@ def resolve(src: Location, dst: Location, recursive: bool, opts: dict[str, Any])
         else:
             src_root, src_path = "", check_path(src.path, allow_root=recursive)
         name = src_path.rpartition("/")[2] or Path(src.path).name
-        if dst.bucket is None:
+        if dst.is_local:
             target = Path(dst.path).resolve()
             if recursive:
                 dst_root, dst_path = str(target), ""
@@ -288,6 +329,8 @@ def run(
     src, dst = parse_location(src_text), parse_location(dst_text)
     if opts["transfers"] < 1 or opts["parts"] < 1 or opts["part_size"] < 1:
         raise click.UsageError("--transfers, --parts and --part-size must be at least 1")
+    if opts["upload_cutoff"] < 0:
+        raise click.UsageError("--upload-cutoff must be at least 0")
     options = Options(
         sync_level=SyncLevel(sync_level) if sync_level else None,
         verify_checksum=not opts["no_verify"],
@@ -300,6 +343,7 @@ def run(
         files=opts["transfers"],
         parts=opts["parts"],
         part_size=opts["part_size"] * 1024 * 1024,
+        upload_cutoff=opts["upload_cutoff"] * 1024 * 1024,
     )
     deadline = _deadline(opts["deadline"])
     checkpoints = opts["checkpoint_dir"] or Path(

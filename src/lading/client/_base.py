@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterable, Iterator
 from typing import Any, Self
 
 import httpx
@@ -76,12 +78,38 @@ class BaseClient:
             response = self._http.request(method, path, params=query, json=json)
         except httpx.TransportError as exc:
             raise ConnectionFailed(f"cannot reach {self.endpoint}: {exc}") from exc
-        if response.status_code >= 400:
-            try:
-                body = response.json()
-            except ValueError:
-                body = {"detail": response.text[:200]}
-            raise error_for(response.status_code, body, response.headers.get("x-request-id", ""))
+        _raise_for(response)
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
+
+    @contextlib.contextmanager
+    def streamed(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        content: Iterable[bytes] | bytes | None = None,
+    ) -> Iterator[httpx.Response]:
+        """A call whose body and answer are streamed (`content` chunks are sent as they come,
+        signed as UNSIGNED-PAYLOAD); errors raised as by `request`."""
+        log.debug("%s %s (streamed)", method, path)
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        try:
+            with self._http.stream(method, path, params=query, content=content) as response:
+                if response.status_code >= 400:
+                    response.read()
+                _raise_for(response)
+                yield response
+        except httpx.TransportError as exc:
+            raise ConnectionFailed(f"cannot reach {self.endpoint}: {exc}") from exc
+
+
+def _raise_for(response: httpx.Response) -> None:
+    if response.status_code >= 400:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {"detail": response.text[:200]}
+        raise error_for(response.status_code, body, response.headers.get("x-request-id", ""))

@@ -12,6 +12,8 @@ import httpx
 
 SERVICE = "s3"
 
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+
 
 def _encode(value: str) -> str:
     return quote(value, safe="-_.~")
@@ -28,7 +30,7 @@ def canonical_query(raw_query: str) -> str:
 class SigV4(httpx.Auth):
     """Sign each request with an access key pair; the body is hashed into the signature."""
 
-    requires_request_body = True
+    requires_request_body = False  # a streamed body is signed as UNSIGNED-PAYLOAD
 
     def __init__(self, access_key: str, secret_key: str, region: str) -> None:
         self.access_key = access_key
@@ -39,7 +41,10 @@ class SigV4(httpx.Auth):
         now = datetime.now(UTC)
         amz_date = now.strftime("%Y%m%dT%H%M%SZ")
         day = amz_date[:8]
-        payload = hashlib.sha256(request.content).hexdigest()
+        try:
+            payload = hashlib.sha256(request.content).hexdigest()
+        except httpx.RequestNotRead:  # a streamed upload: its bytes are checked by their MD5
+            payload = UNSIGNED_PAYLOAD
         request.headers["x-amz-date"] = amz_date
         request.headers["x-amz-content-sha256"] = payload
         signed = sorted({"host", "x-amz-date", "x-amz-content-sha256"} | _optional(request))

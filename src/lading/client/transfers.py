@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -11,6 +12,7 @@ from lading.client._base import BaseClient
 from lading.client.paging import paginate
 
 TERMINAL = ("SUCCEEDED", "FAILED")
+READ_CHUNK = 1 << 20
 
 
 def _name(name: str) -> str:
@@ -75,6 +77,124 @@ class TransferClient(BaseClient):
             json={"old_path": old_path, "new_path": new_path},
         )
 
+    # --- an endpoint's files (the relay `lading cp ENDPOINT:PATH` uses) -----------------------
+
+    def endpoint_features(self, name: str) -> dict[str, Any]:
+        """What the endpoint's driver can do (multipart, part sizes...).
+
+        API: GET /_/api/v1/endpoints/{name}/files/features
+        """
+        found: dict[str, Any] = self.request("GET", f"/endpoints/{_name(name)}/files/features")
+        return found
+
+    def endpoint_list(self, name: str, path: str = "") -> Iterator[dict[str, Any]]:
+        """Every file under `path` (recursively, sorted by path), streamed.
+
+        API: GET /_/api/v1/endpoints/{name}/files/list
+        """
+        with self.streamed(
+            "GET", f"/endpoints/{_name(name)}/files/list", params={"path": path}
+        ) as answer:
+            for line in answer.iter_lines():
+                if line:
+                    yield json.loads(line)
+
+    def endpoint_stat(self, name: str, path: str) -> dict[str, Any]:
+        """API: GET /_/api/v1/endpoints/{name}/files/stat"""
+        found: dict[str, Any] = self.request(
+            "GET", f"/endpoints/{_name(name)}/files/stat", params={"path": path}
+        )
+        return found
+
+    def endpoint_read(
+        self, name: str, path: str, start: int = 0, length: int | None = None
+    ) -> Iterator[bytes]:
+        """The bytes of a file (`length` of them from `start`, or to the end), streamed.
+
+        API: GET /_/api/v1/endpoints/{name}/files/read
+        """
+        params = {"path": path, "start": start, "length": length}
+        with self.streamed("GET", f"/endpoints/{_name(name)}/files/read", params=params) as got:
+            yield from got.iter_bytes(READ_CHUNK)
+
+    def endpoint_write(
+        self,
+        name: str,
+        path: str,
+        chunks: Iterable[bytes],
+        *,
+        size: int,
+        mtime: float | None = None,
+    ) -> dict[str, Any]:
+        """Store a file of `size` bytes from `chunks` (streamed); its entry.
+
+        API: PUT /_/api/v1/endpoints/{name}/files/write
+        """
+        params = {"path": path, "size": size, "mtime": mtime}
+        with self.streamed(
+            "PUT", f"/endpoints/{_name(name)}/files/write", params=params, content=chunks
+        ) as answer:
+            found: dict[str, Any] = json.loads(answer.read())
+        return found
+
+    def endpoint_start_upload(self, name: str, path: str, size: int) -> str:
+        """API: POST /_/api/v1/endpoints/{name}/files/uploads"""
+        found = self.request(
+            "POST", f"/endpoints/{_name(name)}/files/uploads", json={"path": path, "size": size}
+        )
+        return str(found["upload_id"])
+
+    def endpoint_write_part(
+        self,
+        name: str,
+        path: str,
+        upload_id: str,
+        number: int,
+        offset: int,
+        data: bytes,
+        md5: str = "",
+    ) -> str:
+        """Write part `number` of a multipart upload; the token its completion needs.
+
+        API: PUT /_/api/v1/endpoints/{name}/files/uploads/{upload_id}/parts/{number}
+        """
+        where = f"/endpoints/{_name(name)}/files/uploads/{_name(upload_id)}/parts/{number}"
+        params = {"path": path, "offset": offset, "md5": md5}
+        with self.streamed("PUT", where, params=params, content=iter([data])) as answer:
+            return str(json.loads(answer.read())["token"])
+
+    def endpoint_complete_upload(
+        self,
+        name: str,
+        path: str,
+        upload_id: str,
+        parts: Sequence[tuple[int, str]],
+        *,
+        mtime: float | None = None,
+    ) -> dict[str, Any]:
+        """API: POST /_/api/v1/endpoints/{name}/files/uploads/{upload_id}/complete"""
+        body = {
+            "path": path,
+            "parts": [{"number": n, "token": t} for n, t in parts],
+            "mtime": mtime,
+        }
+        where = f"/endpoints/{_name(name)}/files/uploads/{_name(upload_id)}/complete"
+        found: dict[str, Any] = self.request("POST", where, json=body)
+        return found
+
+    def endpoint_abort_upload(self, name: str, path: str, upload_id: str) -> None:
+        """API: DELETE /_/api/v1/endpoints/{name}/files/uploads/{upload_id}"""
+        where = f"/endpoints/{_name(name)}/files/uploads/{_name(upload_id)}"
+        self.request("DELETE", where, params={"path": path})
+
+    def endpoint_delete(self, name: str, path: str) -> None:
+        """API: DELETE /_/api/v1/endpoints/{name}/files"""
+        self.request("DELETE", f"/endpoints/{_name(name)}/files", params={"path": path})
+
+    def endpoint_makedirs(self, name: str, path: str) -> None:
+        """API: POST /_/api/v1/endpoints/{name}/files/mkdir"""
+        self.request("POST", f"/endpoints/{_name(name)}/files/mkdir", params={"path": path})
+
     # --- transfers -------------------------------------------------------------------------
 
     def submit_transfer(
@@ -86,7 +206,8 @@ class TransferClient(BaseClient):
     ) -> dict[str, Any]:
         """Submit a transfer; `options` are the task's (label, submission_id, sync_level,
         verify_checksum, preserve_timestamp, delete_destination_extra, skip_source_errors,
-        fail_on_quota_errors, deadline (ISO 8601), filter_rules, notify_webhook).
+        fail_on_quota_errors, deadline (ISO 8601), filter_rules, notify_webhook, notify_email
+        (addresses), notify_on_succeeded, notify_on_failed, notify_on_inactive).
 
         API: POST /_/api/v1/transfers
         """

@@ -1,4 +1,4 @@
-"""Notification e-mail: kept in the outbox table, and sent when an SMTP server is configured."""
+"""Notification e-mail (shares, transfer tasks): kept in the outbox, sent when SMTP is set."""
 
 from __future__ import annotations
 
@@ -37,24 +37,28 @@ class Mailer:
     async def send(
         self, recipient: str, subject: str, body: str, *, share_id: int | None = None
     ) -> OutboxMessage:
+        return await run_blocking(lambda: self.send_blocking(recipient, subject, body, share_id))
+
+    def send_blocking(
+        self, recipient: str, subject: str, body: str, share_id: int | None = None
+    ) -> OutboxMessage:
+        """`send` for code that runs in a thread of its own (the transfer workers)."""
         status, error = "stored", ""
         if self.smtp.host:
             try:
-                await run_blocking(self._deliver, recipient, subject, body)
+                self._deliver(recipient, subject, body)
                 status = "sent"
             except (OSError, smtplib.SMTPException) as exc:
                 log.warning("could not mail %s: %s", recipient, exc)
                 status, error = "failed", str(exc) or type(exc).__name__
-        return await run_blocking(
-            lambda: self.store.add_message(
-                created_at=self.clock(),
-                recipient=recipient,
-                subject=subject,
-                body=body,
-                status=status,
-                error=error,
-                share_id=share_id,
-            )
+        return self.store.add_message(
+            created_at=self.clock(),
+            recipient=recipient,
+            subject=subject,
+            body=body,
+            status=status,
+            error=error,
+            share_id=share_id,
         )
 
     def _deliver(self, recipient: str, subject: str, body: str) -> None:

@@ -9,19 +9,17 @@ worker that dies mid-file is followed by one that sends only the missing parts.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
 import threading
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from lading.metadata.transfers import FileRow, TaskRow
-from lading.services.transfers import TransferService, task_view
+from lading.services.transfers import TransferService
 from lading.transfer.checkpoint import PartState
 from lading.transfer.drivers.base import Entry, join
 from lading.transfer.engine import Engine, Item, Options, Planned, QuotaStop
@@ -54,6 +52,7 @@ def _options(task: TaskRow, worker: TransferWorker) -> Options:
         files=ts.files,
         parts=ts.parts,
         part_size=ts.part_size_mib * 1024 * 1024,
+        upload_cutoff=ts.upload_cutoff_mib * 1024 * 1024,
     )
 
 
@@ -192,8 +191,7 @@ class TransferWorker:
             store.finish_plan(task.id, self.name)
         except (TransferFailure, ValueError) as exc:  # ValueError: a listing out of order
             message = exc.message if isinstance(exc, TransferFailure) else str(exc)
-            store.set_status(task.id, "FAILED", only_from=("ACTIVE",), error=message)
-            store.add_events(task.id, [("failed", None, {"error": message})])
+            self.service.fail(task.id, message)
 
     # --- copying ---------------------------------------------------------------------------
 
@@ -231,8 +229,7 @@ class TransferWorker:
         self._record(task, by_path, outcomes, engine)
         store.release(ids)  # whatever was not finished goes back to the pool
         if error is not None:
-            store.set_status(task.id, "FAILED", only_from=("ACTIVE",), error=error)
-            store.add_events(task.id, [("failed", None, {"error": error})])
+            self.service.fail(task.id, error)
 
     def _heartbeat(
         self, task_id: str, ids: list[int], engine: Engine, stop: threading.Event
@@ -286,25 +283,9 @@ class TransferWorker:
             error = f"{task.counters['files_failed']} files failed" if status == "FAILED" else None
             if store.set_status(task_id, status, only_from=("ACTIVE",), error=error):
                 store.add_events(task_id, [(status.lower(), None, {})])
-                self._notify(store.get_task(task_id))
+                self.service.notify(task_id)
                 ended = True
         return ended
-
-    def _notify(self, task: TaskRow) -> None:
-        url = task.notify.get("webhook")
-        if not url:
-            return
-        body = json.dumps({"event": "transfer.ended", "task": task_view(task)}).encode()
-        request = urllib.request.Request(
-            url, data=body, headers={"Content-Type": "application/json"}, method="POST"
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as answer:
-                self.service.store.add_events(
-                    task.id, [("notified", None, {"webhook_status": answer.status})]
-                )
-        except OSError as exc:
-            self.service.store.add_events(task.id, [("notify_failed", None, {"error": str(exc)})])
 
 
 def start_transfer_workers(service: TransferService, count: int | None = None) -> Any:

@@ -12,8 +12,10 @@ import base64
 import datetime as dt
 import json
 import os
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -33,6 +35,8 @@ from lading.metadata.transfers import (
     TaskRow,
     TransferStore,
 )
+from lading.services.mail import Mailer
+from lading.services.transfer_notices import Notifier, notify_settings
 from lading.settings import TransferSettings
 from lading.transfer.drivers import registry
 from lading.transfer.drivers.base import EndpointDriver, check_path
@@ -42,6 +46,7 @@ from lading.transfer.plan import FilterRule, SyncLevel
 _SECRET_AAD = b"lading/transfer-endpoint/credentials/v1\x00"
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 STATES = ("ACTIVE", "INACTIVE", "SUCCEEDED", "FAILED")
+_KEPT_DRIVERS = 32
 
 
 def _bad(message: str) -> errors.InvalidArgument:
@@ -129,7 +134,10 @@ class Submission:
     deadline: dt.datetime | None = None
     filter_rules: Sequence[Mapping[str, str]] = ()
     notify_webhook: str = ""
-    notify_email: str = ""
+    notify_email: str | Sequence[str] = ""  # addresses; none: the submitting user's e-mail
+    notify_on_succeeded: bool = True
+    notify_on_failed: bool = True
+    notify_on_inactive: bool = False
 
 
 class TransferService:
@@ -141,8 +149,12 @@ class TransferService:
         keyring: Keyring,
         settings: TransferSettings,
         sleep: Callable[[float], None] = time.sleep,
+        mailer: Mailer | None = None,
     ) -> None:
         self.store = store
+        self.notifier = Notifier(store, mailer)
+        self._drivers: OrderedDict[tuple[int, str, str, str], EndpointDriver] = OrderedDict()
+        self._drivers_lock = threading.Lock()
         self.schedules = ScheduleStore(store.meta)
         self.keyring = keyring
         self.settings = settings
@@ -187,15 +199,30 @@ class TransferService:
         self.store.delete_endpoint(owner_id, name)
 
     def driver(self, row: EndpointRow) -> EndpointDriver:
-        """The driver of a stored endpoint, with its credentials unsealed."""
+        """The driver of a stored endpoint, with its credentials unsealed.
+
+        Drivers are kept for reuse (an S3 client is costly to make, and the relay routes ask
+        for one per request), keyed by everything they are built from.
+        """
+        key = (row.id, row.kind, json.dumps(row.config, sort_keys=True), row.secret or "")
+        with self._drivers_lock:
+            found = self._drivers.get(key)
+            if found is not None:
+                self._drivers.move_to_end(key)
+                return found
         ts = self.settings
-        return registry.build(
+        made = registry.build(
             row.kind,
             row.config,
             unseal(self.keyring, row.secret),
             posix_roots=ts.posix_roots,
             connections=ts.files + ts.parts + 2,
         )
+        with self._drivers_lock:
+            self._drivers[key] = made
+            while len(self._drivers) > _KEPT_DRIVERS:
+                self._drivers.popitem(last=False)
+        return made
 
     def _on_endpoint(self, owner_id: int, name: str, op: Callable[[EndpointDriver], Any]) -> Any:
         try:
@@ -273,12 +300,13 @@ class TransferService:
             except ValueError as exc:
                 raise _bad(f"Filter rule: {exc}.") from exc
             rules.append({"action": parsed.action, "pattern": parsed.pattern})
-        if sub.notify_email:
-            raise _bad(
-                "Email notifications are not available on this server yet; use notify_webhook."
-            )
-        if sub.notify_webhook and not sub.notify_webhook.startswith(("http://", "https://")):
-            raise _bad("notify_webhook must be an http:// or https:// URL.")
+        notify = notify_settings(
+            webhook=sub.notify_webhook,
+            email=sub.notify_email,
+            on_succeeded=sub.notify_on_succeeded,
+            on_failed=sub.notify_on_failed,
+            on_inactive=sub.notify_on_inactive,
+        )
         if len(sub.submission_id) > 128 or len(sub.label) > 255:
             raise _bad("submission_id is at most 128 characters, label at most 255.")
         deadline = None
@@ -305,7 +333,7 @@ class TransferService:
                 "fail_on_quota_errors": sub.fail_on_quota_errors,
                 "filter_rules": rules,
             },
-            "notify": {"webhook": sub.notify_webhook, "email": sub.notify_email},
+            "notify": notify,
             "status": "ACTIVE",
             "phase": "plan",
             "deadline": deadline,
@@ -345,6 +373,7 @@ class TransferService:
         ):
             raise errors.Conflict("The task has already ended.")
         self.store.add_events(task_id, [("cancelled", None, {})])
+        self.notify(task_id)
         return self.get_task(owner_id, task_id)
 
     def pause(self, owner_id: int, task_id: str) -> dict[str, Any]:
@@ -352,6 +381,7 @@ class TransferService:
         if not self.store.set_status(task_id, "INACTIVE", only_from=("ACTIVE",)):
             raise errors.Conflict("Only an ACTIVE task can be paused.")
         self.store.add_events(task_id, [("paused", None, {})])
+        self.notify(task_id)
         return self.get_task(owner_id, task_id)
 
     def resume(self, owner_id: int, task_id: str) -> dict[str, Any]:
@@ -360,6 +390,19 @@ class TransferService:
             raise errors.Conflict("Only an INACTIVE (paused) task can be resumed.")
         self.store.add_events(task_id, [("resumed", None, {})])
         return self.get_task(owner_id, task_id)
+
+    def notify(self, task_id: str) -> None:
+        """Send the notices of a task that has just ended or been paused."""
+        row = self.store.get_task(task_id)
+        self.notifier.task_changed(row, task_view(row))
+
+    def fail(self, task_id: str, error: str) -> bool:
+        """End an ACTIVE task as FAILED with `error` (and notify); whether it was ACTIVE."""
+        if not self.store.set_status(task_id, "FAILED", only_from=("ACTIVE",), error=error):
+            return False
+        self.store.add_events(task_id, [("failed", None, {"error": error})])
+        self.notify(task_id)
+        return True
 
     def delete_task(self, owner_id: int, task_id: str) -> None:
         """Forget an ended task; Conflict while it is unfinished (cancel it first)."""

@@ -22,6 +22,7 @@ from lading.transfer.drivers.base import EndpointDriver, Entry, check_path, join
 from lading.transfer.errors import NoSuchPath, QuotaExceeded, TransferFailure
 from lading.transfer.operations import (
     DEFAULT_PART_SIZE,
+    DEFAULT_UPLOAD_CUTOFF,
     Cancelled,
     CopyOptions,
     copy_one,
@@ -67,6 +68,7 @@ class Options:
     files: int = 16
     parts: int = 8
     part_size: int = DEFAULT_PART_SIZE
+    upload_cutoff: int = DEFAULT_UPLOAD_CUTOFF  # larger files go in parts (rclone's default)
 
 
 Planned = tuple[Action, str, str]  # an action and the roots of its item (source, destination)
@@ -247,7 +249,9 @@ class Engine:
             self.progress.moved(n)
 
         opts = self.options
-        copy_options = CopyOptions(opts.part_size, opts.verify_checksum, opts.preserve_timestamp)
+        copy_options = CopyOptions(
+            opts.part_size, opts.verify_checksum, opts.preserve_timestamp, opts.upload_cutoff
+        )
         result = self._retrying(
             dst_path,
             lambda: copy_one(

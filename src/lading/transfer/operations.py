@@ -1,11 +1,14 @@
 """One verified file copy: server-side when both sides are one store, else streamed.
 
 The source's MD5 is computed once, from the bytes as they are read, and compared with what the
-destination reports (an S3 ETag; for a multipart write, the MD5 of the parts' MD5s, which is
-what S3 returns) or, when the destination reports nothing, with a hash of the bytes read back.
+source listed (an S3 ETag) and with what the destination reports (an S3 ETag; for a multipart
+write, the MD5 of the parts' MD5s, which is what S3 returns) or, when the destination reports
+nothing, with a hash of the bytes read back.
 A mismatch raises `ChecksumMismatch`, which the engine retries (so the file is copied again).
 
-A large file is written in parts, in parallel on the given executor, and every finished part
+A file up to `upload_cutoff` bytes (rclone's default: 200 MiB) is sent as one streamed write,
+its MD5 computed from the chunks as they pass (memory: one chunk, whatever the file's size). A
+larger file is written in parts, in parallel on the given executor, and every finished part
 is saved in the checkpoint: a copy that is tried again, by this process or another one after a
 crash, sends only the parts that are missing.
 """
@@ -30,6 +33,7 @@ from lading.transfer.errors import (
 from lading.transfer.plan import same_checksum
 
 DEFAULT_PART_SIZE = 16 * 1024 * 1024
+DEFAULT_UPLOAD_CUTOFF = 200 * 1024 * 1024
 
 
 class Cancelled(TransferFailure):
@@ -38,9 +42,10 @@ class Cancelled(TransferFailure):
 
 @dataclass(frozen=True, slots=True)
 class CopyOptions:
-    part_size: int = DEFAULT_PART_SIZE  # also the size above which a file goes in parts
+    part_size: int = DEFAULT_PART_SIZE
     verify: bool = True
     preserve_mtime: bool = False
+    upload_cutoff: int = DEFAULT_UPLOAD_CUTOFF  # larger files go in parts
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +106,7 @@ def copy_one(
     if src.identity == dst.identity and dst.features.server_side_copy:
         return _server_side(src, entry, dst, dst_path)
     mtime = entry.mtime if options.preserve_mtime else None
-    if dst.features.multipart and parts is not None and entry.size > options.part_size:
+    if dst.features.multipart and parts is not None and entry.size > options.upload_cutoff:
         return _multipart(
             src, entry, dst, dst_path, options, parts, checkpoint, moved, cancel, mtime, retry_part
         )
@@ -146,12 +151,13 @@ def _single(
     body = _counted(src.open_read(entry.path), entry.path, entry.size, md5, moved)
     written = dst.write(path, body, size=entry.size, mtime=mtime)
     computed = "md5:" + md5.hexdigest()
-    if entry.checksum and entry.checksum.startswith("md5:") and entry.checksum != computed:
-        raise ChecksumMismatch(entry.path, entry.checksum, computed)  # the read was corrupted
+    source_known = bool(entry.checksum and entry.checksum.startswith("md5:"))
+    if source_known and entry.checksum != computed:
+        raise ChecksumMismatch(entry.path, str(entry.checksum), computed)  # a corrupted read
     if written.checksum and written.checksum.startswith("md5:"):
         if written.checksum != computed:
             raise ChecksumMismatch(path, computed, written.checksum)
-    elif options.verify:
+    elif options.verify:  # the destination vouches for nothing: read it back
         check = hashlib.md5()
         for chunk in dst.open_read(path):
             check.update(chunk)

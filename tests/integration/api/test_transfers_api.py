@@ -35,6 +35,7 @@ def tserver(tmp_path_factory: pytest.TempPathFactory, lab: Path) -> Iterator[Run
             "LADING_TRANSFERS__POSIX_ROOTS": json.dumps({"lab": str(lab)}),
             "LADING_TRANSFERS__POLL_SECONDS": "0.2",
             "LADING_TRANSFERS__PART_SIZE_MIB": "5",
+            "LADING_TRANSFERS__UPLOAD_CUTOFF_MIB": "5",
         },
     )
     yield running

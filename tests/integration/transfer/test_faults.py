@@ -34,7 +34,7 @@ def run(src: Any, dst: Any, **options: Any) -> tuple[Any, EventList]:
     engine = Engine(
         src,
         dst,
-        Options(files=4, parts=3, part_size=5 * MiB, **options),
+        Options(files=4, parts=3, part_size=5 * MiB, upload_cutoff=5 * MiB, **options),
         retry=RetryPolicy(base=0.01, cap=0.05),
         events=events,
     )
@@ -83,7 +83,7 @@ def test_truncated_reads_from_the_server_are_retried(
     engine = Engine(
         src,
         dst,
-        Options(files=2, parts=2, part_size=5 * MiB),
+        Options(files=2, parts=2, part_size=5 * MiB, upload_cutoff=5 * MiB),
         retry=RetryPolicy(base=0.01, cap=0.05),
         events=events,
     )

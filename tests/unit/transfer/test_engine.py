@@ -50,7 +50,7 @@ def tree() -> dict[str, bytes]:
 
 
 def engine(src: EndpointDriver, dst: EndpointDriver, **options: object) -> Engine:
-    opts = Options(files=4, parts=2, part_size=PART, **options)  # type: ignore[arg-type]
+    opts = Options(files=4, parts=2, part_size=PART, upload_cutoff=PART, **options)  # type: ignore[arg-type]
     return Engine(src, dst, opts, retry=no_wait(), events=EventList())
 
 
@@ -234,7 +234,7 @@ def test_an_interrupted_multipart_copy_resumes_from_its_last_part(
             return super().write_part(path, upload_id, number, offset, data, md5)
 
     # part 7 is refused for good: the first run stops there, after parts 1-6
-    opts = Options(files=1, parts=1, part_size=PART)
+    opts = Options(files=1, parts=1, part_size=PART, upload_cutoff=PART)
     first = Engine(src, StopAtSeven(dst), opts, checkpoint, no_wait())
     assert first.run([Item("big", "big")]).files_failed == 1
     second = Engine(src, dst, opts, checkpoint, no_wait())
@@ -257,7 +257,7 @@ def test_a_changed_source_starts_its_multipart_copy_again() -> None:
                 raise EndpointAccessDenied()
             return super().write_part(path, upload_id, number, offset, data, md5)
 
-    opts = Options(files=1, parts=1, part_size=PART)
+    opts = Options(files=1, parts=1, part_size=PART, upload_cutoff=PART)
     Engine(src, StopAtThree(dst), opts, checkpoint, no_wait()).run([Item("big", "big")])
     fill(src, {"big": b"2" * 4 * PART})
     stats = Engine(src, dst, opts, checkpoint, no_wait()).run([Item("big", "big")])
@@ -282,3 +282,36 @@ def test_the_recorded_checksum_is_the_sources_md5() -> None:
     e.run([Item("f", "g")])
     [copied] = e.events.of_kind("copied")  # type: ignore[attr-defined]
     assert copied["checksum"] == "md5:" + hashlib.md5(b"payload").hexdigest()
+
+
+class CountingDriver(FaultyDriver):
+    """Counts single writes and multipart uploads."""
+
+    def __init__(self, inner: EndpointDriver) -> None:
+        super().__init__(inner, [])
+        self.writes: list[str] = []
+        self.uploads: list[str] = []
+
+    def write(self, path, chunks, *, size, mtime=None):  # type: ignore[no-untyped-def]
+        self.writes.append(path)
+        return super().write(path, chunks, size=size, mtime=mtime)
+
+    def start_multipart(self, path: str, size: int) -> str:
+        self.uploads.append(path)
+        return super().start_multipart(path, size)
+
+
+@pytest.mark.parametrize(
+    ("cutoff", "in_parts"),
+    [(20 * PART, []), (10 * PART + 3, []), (4 * PART, ["big"]), (0, ["big", "small"])],
+)
+def test_files_up_to_the_upload_cutoff_go_in_one_write(cutoff: int, in_parts: list[str]) -> None:
+    src, dst = MemoryDriver(), CountingDriver(MemoryDriver())
+    data = os.urandom(10 * PART + 3)  # eleven parts' worth
+    fill(src, {"big": data, "small": b"x", "void": b""})
+    opts = Options(files=2, parts=2, part_size=PART, upload_cutoff=cutoff)
+    stats = Engine(src, dst, opts, retry=no_wait()).run([Item("", "", recursive=True)])
+    assert (stats.files_copied, stats.files_failed) == (3, 0)
+    assert contents(dst) == {"big": data, "small": b"x", "void": b""}
+    assert sorted(dst.uploads) == in_parts
+    assert sorted(dst.writes) == sorted({"big", "small", "void"} - set(in_parts))

@@ -9,7 +9,7 @@ import click
 from lading.cli.copying import SYNC_LEVELS, copy_options, run
 
 
-@click.command(short_help="Make DST match SRC (local path or s3://BUCKET/PREFIX).")
+@click.command(short_help="Make DST match SRC (local, s3://BUCKET/PREFIX or ENDPOINT:PATH).")
 @click.argument("src")
 @click.argument("dst")
 @click.option(
@@ -32,5 +32,6 @@ def sync(src: str, dst: str, sync_level: str, **opts: Any) -> None:
       lading sync ./plates s3://lab/plates
       lading sync ./plates s3://lab/plates --delete --dry-run
       lading sync s3://lab/plates ./plates --sync-level checksum --json
+      lading sync ./plates archive:plates   # a registered endpoint, through the server
     """
     run(src, dst, recursive=True, sync_level=sync_level, **opts)

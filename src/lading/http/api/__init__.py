@@ -36,6 +36,7 @@ ROUTERS = (
     "lading.http.api.shares",
     "lading.http.api.links",
     "lading.http.api.transfers",
+    "lading.http.api.endpoint_files",
 )
 
 

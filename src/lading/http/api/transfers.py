@@ -106,7 +106,14 @@ class TransferIn(BaseModel):
     deadline: dt.datetime | None = None
     filter_rules: list[FilterRuleIn] = Field(default_factory=list)
     notify_webhook: str = Field("", description="POSTed the task as JSON when it ends")
-    notify_email: str = ""
+    notify_email: str | list[str] = Field(
+        "",
+        description="addresses mailed when the task ends (a list, or comma-separated); "
+        "none: the submitting user's e-mail address, if the user has one",
+    )
+    notify_on_succeeded: bool = Field(True, description="mail when the task SUCCEEDED")
+    notify_on_failed: bool = Field(True, description="mail when the task FAILED")
+    notify_on_inactive: bool = Field(False, description="mail when the task is paused")
 
 
 class TransferOut(BaseModel):
@@ -229,6 +236,9 @@ def _submission(body: TransferIn) -> Submission:
         filter_rules=[r.model_dump() for r in body.filter_rules],
         notify_webhook=body.notify_webhook,
         notify_email=body.notify_email,
+        notify_on_succeeded=body.notify_on_succeeded,
+        notify_on_failed=body.notify_on_failed,
+        notify_on_inactive=body.notify_on_inactive,
     )
 
 

@@ -1,8 +1,11 @@
 """Any S3 endpoint (this server included) through boto3: multipart, ranges, server-side copy.
 
 boto3's own retries are off (one attempt): the engine's retry policy decides, and counts,
-every retry. Uploads carry Content-MD5, so the server checks every body it receives, and the
-ETag it returns is compared with the MD5 the engine computed from the source's bytes.
+every retry. Parts carry Content-MD5, so the server checks every part it receives; a single
+write is streamed (its MD5 is known only once the last byte is sent), and the ETag the server
+returns is compared with the MD5 the engine computed from the source's bytes as they passed.
+The payload is not SHA-256 signed (UNSIGNED-PAYLOAD, as over HTTPS): those MD5 checks guard
+the bytes, and botocore would otherwise read every body twice, the second time to hash it.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,7 +131,7 @@ def make_client(
         aws_secret_access_key=secret_key,
         config=Config(
             retries={"max_attempts": 1, "mode": "standard"},
-            s3={"addressing_style": addressing_style},
+            s3={"addressing_style": addressing_style, "payload_signing_enabled": False},
             max_pool_connections=max_connections,
             connect_timeout=timeout,
             read_timeout=timeout,
@@ -141,6 +145,44 @@ def make_client(
 def _checksum(etag: str) -> str:
     etag = etag.strip('"')
     return f"etag:{etag}" if "-" in etag else f"md5:{etag}"
+
+
+class ChunkReader:
+    """Chunks as the file object an HTTP body is read from: `read(n)` hands out slices of the
+    chunk at hand, so memory holds one chunk however large the body is."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._chunk = memoryview(b"")
+        self._at = 0
+        self._given = 0
+
+    def tell(self) -> int:
+        return self._given
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Only to where the stream is (botocore's signer asks); it cannot go back."""
+        if (whence == io.SEEK_CUR and offset == 0) or (
+            whence == io.SEEK_SET and offset == self._given
+        ):
+            return self._given
+        raise io.UnsupportedOperation("a streamed body cannot seek")
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            rest = b"".join([bytes(self._chunk[self._at :]), *self._chunks])
+            self._chunk, self._at = memoryview(b""), 0
+            self._given += len(rest)
+            return rest
+        while self._at >= len(self._chunk):
+            following = next(self._chunks, None)
+            if following is None:
+                return b""
+            self._chunk, self._at = memoryview(following), 0
+        piece = self._chunk[self._at : self._at + size]
+        self._at += len(piece)
+        self._given += len(piece)
+        return bytes(piece)
 
 
 @dataclass
@@ -220,20 +262,19 @@ class S3Driver:
     def write(
         self, path: str, chunks: Iterable[bytes], *, size: int, mtime: float | None = None
     ) -> Entry:
+        """One streamed PUT of `size` bytes; the caller compares the ETag with its MD5."""
         key = self._key(path)
-        data = b"".join(chunks)
-        md5 = hashlib.md5(data)
         args: dict[str, Any] = {
             "Bucket": self.bucket,
             "Key": key,
-            "Body": data,
-            "ContentMD5": base64.b64encode(md5.digest()).decode(),
+            "Body": ChunkReader(chunks),
+            "ContentLength": size,
         }
         if mtime is not None:
             args["Metadata"] = {"mtime": f"{mtime:.9f}"}
         with translate_errors(self.bucket, key):
             done = self.client.put_object(**args)
-        return Entry(check_path(path), len(data), mtime or 0.0, _checksum(done["ETag"]))
+        return Entry(check_path(path), size, mtime or 0.0, _checksum(done["ETag"]))
 
     def start_multipart(self, path: str, size: int) -> str:
         key = self._key(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -88,7 +89,15 @@ def test_a_tree_goes_up_and_comes_back_byte_identical(
     files = make_tree(tmp_path / "up")
     up = summary(
         lading(
-            "cp", "-r", str(tmp_path / "up"), f"s3://{bucket}/run1", "--part-size", "5", "--json"
+            "cp",
+            "-r",
+            str(tmp_path / "up"),
+            f"s3://{bucket}/run1",
+            "--part-size",
+            "5",
+            "--upload-cutoff",
+            "5",
+            "--json",
         )
     )
     assert (up["files_copied"], up["files_failed"], up["retries"]) == (len(files), 0, 0)
@@ -104,6 +113,28 @@ def test_a_tree_goes_up_and_comes_back_byte_identical(
         if p.is_file()
     }
     assert got == files
+
+
+@pytest.mark.parametrize(("cutoff", "etag_suffix"), [([], ""), (["--upload-cutoff", "5"], "-3")])
+def test_files_up_to_the_upload_cutoff_go_in_one_streamed_put(
+    lading: Any, s3: Any, bucket: str, tmp_path: Path, cutoff: list[str], etag_suffix: str
+) -> None:
+    data = os.urandom(12 * 1024 * 1024 + 5)  # three parts of 5 MiB, under the 200 MiB default
+    (tmp_path / "one.bin").write_bytes(data)
+    (tmp_path / "empty").write_bytes(b"")
+    for name in ("one.bin", "empty"):
+        done = summary(
+            lading(
+                "cp", str(tmp_path / name), f"s3://{bucket}/", "--part-size", "5", *cutoff, "--json"
+            )
+        )
+        assert (done["files_copied"], done["files_failed"], done["retries"]) == (1, 0, 0)
+    assert objects(s3, bucket) == {"one.bin": data, "empty": b""}
+    etag = s3.head_object(Bucket=bucket, Key="one.bin")["ETag"].strip('"')
+    if etag_suffix:
+        assert etag.endswith(etag_suffix)
+    else:
+        assert etag == hashlib.md5(data).hexdigest()  # one PUT, its MD5 checked end to end
 
 
 def test_a_sync_with_nothing_changed_copies_nothing(
@@ -185,8 +216,7 @@ def test_exclude_and_filter_rules(lading: Any, s3: Any, bucket: str, tmp_path: P
     [
         (["cp", "/no/such/file", "s3://b/x"], "no such file"),
         (["cp", "{tmp}", "s3://b/x"], "is a directory: use --recursive"),
-        (["cp", "{tmp}/f", "ENDPOINT:path"], "registered endpoints"),
-        (["cp", "{tmp}/f", "gs://b/x"], "only local paths and s3://"),
+        (["cp", "{tmp}/f", "gs://b/x"], "only local paths, s3://BUCKET/PREFIX and ENDPOINT:PATH"),
         (["cp", "{tmp}/f", "s3://"], "name a bucket"),
         (["sync", "{tmp}", "s3://b/../x"], "'.' and '..' are not allowed"),
         (["sync", "{tmp}", "s3://b/x", "--filter", "* x"], "write '+ GLOB' or '- GLOB'"),

@@ -67,10 +67,40 @@ def task_options(func: Any) -> Any:
         click.option(
             "--notify-webhook", default="", metavar="URL", help="POSTed the task when it ends."
         ),
+        click.option(
+            "--notify-email",
+            multiple=True,
+            metavar="ADDRESS",
+            help="Mail the notice here (repeatable); default: your account's e-mail address.",
+        ),
+        click.option(
+            "--notify",
+            "notify_on",
+            default="succeeded,failed",
+            show_default=True,
+            metavar="EVENTS",
+            help="When to mail: comma-separated succeeded, failed, inactive; or on, off.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def _notify_on(text: str) -> dict[str, bool]:
+    """Globus CLI's --notify: 'on', 'off' or a comma-separated list of the ends to mail."""
+    events = {w.strip().lower() for w in text.split(",") if w.strip()}
+    if events == {"on"}:
+        events = {"succeeded", "failed", "inactive"}
+    elif events == {"off"}:
+        events = set()
+    unknown = events - {"succeeded", "failed", "inactive"}
+    if unknown:
+        raise click.BadParameter(
+            f"{', '.join(sorted(unknown))}: use succeeded, failed, inactive, on or off",
+            param_hint="--notify",
+        )
+    return {f"notify_on_{e}": e in events for e in ("succeeded", "failed", "inactive")}
 
 
 def task_body(opts: dict[str, Any]) -> tuple[str, str, list[dict[str, Any]], dict[str, Any]]:
@@ -94,6 +124,8 @@ def task_body(opts: dict[str, Any]) -> tuple[str, str, list[dict[str, Any]], dic
         "skip_source_errors": opts.pop("skip_source_errors"),
         "fail_on_quota_errors": opts.pop("fail_on_quota_errors"),
         "notify_webhook": opts.pop("notify_webhook"),
+        "notify_email": list(opts.pop("notify_email")),
+        **_notify_on(opts.pop("notify_on")),
     }
     return source, destination, [item], options
 
@@ -119,7 +151,8 @@ def submit(
 
     \b
     Example:
-      $ lading transfer submit lab:runs/42 archive:runs/42 -r --sync-level checksum
+      $ lading transfer submit lab:runs/42 archive:runs/42 -r --sync-level checksum \\
+          --notify failed --notify-email lab@example.org
     """
     source, destination, items, options = task_body(opts)
     options["submission_id"] = submission_id
