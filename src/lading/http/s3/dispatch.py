@@ -263,6 +263,14 @@ def request_conditions(
     return found
 
 
+def expect_owner(headers: dict[str, str], name: str, bucket: Bucket | None) -> None:
+    """AccessDenied when the request names an expected bucket owner that is not the bucket's
+    (the owner's canonical id, which is the user name Lading shows as Owner/ID)."""
+    expected = headers.get(name)
+    if expected is not None and bucket is not None and expected.strip() != bucket.owner.name:
+        raise errors.AccessDenied()
+
+
 def _unread_body(request: Request, headers: dict[str, str]) -> bool:
     has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
     return has_body and not getattr(request, "_stream_consumed", False)
@@ -462,6 +470,7 @@ class S3Dispatcher:
             ctx.object_acl_pending = authorize(ctx.access) is Verdict.OBJECT_ACL
         # else the form carries the signature and names the key: the PostObject handler
         # verifies it and authorizes with the form's principal
+        expect_owner(headers, "x-amz-expected-bucket-owner", ctx.bucket)
         if not op.implemented:
             raise errors.NotImplementedOperation(op.name)
         feature = unsupported_feature(op, headers)
@@ -482,6 +491,7 @@ class S3Dispatcher:
                 now_us,
             )
             ctx.source_acl_pending = authorize(ctx.source_access) is Verdict.OBJECT_ACL
+            expect_owner(headers, "x-amz-source-expected-bucket-owner", ctx.source_bucket)
         response = await self.handlers[op.name](ctx)
         if ctx.bucket is not None and ctx.bucket.project_id is not None:
             sent = response.headers.get("content-length", "0") if op.name == "GetObject" else "0"
