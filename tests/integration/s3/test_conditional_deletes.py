@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.conftest import sending_body
+
 BAD_TIME = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
 
 
@@ -156,3 +158,16 @@ def test_delete_objects_per_key_conditions(s3: Any, bucket: str) -> None:
     assert [(e["Key"], e["Code"]) for e in result["Errors"]] == [("k", "PreconditionFailed")]
     assert [d["Key"] for d in result["Deleted"]] == ["never"]
     assert put["VersionId"] in _versions(s3, bucket)[0]
+
+
+@pytest.mark.parametrize(
+    "condition",
+    ["<Size>four</Size>", "<Size>-1</Size>", "<LastModifiedTime>soon</LastModifiedTime>"],
+)
+def test_delete_objects_refuses_malformed_conditions(s3: Any, bucket: str, condition: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"kept")
+    body = f"<Delete><Object><Key>k</Key>{condition}</Object></Delete>".encode()
+    with sending_body(s3, "DeleteObjects", body), pytest.raises(ClientError) as err:
+        s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "k"}]})
+    assert _code(err) == (400, "MalformedXML")
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"kept"
