@@ -9,6 +9,7 @@ has no data at all (never written, or only delete markers) is deleted whatever t
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -171,3 +172,33 @@ def test_delete_objects_refuses_malformed_conditions(s3: Any, bucket: str, condi
         s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "k"}]})
     assert _code(err) == (400, "MalformedXML")
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"kept"
+
+
+def test_a_bucket_policy_can_require_conditional_deletes(s3: Any, bucket: str) -> None:
+    # AWS's example: deny every delete that carries no If-Match (s3:if-match is null)
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:DeleteObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+                "Condition": {"Null": {"s3:if-match": "true"}},
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    etags = {key: s3.put_object(Bucket=bucket, Key=key, Body=b"x")["ETag"] for key in "abc"}
+    with pytest.raises(ClientError) as err:
+        s3.delete_object(Bucket=bucket, Key="a")
+    assert _code(err) == (403, "AccessDenied")
+    s3.delete_object(Bucket=bucket, Key="a", IfMatch=etags["a"])
+    result = s3.delete_objects(
+        Bucket=bucket,
+        Delete={"Objects": [{"Key": "b"}, {"Key": "c", "ETag": etags["c"]}]},
+    )
+    assert [(e["Key"], e["Code"]) for e in result["Errors"]] == [("b", "AccessDenied")]
+    assert [d["Key"] for d in result["Deleted"]] == ["c"]
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["b"]
+    s3.delete_bucket_policy(Bucket=bucket)

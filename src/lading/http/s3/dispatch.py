@@ -84,10 +84,20 @@ class ReqCtx:
             return errors.AccessDenied()
         return exc
 
-    def authorize_key(self, key: str, operation: str, version_id: str | None = None) -> None:
-        """Authorize one more key of a multi-object request (DeleteObjects)."""
+    def authorize_key(
+        self, key: str, operation: str, version_id: str | None = None, etag: str | None = None
+    ) -> None:
+        """Authorize one more key of a multi-object request (DeleteObjects); `etag`, the key's
+        own condition, is what a policy sees as s3:if-match."""
         if self.access is None:
             return
+        conditions = self.access.conditions
+        if etag is not None:
+            request_conditions = conditions
+
+            def conditions() -> dict[str, str | list[str]]:
+                return {**request_conditions(), "s3:if-match": etag}
+
         access = Access(
             self.principal,
             operation,
@@ -95,7 +105,7 @@ class ReqCtx:
             self.bucket,
             key,
             version_id,
-            self.access.conditions,
+            conditions,
             self.access.now_us,
         )
         authorize(access)
@@ -222,6 +232,8 @@ _CONDITION_HEADERS = (
     "x-amz-grant-full-control",
     "x-amz-object-lock-mode",
     "x-amz-object-lock-legal-hold",
+    "if-match",  # s3:if-match and s3:if-none-match: policies that require conditional writes
+    "if-none-match",
 )
 
 
