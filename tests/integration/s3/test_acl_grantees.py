@@ -9,16 +9,21 @@ AmbiguousGrantByEmailAddress (both 400).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from lading.testing.server import RunningServer
+from lading.testing.postgres import scratch_database
+from lading.testing.server import RunningServer, serving
 from tests.conftest import make_client
+
+POSTGRES_URL = os.environ.get("LADING_TEST_POSTGRES_URL")
 
 
 def _user_with_email(server: RunningServer, email: str) -> dict[str, str]:
@@ -139,3 +144,21 @@ def test_add_user_help_shows_the_email_option() -> None:
         check=True,
     )
     assert "--email" in done.stdout and "Example" in done.stdout
+
+
+@pytest.mark.postgres
+def test_email_grantees_on_postgresql(tmp_path: Path) -> None:
+    if not POSTGRES_URL:
+        pytest.skip("LADING_TEST_POSTGRES_URL is not set")
+    with (
+        scratch_database(POSTGRES_URL) as url,
+        serving(tmp_path / "data", env={"LADING_METADATA__URL": url}) as server,
+    ):
+        reader = _user_with_email(server, "Reader@Example.org")
+        s3 = make_client(server.url, server.access_key, server.secret_key)
+        s3.create_bucket(Bucket="pg-email", GrantRead='emailAddress="reader@example.org"')
+        grants = _grantees(s3.get_bucket_acl(Bucket="pg-email"))
+        assert ("CanonicalUser", reader["user"], "READ") in grants
+        with pytest.raises(ClientError) as err:
+            s3.put_bucket_acl(Bucket="pg-email", GrantRead='emailAddress="nobody@example.org"')
+        assert _code(err) == (400, "UnresolvableGrantByEmailAddress")
