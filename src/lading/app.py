@@ -175,12 +175,15 @@ def prepare_data_dir(settings: Settings) -> NewCredentials | None:
         meta.engine.dispose()
 
 
-def add_user(settings: Settings, name: str, *, is_admin: bool = False) -> NewCredentials:
+def add_user(
+    settings: Settings, name: str, *, is_admin: bool = False, email: str = ""
+) -> NewCredentials:
     """Create a user with a key pair in the data directory (the server may be running)."""
     meta, _ = build_stores(settings)
     try:
         upgrade(meta.engine)
-        return IdentityService(meta, build_keyring(settings)).add_user(name, is_admin=is_admin)
+        identity = IdentityService(meta, build_keyring(settings))
+        return identity.add_user(name, is_admin=is_admin, email=email)
     finally:
         meta.engine.dispose()
 

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 from lading import errors
 
@@ -83,14 +83,19 @@ def tags_tree(tags: Mapping[str, str]) -> Tree:
 
 
 def tags_from_query(text: str, limit: int = MAX_OBJECT_TAGS) -> dict[str, str]:
-    """The x-amz-tagging header (URL query encoding) as a validated tag set."""
-    try:
-        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text))
-    except ValueError as exc:
-        raise errors.InvalidArgument(
-            "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query "
-            "parameters without tag name duplicates."
-        ) from exc
+    """The x-amz-tagging header (URL query encoding) as a validated tag set.
+
+    A field without '=' is a tag with an empty value ("key1" is key1=""), as in S3.
+    """
+    pairs: list[tuple[str, str]] = []
+    for field in text.split("&") if text else []:
+        key, _, value = field.partition("=")
+        if not key:
+            raise errors.InvalidArgument(
+                "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL "
+                "query parameters without tag name duplicates."
+            )
+        pairs.append((unquote_plus(key), unquote_plus(value)))
     found: dict[str, str] = {}
     for key, value in pairs:
         if key in found:

@@ -71,6 +71,7 @@ wire messages; `message` is a human sentence.
     │   ├── MalformedPOSTRequest
     │   ├── InvalidTag
     │   ├── UnresolvableGrantByEmailAddress
+    │   ├── AmbiguousGrantByEmailAddress
     │   ├── AccessControlListNotSupported
     │   ├── InvalidBucketAclWithObjectOwnership
     │   ├── InvalidRetentionPeriod
@@ -510,6 +511,10 @@ class MalformedPOSTRequest(InvalidRequest):
 
 class UnresolvableGrantByEmailAddress(InvalidRequest):
     default_message = "The e-mail address you provided does not match any account on record."
+
+
+class AmbiguousGrantByEmailAddress(InvalidRequest):
+    default_message = "The e-mail address you provided is associated with more than one account."
 
 
 class AccessControlListNotSupported(InvalidRequest):

@@ -5,7 +5,9 @@ leaves the owner's FULL_CONTROL implicit (it is shown, not stored); grants given
 (x-amz-grant-* headers or an AccessControlPolicy document) are stored with "exact": true and
 shown exactly as given, as S3 does. The owner may always read and change the ACL whatever it
 lists. A grantee user is named by its Lading user name, which is also its canonical id on the
-wire.
+wire. A grantee given by e-mail address comes out of parsing as an AmazonCustomerByEmail grant,
+which the caller resolves to its user (`resolve_emails`) before storing: only canonical users
+and groups are stored.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ GRANT_HEADERS = {
     "x-amz-grant-full-control": "FULL_CONTROL",
 }
 
+BY_EMAIL = "AmazonCustomerByEmail"
+
 Grant = dict[str, str]
 Acl = dict[str, Any]
 
@@ -40,6 +44,27 @@ def _group(uri: str, permission: str) -> Grant:
 
 def _user(name: str, permission: str) -> Grant:
     return {"type": "CanonicalUser", "id": name, "permission": permission}
+
+
+def _email(address: str, permission: str) -> Grant:
+    return {"type": BY_EMAIL, "email": address, "permission": permission}
+
+
+def emails_named(acl: Acl) -> set[str]:
+    """The e-mail addresses an ACL grants to (to resolve to users before it is stored)."""
+    return {g["email"] for g in acl["grants"] if g["type"] == BY_EMAIL}
+
+
+def resolve_emails(acl: Acl, users: Mapping[str, str]) -> Acl:
+    """The ACL with each e-mail grantee replaced by its user (`users`: address -> user name);
+    a grant that repeats one already there is dropped."""
+    grants: list[Grant] = []
+    for grant in acl["grants"]:
+        if grant["type"] == BY_EMAIL:
+            grant = _user(users[grant["email"]], grant["permission"])
+        if grant not in grants:
+            grants.append(grant)
+    return {**acl, "grants": grants}
 
 
 def canned(name: str, *, bucket_owner: str = "") -> Acl:
@@ -93,8 +118,10 @@ def from_headers(headers: Mapping[str, str], *, bucket_owner: str = "") -> Acl |
                 if value not in GROUPS:
                     raise errors.InvalidArgument(f"Invalid group uri {value!r}")
                 grants.append(_group(value, permission))
+            elif value:
+                grants.append(_email(value, permission))
             else:
-                raise errors.UnresolvableGrantByEmailAddress()
+                raise errors.InvalidArgument(f"The grant {item.strip()!r} is not valid.")
     return {"grants": grants, "exact": True}
 
 
@@ -120,9 +147,9 @@ def from_tree(tree: Mapping[str, Any]) -> Acl:
                 raise errors.InvalidArgument(f"Invalid group uri {grantee['URI']!r}")
             grants.append(_group(str(grantee["URI"]), permission))
         elif grantee.get("EmailAddress"):
-            raise errors.UnresolvableGrantByEmailAddress()
+            grants.append(_email(str(grantee["EmailAddress"]).strip(), permission))
         else:
-            raise errors.MalformedXML("A grantee needs an ID or a URI.")
+            raise errors.MalformedXML("A grantee needs an ID, a URI or an EmailAddress.")
     return {"grants": grants, "exact": True}
 
 

@@ -265,14 +265,27 @@ def object_allows(access: Access, obj: ObjectVersion, owner_name: str) -> bool:
 
 
 def may_list(access: Access) -> bool:
-    """Whether the principal may list the bucket (S3 answers 404 rather than 403 then)."""
+    """Whether the principal may list the bucket (S3 answers 404 rather than 403 then).
+
+    For a missing key, the listing judged is the one with the key as its prefix (s3:prefix
+    in a policy, the prefix a share allows): it would show the same absence.
+    """
+    conditions = access.conditions
+    key = access.key
+    if key is not None:
+
+        def conditions() -> Conditions:
+            return {**access.conditions(), "s3:prefix": key}
+
     try:
         listing = Access(
             access.principal,
             "ListObjects",
             Action.READ_BUCKET,
             access.bucket,
-            conditions=access.conditions,
+            conditions=conditions,
+            now_us=access.now_us,
+            prefix=key,
         )
         return authorize(listing) is Verdict.ALLOW
     except errors.AccessDenied:

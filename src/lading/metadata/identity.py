@@ -211,6 +211,15 @@ class Directory:
             raise errors.NoSuchUser(name)
         return _user(row)
 
+    def users_with_email(self, email: str) -> list[User]:
+        """The users whose e-mail address is `email` (compared without regard to case)."""
+        if not email:
+            return []
+        c = t.users.c
+        query = sa.select(t.users).where(sa.func.lower(c.email) == email.lower()).order_by(c.id)
+        with self.meta._read() as conn:
+            return [_user(r) for r in conn.execute(query)]
+
     def update_user(
         self,
         name: str,

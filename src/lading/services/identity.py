@@ -115,6 +115,18 @@ class IdentityService:
         """Raises NoSuchUser."""
         return await self._users.fetch(user_id, lambda i: run_blocking(self.meta.get_user_by_id, i))
 
+    async def user_by_email(self, email: str) -> User:
+        """The one user with this e-mail address (an ACL grantee given by e-mail).
+
+        Raises UnresolvableGrantByEmailAddress or AmbiguousGrantByEmailAddress.
+        """
+        found = await run_blocking(Directory(self.meta).users_with_email, email)
+        if not found:
+            raise errors.UnresolvableGrantByEmailAddress()
+        if len(found) > 1:
+            raise errors.AmbiguousGrantByEmailAddress()
+        return found[0]
+
     async def user_exists(self, name: str) -> bool:
         try:
             await run_blocking(self.meta.get_user, name)

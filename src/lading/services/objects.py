@@ -201,7 +201,11 @@ class WriteConditions:
 class DeleteConditions:
     """Conditional-delete headers (If-Match, x-amz-if-match-last-modified-time and -size).
 
-    They hold against the version being deleted; deleting what does not exist still succeeds.
+    They hold against the version being deleted; deleting what does not exist still succeeds
+    (a key whose versions are all delete markers does not exist). A delete marker that is the
+    current version over real versions has no ETag, size or time to match: conditions on them
+    fail, as AWS answers 412 for an ETag when the current version is a delete marker; only
+    If-Match '*' alone passes, the key holding data.
     """
 
     if_match: str | None = None
@@ -212,6 +216,11 @@ class DeleteConditions:
         return not (self.if_match is None and self.last_modified is None and self.size is None)
 
     def check(self, obj: ObjectVersion) -> None:
+        if obj.is_delete_marker:
+            wildcard = self.if_match is None or self.if_match.strip() == "*"
+            if not wildcard or self.last_modified is not None or self.size is not None:
+                raise errors.PreconditionFailed()
+            return
         if self.if_match is not None and not etag_matches(self.if_match, obj.etag):
             raise errors.PreconditionFailed()
         if self.last_modified is not None and obj.last_modified // 1_000_000 != int(
@@ -689,9 +698,17 @@ class ObjectService:
                 is_delete_marker=True,
             )
 
+            has_data = bool(conditions) and any(
+                not version.is_delete_marker
+                for version in await run_blocking(self.meta.versions_of, bucket, key)
+            )
+
             def check_current(current: ObjectVersion | None) -> None:
-                if conditions and current is not None and not current.is_delete_marker:
-                    conditions.check(current)
+                if not conditions or current is None:
+                    return
+                if current.is_delete_marker and not has_data:
+                    return  # only delete markers: the key does not exist, the delete is done
+                conditions.check(current)
 
             garbage = await run_blocking(
                 lambda: self.meta.put_object(bucket, marker, check=check_current, cause=cause),

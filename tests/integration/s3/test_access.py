@@ -268,6 +268,65 @@ def test_a_policy_on_existing_object_tags(s3: Any, s3_alt: Any, bucket: str) -> 
         s3.delete_bucket_policy(Bucket=bucket)
 
 
+def test_a_missing_key_is_404_where_a_listing_of_its_name_is_allowed(
+    s3: Any, s3_alt: Any, anon: Any, bucket: str
+) -> None:
+    # listing is allowed only under public/: a caller who may list a key's name learns
+    # nothing new from a 404; elsewhere a missing key stays AccessDenied
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "s3:ListBucket",
+                "Resource": f"arn:aws:s3:::{bucket}",
+                "Condition": {"StringLike": {"s3:prefix": "public/*"}},
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    s3.put_object(Bucket=bucket, Key="public/there", Body=b"x")
+    for client in (s3_alt, anon):
+        with pytest.raises(ClientError) as err:
+            client.head_object(Bucket=bucket, Key="public/missing")
+        assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+        with pytest.raises(ClientError) as err:
+            client.get_object(Bucket=bucket, Key="public/missing")
+        assert _code(err) == "NoSuchKey"
+        for key in ("private/missing", "public/there"):  # no GetObject: existing is refused
+            with pytest.raises(ClientError) as err:
+                client.get_object(Bucket=bucket, Key=key)
+            assert _code(err) == "AccessDenied", key
+        with pytest.raises(ClientError) as err:
+            client.head_object(Bucket=bucket, Key="private/missing")
+        assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_a_policy_requiring_conditional_writes(s3: Any, bucket: str) -> None:
+    # AWS's example: refuse uploads that carry neither If-None-Match nor If-Match
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+                "Condition": {"Null": {"s3:if-none-match": "true", "s3:if-match": "true"}},
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    with pytest.raises(ClientError) as err:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    assert _code(err) == "AccessDenied"
+    etag = s3.put_object(Bucket=bucket, Key="k", Body=b"x", IfNoneMatch="*")["ETag"]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"y", IfMatch=etag)
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"y"
+    s3.delete_bucket_policy(Bucket=bucket)
+
+
 def test_a_policy_requiring_customer_keys(s3: Any, bucket: str) -> None:
     policy = {
         "Version": "2012-10-17",

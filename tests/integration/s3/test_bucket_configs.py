@@ -80,6 +80,46 @@ def test_object_tags_from_header_api_and_copy_directive(s3: Any, bucket: str) ->
     assert _code(err) == "NoSuchKey"
 
 
+def test_tagging_header_fields_without_a_value_and_sorted_tag_sets(s3: Any, bucket: str) -> None:
+    # "bar" without '=' is the tag bar with an empty value; tags come back sorted by key
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", Tagging="zeta=last&bar&alpha=a%26b")
+    assert s3.get_object_tagging(Bucket=bucket, Key="k")["TagSet"] == [
+        {"Key": "alpha", "Value": "a&b"},
+        {"Key": "bar", "Value": ""},
+        {"Key": "zeta", "Value": "last"},
+    ]
+    s3.copy_object(
+        Bucket=bucket,
+        Key="copy",
+        CopySource={"Bucket": bucket, "Key": "k"},
+        TaggingDirective="REPLACE",
+        Tagging="solo",
+    )
+    assert s3.get_object_tagging(Bucket=bucket, Key="copy")["TagSet"] == [
+        {"Key": "solo", "Value": ""}
+    ]
+    s3.put_object_tagging(
+        Bucket=bucket,
+        Key="k",
+        Tagging={"TagSet": [{"Key": "b", "Value": "2"}, {"Key": "a", "Value": "1"}]},
+    )
+    assert [t["Key"] for t in s3.get_object_tagging(Bucket=bucket, Key="k")["TagSet"]] == [
+        "a",
+        "b",
+    ]
+    for bad, code in (
+        ("=value", "InvalidArgument"),
+        ("a&&b", "InvalidArgument"),
+        ("a&a=1", "InvalidTag"),
+    ):
+        with pytest.raises(ClientError) as err:
+            s3.put_object(Bucket=bucket, Key="bad", Body=b"x", Tagging=bad)
+        assert _code(err) == code, bad
+    with pytest.raises(ClientError) as err:
+        s3.head_object(Bucket=bucket, Key="bad")
+    assert _code(err) == "404"
+
+
 CORS = {
     "CORSRules": [
         {

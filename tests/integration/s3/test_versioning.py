@@ -176,3 +176,29 @@ def test_a_versioned_bucket_with_versions_cannot_be_deleted(s3: Any, bucket: str
     with pytest.raises(ClientError) as err:
         s3.delete_bucket(Bucket=bucket)
     assert err.value.response["Error"]["Code"] == "BucketNotEmpty"
+
+
+@pytest.mark.parametrize("status", ["Enabled", "Suspended"])
+def test_reads_of_a_key_under_a_delete_marker_say_so(s3: Any, bucket: str, status: str) -> None:
+    _enable(s3, bucket)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"data")
+    _enable(s3, bucket, status)
+    marker = s3.delete_object(Bucket=bucket, Key="k")["VersionId"]
+    for read in (s3.head_object, s3.get_object, s3.get_object_tagging):
+        with pytest.raises(ClientError) as err:
+            read(Bucket=bucket, Key="k")
+        response = err.value.response
+        assert response["ResponseMetadata"]["HTTPStatusCode"] == 404, read
+        headers = response["ResponseMetadata"]["HTTPHeaders"]
+        assert headers["x-amz-delete-marker"] == "true", read
+        assert headers["x-amz-version-id"] == marker, read
+    # a key that was never there, or is gone for good, is a plain 404: S3 sends the header
+    # only when it is true
+    with pytest.raises(ClientError) as err:
+        s3.head_object(Bucket=bucket, Key="never")
+    assert "x-amz-delete-marker" not in err.value.response["ResponseMetadata"]["HTTPHeaders"]
+    plain = s3.put_object(Bucket=bucket, Key="plain", Body=b"x")
+    s3.delete_object(Bucket=bucket, Key="plain", VersionId=plain.get("VersionId", "null"))
+    with pytest.raises(ClientError) as err:
+        s3.head_object(Bucket=bucket, Key="plain")
+    assert "x-amz-delete-marker" not in err.value.response["ResponseMetadata"]["HTTPHeaders"]

@@ -55,7 +55,7 @@ async def create_bucket(ctx: ReqCtx) -> Response:
     lock = ctx.headers.get("x-amz-bucket-object-lock-enabled", "").strip().lower() == "true"
     acl = acls.from_headers(ctx.headers, bucket_owner=user.name)
     if acl is not None:
-        await check_grantees(ctx, acl)
+        acl = await check_grantees(ctx, acl)
     ownership = ctx.headers.get("x-amz-object-ownership")
     if ownership is not None and ownership.strip() not in configs.OWNERSHIPS:
         raise errors.InvalidArgument(f"Invalid x-amz-object-ownership header: {ownership!r}")

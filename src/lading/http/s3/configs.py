@@ -175,17 +175,23 @@ async def acl_to_store(ctx: ReqCtx, bucket: Bucket, *, body: bool) -> acls.Acl |
             raise errors.MalformedXML()
     if found is None:
         return None
-    await check_grantees(ctx, found)
+    found = await check_grantees(ctx, found)
     if acls.is_public(found) and configs.public_access_flags(bucket.configs)["BlockPublicAcls"]:
         raise errors.AccessDenied("Access Denied: public ACLs are blocked on this bucket")
     return found
 
 
-async def check_grantees(ctx: ReqCtx, acl: acls.Acl) -> None:
-    """InvalidArgument unless every user the ACL grants to exists."""
+async def check_grantees(ctx: ReqCtx, acl: acls.Acl) -> acls.Acl:
+    """The ACL to store: e-mail grantees resolved to their users (UnresolvableGrantByEmail-
+    Address when no user has the address), and InvalidArgument unless every user exists."""
+    identity = ctx.services.identity
+    emails = {e: (await identity.user_by_email(e)).name for e in sorted(acls.emails_named(acl))}
+    if emails:
+        acl = acls.resolve_emails(acl, emails)
     for name in acls.users_named(acl):
-        if not await ctx.services.identity.user_exists(name):
+        if not await identity.user_exists(name):
             raise errors.InvalidArgument(f"Invalid id: {name}")
+    return acl
 
 
 def acl_response(

@@ -84,10 +84,20 @@ class ReqCtx:
             return errors.AccessDenied()
         return exc
 
-    def authorize_key(self, key: str, operation: str, version_id: str | None = None) -> None:
-        """Authorize one more key of a multi-object request (DeleteObjects)."""
+    def authorize_key(
+        self, key: str, operation: str, version_id: str | None = None, etag: str | None = None
+    ) -> None:
+        """Authorize one more key of a multi-object request (DeleteObjects); `etag`, the key's
+        own condition, is what a policy sees as s3:if-match."""
         if self.access is None:
             return
+        conditions = self.access.conditions
+        if etag is not None:
+            request_conditions = conditions
+
+            def conditions() -> dict[str, str | list[str]]:
+                return {**request_conditions(), "s3:if-match": etag}
+
         access = Access(
             self.principal,
             operation,
@@ -95,7 +105,7 @@ class ReqCtx:
             self.bucket,
             key,
             version_id,
-            self.access.conditions,
+            conditions,
             self.access.now_us,
         )
         authorize(access)
@@ -222,6 +232,8 @@ _CONDITION_HEADERS = (
     "x-amz-grant-full-control",
     "x-amz-object-lock-mode",
     "x-amz-object-lock-legal-hold",
+    "if-match",  # s3:if-match and s3:if-none-match: policies that require conditional writes
+    "if-none-match",
 )
 
 
@@ -261,6 +273,14 @@ def request_conditions(
     for tag, value in (existing_tags or {}).items():
         found[f"s3:ExistingObjectTag/{tag}"] = value
     return found
+
+
+def expect_owner(headers: dict[str, str], name: str, bucket: Bucket | None) -> None:
+    """AccessDenied when the request names an expected bucket owner that is not the bucket's
+    (the owner's canonical id, which is the user name Lading shows as Owner/ID)."""
+    expected = headers.get(name)
+    if expected is not None and bucket is not None and expected.strip() != bucket.owner.name:
+        raise errors.AccessDenied()
 
 
 def _unread_body(request: Request, headers: dict[str, str]) -> bool:
@@ -462,6 +482,7 @@ class S3Dispatcher:
             ctx.object_acl_pending = authorize(ctx.access) is Verdict.OBJECT_ACL
         # else the form carries the signature and names the key: the PostObject handler
         # verifies it and authorizes with the form's principal
+        expect_owner(headers, "x-amz-expected-bucket-owner", ctx.bucket)
         if not op.implemented:
             raise errors.NotImplementedOperation(op.name)
         feature = unsupported_feature(op, headers)
@@ -482,6 +503,7 @@ class S3Dispatcher:
                 now_us,
             )
             ctx.source_acl_pending = authorize(ctx.source_access) is Verdict.OBJECT_ACL
+            expect_owner(headers, "x-amz-source-expected-bucket-owner", ctx.source_bucket)
         response = await self.handlers[op.name](ctx)
         if ctx.bucket is not None and ctx.bucket.project_id is not None:
             sent = response.headers.get("content-length", "0") if op.name == "GetObject" else "0"

@@ -96,6 +96,7 @@ ERRORS: dict[type[errors.LadingError], S3Error] = {
     errors.MalformedPOSTRequest: S3Error("MalformedPOSTRequest", 400),
     errors.InvalidTag: S3Error("InvalidTag", 400),
     errors.UnresolvableGrantByEmailAddress: S3Error("UnresolvableGrantByEmailAddress", 400),
+    errors.AmbiguousGrantByEmailAddress: S3Error("AmbiguousGrantByEmailAddress", 400),
     errors.AccessControlListNotSupported: S3Error("AccessControlListNotSupported", 400),
     errors.InvalidBucketAclWithObjectOwnership: S3Error("InvalidBucketAclWithObjectOwnership", 400),
     errors.InvalidBucketState: S3Error("InvalidBucketState", 409),

@@ -41,7 +41,8 @@ async def _update(ctx: ReqCtx, values: dict[str, Any], cause: str) -> ObjectVers
 
 async def get_object_tagging(ctx: ReqCtx) -> Response:
     obj = await _object(ctx)
-    body = xml.config_document("Tagging", configs.tags_tree(obj.tags))
+    # sorted by key, whichever way they were given (header, document, copy or POST form)
+    body = xml.config_document("Tagging", configs.tags_tree(dict(sorted(obj.tags.items()))))
     return xml_response(body, headers=version_header(obj))
 
 

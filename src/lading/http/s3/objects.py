@@ -203,7 +203,7 @@ async def delete_objects(ctx: ReqCtx) -> Response:
     outcomes = []
     for entry in entries:
         try:
-            ctx.authorize_key(entry.key, "DeleteObject", entry.version_id)
+            ctx.authorize_key(entry.key, "DeleteObject", entry.version_id, entry.etag)
             conditions = DeleteConditions(entry.etag, entry.last_modified, entry.size)
             deleted = await ctx.services.objects.delete_object(
                 bucket,

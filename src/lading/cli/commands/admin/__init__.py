@@ -25,12 +25,17 @@ def admin() -> None:
 @data_options
 @click.argument("name")
 @click.option("--admin", "is_admin", is_flag=True, help="Make the user an administrator.")
-def add_user(data_dir: Path | None, config_file: Path | None, name: str, is_admin: bool) -> None:
+@click.option(
+    "--email", default="", help="The user's e-mail address (ACLs may grant to it by address)."
+)
+def add_user(
+    data_dir: Path | None, config_file: Path | None, name: str, is_admin: bool, email: str
+) -> None:
     """Create a user with a fresh access key pair and print it as JSON.
 
     \b
     Example:
-      $ lading admin add-user alice
+      $ lading admin add-user alice --email alice@example.org
       {"user": "alice", "access_key": "LAD...", "secret_key": "..."}
     """
     from lading import errors
@@ -38,7 +43,7 @@ def add_user(data_dir: Path | None, config_file: Path | None, name: str, is_admi
 
     settings = load(config_file, data_dir=data_dir)
     try:
-        created = create(settings, name, is_admin=is_admin)
+        created = create(settings, name, is_admin=is_admin, email=email)
     except errors.LadingError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(created.as_json())
