@@ -8,8 +8,9 @@
 Fills a fresh database with N objects of three attributes each (experiment_id, date,
 comment), written in large transactions with exactly the rows the change hook writes for a
 PUT and the catalog service writes for attributes; then times CatalogService.search (the
-call the API makes, authorization included) and prints p50/p99 per query kind. `--reuse`
-skips the fill when the database already holds the objects.
+call the API makes, authorization included) and prints p50/p99 per query kind, of wall time
+and of the process's CPU time (all threads: less noisy than wall time on a shared machine).
+`--reuse` skips the fill when the database already holds the objects.
 """
 
 from __future__ import annotations
@@ -153,15 +154,16 @@ def percentile(values: list[float], fraction: float) -> float:
 
 async def measure(
     catalog: CatalogService, principal: Principal, requests: list[SearchRequest]
-) -> tuple[list[float], list[int]]:
-    timings, counts = [], []
+) -> tuple[list[float], list[float], list[int]]:
+    timings, cpu, counts = [], [], []
     await catalog.search(principal, requests[0])  # warm caches and statement compilation
     for request in requests:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         result = await catalog.search(principal, request)
         timings.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - cpu_started) * 1000)
         counts.append(len(result.entries))
-    return timings, counts
+    return timings, cpu, counts
 
 
 def main() -> None:
@@ -213,15 +215,18 @@ def main() -> None:
     results = {}
     for name, make in kinds.items():
         requests = [dataclasses.replace(make(), limit=args.limit) for _ in range(args.queries)]
-        timings, counts = asyncio.run(measure(catalog, principal, requests))
-        results[name] = {
+        timings, cpu, counts = asyncio.run(measure(catalog, principal, requests))
+        found = results[name] = {
             "p50_ms": round(statistics.median(timings), 2),
             "p99_ms": round(percentile(timings, 0.99), 2),
+            "cpu_p50_ms": round(statistics.median(cpu), 2),
+            "cpu_p99_ms": round(percentile(cpu, 0.99), 2),
             "mean_results": round(sum(counts) / len(counts), 1),
         }
         print(
-            f"{name:28} p50 {results[name]['p50_ms']:7.2f} ms   p99 "
-            f"{results[name]['p99_ms']:7.2f} ms   results/page {results[name]['mean_results']}"
+            f"{name:28} p50 {found['p50_ms']:7.2f} ms   p99 {found['p99_ms']:7.2f} ms   "
+            f"cpu p50 {found['cpu_p50_ms']:6.2f} ms   cpu p99 {found['cpu_p99_ms']:6.2f} ms   "
+            f"results/page {found['mean_results']}"
         )
     if args.explain:
         from lading.catalog.query import parse_filter

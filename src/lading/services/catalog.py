@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from lading import errors
 from lading.catalog.attributes import (
@@ -122,8 +123,6 @@ def entry_record(entry: Entry, base_url: str) -> dict[str, Any]:
 
 def object_url(base_url: str, bucket: str, key: str) -> str:
     """The path-style URL of an object (what the seeds' catalogs store as `url`)."""
-    from urllib.parse import quote
-
     return f"{base_url.rstrip('/')}/{bucket}/{quote(key, safe='/~')}"
 
 
