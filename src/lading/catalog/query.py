@@ -56,7 +56,8 @@ class _Transformer(cql2_text.CQLTransformer):  # type: ignore[misc]
         try:
             return dt.datetime.fromisoformat(str(token))
         except ValueError:
-            return parse_datetime(str(token))
+            parsed: dt.datetime = parse_datetime(str(token))
+            return parsed
 
 
 @functools.cache

@@ -197,7 +197,7 @@ class CatalogQueries:
         """The two statements that read a page of entries, built once (ids bound on use)."""
         b, owner = self._buckets, self._owners
         e = t.catalog_extents.c
-        ids = sa.bindparam("ids", expanding=True)
+        ids: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
         objects = (
             sa.select(
                 _O.id,
@@ -513,12 +513,12 @@ class CatalogQueries:
         ids = list(object_ids)
         rows = {row[0]: row for row in conn.execute(self._entries_query, {"ids": ids})}
         attributes: dict[int, list[RowValues]] = {}
-        for row in conn.execute(self._attributes_query, {"ids": ids}):
-            found_rows = attributes.get(row[0])
+        for values in conn.execute(self._attributes_query, {"ids": ids}):
+            found_rows = attributes.get(values[0])
             if found_rows is None:
-                attributes[row[0]] = [row[1:]]
+                attributes[values[0]] = [values[1:]]
             else:
-                found_rows.append(row[1:])
+                found_rows.append(values[1:])
         found = []
         for object_id in object_ids:
             row = rows.get(object_id)
