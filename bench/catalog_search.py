@@ -9,7 +9,8 @@ Fills a fresh database with N objects of three attributes each (experiment_id, d
 comment), written in large transactions with exactly the rows the change hook writes for a
 PUT and the catalog service writes for attributes; then times CatalogService.search (the
 call the API makes, authorization included) and prints p50/p99 per query kind, of wall time
-and of the process's CPU time (all threads: less noisy than wall time on a shared machine).
+and of the process's CPU time (all threads: less noisy than wall time on a shared machine);
+on a local PostgreSQL also the database backends' CPU time per query (mean, from /proc).
 `--reuse` skips the fill when the database already holds the objects.
 """
 
@@ -20,6 +21,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
+import os
 import random
 import statistics
 import sys
@@ -144,12 +146,40 @@ def fill(store: MetadataStore, objects: int, rng: random.Random) -> None:
             conn.exec_driver_sql(
                 "SELECT setval(pg_get_serial_sequence('objects', 'id'), max(id)) FROM objects"
             )
-        conn.exec_driver_sql("ANALYZE")
+        if not postgres:
+            conn.exec_driver_sql("ANALYZE")
+    if postgres:
+        vacuum(store.engine)
+
+
+def vacuum(engine: sa.Engine) -> None:
+    """VACUUM ANALYZE, as autovacuum does after a burst of inserts: until then the visibility
+    map is empty and every index-only scan still reads each row's heap page."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM (ANALYZE)")
 
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def backend_cpu(engine: sa.Engine) -> float | None:
+    """CPU seconds so far of the PostgreSQL backends serving this database (None: not local)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        pids = conn.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        ).scalars()
+        total = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return None
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 async def measure(
@@ -172,6 +202,9 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--reuse", action="store_true")
+    parser.add_argument(
+        "--vacuum", action="store_true", help="with --reuse on PostgreSQL: VACUUM ANALYZE first"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--explain", action="store_true", help="print the query plans")
     parser.add_argument("--fill-only", action="store_true", help="fill, do not measure")
@@ -186,6 +219,8 @@ def main() -> None:
     if not (args.reuse and present):
         print(f"filling {args.objects:,} objects into {engine.dialect.name}", file=sys.stderr)
         fill(store, args.objects, rng)
+    elif args.vacuum and engine.dialect.name == "postgresql":
+        vacuum(engine)
     if args.fill_only:
         engine.dispose()
         return
@@ -215,7 +250,9 @@ def main() -> None:
     results = {}
     for name, make in kinds.items():
         requests = [dataclasses.replace(make(), limit=args.limit) for _ in range(args.queries)]
+        backend_before = backend_cpu(engine)
         timings, cpu, counts = asyncio.run(measure(catalog, principal, requests))
+        backend_after = backend_cpu(engine)
         found = results[name] = {
             "p50_ms": round(statistics.median(timings), 2),
             "p99_ms": round(percentile(timings, 0.99), 2),
@@ -223,10 +260,15 @@ def main() -> None:
             "cpu_p99_ms": round(percentile(cpu, 0.99), 2),
             "mean_results": round(sum(counts) / len(counts), 1),
         }
+        backend = ""
+        if backend_before is not None and backend_after is not None:
+            per_query = (backend_after - backend_before) * 1000 / (len(requests) + 1)
+            found["db_cpu_mean_ms"] = round(per_query, 2)
+            backend = f"   db cpu mean {per_query:6.2f} ms"
         print(
             f"{name:28} p50 {found['p50_ms']:7.2f} ms   p99 {found['p99_ms']:7.2f} ms   "
             f"cpu p50 {found['cpu_p50_ms']:6.2f} ms   cpu p99 {found['cpu_p99_ms']:6.2f} ms   "
-            f"results/page {found['mean_results']}"
+            f"results/page {found['mean_results']}{backend}"
         )
     if args.explain:
         from lading.catalog.query import parse_filter
