@@ -214,15 +214,21 @@ class Directory:
 
     def create_iam_user(self, name: str, path: str, created_by: int) -> IamUser:
         """A new user (no keys, no project) marked as an IAM user; UserAlreadyExists."""
-        user = self.meta.create_user(name)
 
-        def work(conn: sa.Connection) -> None:
+        def work(conn: sa.Connection) -> IamUser:
+            if conn.execute(sa.select(t.users.c.id).where(t.users.c.name == name)).first():
+                raise errors.UserAlreadyExists(name)
+            row = conn.execute(
+                t.users.insert()
+                .values(name=name, display_name=name, is_admin=False, created_at=now_us())
+                .returning(*t.users.c)
+            ).one()
             conn.execute(
-                t.iam_users.insert().values(user_id=user.id, path=path, created_by=created_by)
+                t.iam_users.insert().values(user_id=row.id, path=path, created_by=created_by)
             )
+            return IamUser(_user(row), path)
 
-        self.meta._write(work)
-        return IamUser(user, path)
+        return self.meta._write(work)
 
     def _iam_user(self, conn: sa.Connection, name: str) -> IamUser:
         u, i = t.users.c, t.iam_users.c

@@ -123,6 +123,7 @@ def test_iam_users_are_listed_read_and_deleted_in_order(
     listed = iam.list_users(PathPrefix="/tests/")["Users"]
     assert name in [u["UserName"] for u in listed]
     assert iam.list_users(PathPrefix="/elsewhere/")["Users"] == []
+    assert name in [u["UserName"] for u in iam.list_users(PathPrefix="/te")["Users"]]
     assert iam.get_user(UserName=name)["User"]["Path"] == "/tests/"
     keys = iam.list_access_keys(UserName=name)["AccessKeyMetadata"]
     assert [(k["AccessKeyId"], k["Status"]) for k in keys] == [(key["AccessKeyId"], "Active")]

@@ -52,6 +52,7 @@ _EMPTY = {
 }
 _USER_NAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")  # IAM's names that are Lading names too
 _PATH = re.compile(r"^/(?:[\x21-\x7e]*/)?$")
+_PATH_PREFIX = re.compile(r"^/[\x21-\x7e]*$")
 
 
 def user_arn(user: User) -> str:
@@ -78,10 +79,12 @@ def _user_name(form: Mapping[str, str]) -> str:
     return name
 
 
-def _path(form: Mapping[str, str], name: str, default: str) -> str:
-    path = form.get(name) or default
-    if len(path) > 512 or not _PATH.match(path):
-        raise errors.InvalidArgument(f"{name} {path!r} must begin and end with '/'.")
+def _path(form: Mapping[str, str], name: str, *, prefix: bool = False) -> str:
+    """A Path ("/", "/team/") or a PathPrefix ("/", "/te"); InvalidArgument otherwise."""
+    path = form.get(name) or "/"
+    if len(path) > 512 or not (_PATH_PREFIX if prefix else _PATH).match(path):
+        ends = "begin" if prefix else "begin and end"
+        raise errors.InvalidArgument(f"{name} {path!r} must {ends} with '/'.")
     return path
 
 
@@ -114,14 +117,14 @@ async def answer(
         listed = _EMPTY[action]
         return xml.iam_empty_list(listed, truncated=action != "ListOpenIDConnectProviders")
     if action == "ListUsers":
-        prefix = _path(form, "PathPrefix", "/")
+        prefix = _path(form, "PathPrefix", prefix=True)
         if not caller.is_admin:  # the account of a user who is no administrator has none
             return xml.iam_list("Users", [])
         found = await run_blocking(directory.list_iam_users, prefix)
         return xml.iam_list("Users", [_user_xml(u) for u in found])
     require_admin(caller)  # everything below manages IAM users
     if action == "CreateUser":
-        name, path = _user_name(form), _path(form, "Path", "/")
+        name, path = _user_name(form), _path(form, "Path")
         created = await run_blocking(directory.create_iam_user, name, path, caller.id)
         return [f"<User>{_user_xml(created)}</User>"]
     name = _user_name(form)
