@@ -61,7 +61,7 @@ class _Transformer(cql2_text.CQLTransformer):  # type: ignore[misc]
 
 
 @functools.cache
-def _text_parser() -> Lark:
+def text_parser() -> Lark:
     """pygeofilter's CQL2 text grammar with the faster transformer (built once)."""
     here = os.path.dirname(cql2_text.__file__)
     return Lark.open(
@@ -75,7 +75,7 @@ def _text_parser() -> Lark:
 
 
 def parse_cql2_text(text: str) -> ast.Node:
-    node: ast.Node = _text_parser().parse(text)
+    node: ast.Node = text_parser().parse(text)
     return node
 
 

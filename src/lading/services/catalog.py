@@ -23,7 +23,7 @@ from lading.catalog.attributes import (
     parse_timestamp,
     to_micros,
 )
-from lading.catalog.query import parse_filter
+from lading.catalog.query import parse_filter, text_parser
 from lading.concurrency import run_blocking
 from lading.iam.policy import Access, Action, Verdict, authorize
 from lading.iam.principals import Principal
@@ -154,6 +154,7 @@ class CatalogService:
         self.meta = meta
         self.queries = queries
         self.buckets = buckets
+        text_parser()  # build the CQL2 parser now rather than in the first search
 
     # --- authorization -------------------------------------------------------------------------
 
