@@ -8,8 +8,10 @@
 Fills a fresh database with N objects of three attributes each (experiment_id, date,
 comment), written in large transactions with exactly the rows the change hook writes for a
 PUT and the catalog service writes for attributes; then times CatalogService.search (the
-call the API makes, authorization included) and prints p50/p99 per query kind. `--reuse`
-skips the fill when the database already holds the objects.
+call the API makes, authorization included) and prints p50/p99 per query kind, of wall time
+and of the process's CPU time (all threads: less noisy than wall time on a shared machine);
+on a local PostgreSQL also the database backends' CPU time per query (mean, from /proc).
+`--reuse` skips the fill when the database already holds the objects.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
+import os
 import random
 import statistics
 import sys
@@ -143,7 +146,17 @@ def fill(store: MetadataStore, objects: int, rng: random.Random) -> None:
             conn.exec_driver_sql(
                 "SELECT setval(pg_get_serial_sequence('objects', 'id'), max(id)) FROM objects"
             )
-        conn.exec_driver_sql("ANALYZE")
+        if not postgres:
+            conn.exec_driver_sql("ANALYZE")
+    if postgres:
+        vacuum(store.engine)
+
+
+def vacuum(engine: sa.Engine) -> None:
+    """VACUUM ANALYZE, as autovacuum does after a burst of inserts: until then the visibility
+    map is empty and every index-only scan still reads each row's heap page."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM (ANALYZE)")
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -151,17 +164,36 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
+def backend_cpu(engine: sa.Engine) -> float | None:
+    """CPU seconds so far of the PostgreSQL backends serving this database (None: not local)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        pids = conn.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        ).scalars()
+        total = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return None
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 async def measure(
     catalog: CatalogService, principal: Principal, requests: list[SearchRequest]
-) -> tuple[list[float], list[int]]:
-    timings, counts = [], []
+) -> tuple[list[float], list[float], list[int]]:
+    timings, cpu, counts = [], [], []
     await catalog.search(principal, requests[0])  # warm caches and statement compilation
     for request in requests:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         result = await catalog.search(principal, request)
         timings.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - cpu_started) * 1000)
         counts.append(len(result.entries))
-    return timings, counts
+    return timings, cpu, counts
 
 
 def main() -> None:
@@ -170,6 +202,9 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--reuse", action="store_true")
+    parser.add_argument(
+        "--vacuum", action="store_true", help="with --reuse on PostgreSQL: VACUUM ANALYZE first"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--explain", action="store_true", help="print the query plans")
     parser.add_argument("--fill-only", action="store_true", help="fill, do not measure")
@@ -184,6 +219,8 @@ def main() -> None:
     if not (args.reuse and present):
         print(f"filling {args.objects:,} objects into {engine.dialect.name}", file=sys.stderr)
         fill(store, args.objects, rng)
+    elif args.vacuum and engine.dialect.name == "postgresql":
+        vacuum(engine)
     if args.fill_only:
         engine.dispose()
         return
@@ -213,15 +250,25 @@ def main() -> None:
     results = {}
     for name, make in kinds.items():
         requests = [dataclasses.replace(make(), limit=args.limit) for _ in range(args.queries)]
-        timings, counts = asyncio.run(measure(catalog, principal, requests))
-        results[name] = {
+        backend_before = backend_cpu(engine)
+        timings, cpu, counts = asyncio.run(measure(catalog, principal, requests))
+        backend_after = backend_cpu(engine)
+        found = results[name] = {
             "p50_ms": round(statistics.median(timings), 2),
             "p99_ms": round(percentile(timings, 0.99), 2),
+            "cpu_p50_ms": round(statistics.median(cpu), 2),
+            "cpu_p99_ms": round(percentile(cpu, 0.99), 2),
             "mean_results": round(sum(counts) / len(counts), 1),
         }
+        backend = ""
+        if backend_before is not None and backend_after is not None:
+            per_query = (backend_after - backend_before) * 1000 / (len(requests) + 1)
+            found["db_cpu_mean_ms"] = round(per_query, 2)
+            backend = f"   db cpu mean {per_query:6.2f} ms"
         print(
-            f"{name:28} p50 {results[name]['p50_ms']:7.2f} ms   p99 "
-            f"{results[name]['p99_ms']:7.2f} ms   results/page {results[name]['mean_results']}"
+            f"{name:28} p50 {found['p50_ms']:7.2f} ms   p99 {found['p99_ms']:7.2f} ms   "
+            f"cpu p50 {found['cpu_p50_ms']:6.2f} ms   cpu p99 {found['cpu_p99_ms']:6.2f} ms   "
+            f"results/page {found['mean_results']}{backend}"
         )
     if args.explain:
         from lading.catalog.query import parse_filter

@@ -12,6 +12,7 @@ wire messages; `message` is a human sentence.
     │   ├── NoSuchUpload(upload_id)
     │   ├── NoSuchUser(name)
     │   ├── NoSuchAccessKey(access_key)
+    │   ├── NoSuchPolicy(arn)
     │   ├── NoSuchTopic(arn)
     │   ├── NoSuchGroup(name), NoSuchProject(name)
     │   ├── NoSuchShare(share_id), NoSuchLink(link_id)
@@ -21,6 +22,7 @@ wire messages; `message` is a human sentence.
     │   ├── BucketAlreadyOwnedByYou(bucket)
     │   ├── BucketNotEmpty(bucket)
     │   ├── UserAlreadyExists(name)
+    │   ├── UserInUse(name, reason)
     │   ├── TooManyAccessKeys(limit)
     │   ├── GroupAlreadyExists(name), ProjectAlreadyExists(name)
     │   ├── InvalidBucketState
@@ -606,6 +608,23 @@ class NoSuchAccessKey(NotFound):
     def __init__(self, access_key: str) -> None:
         self.access_key = access_key
         super().__init__(f"The access key {access_key!r} does not exist.")
+
+
+class NoSuchPolicy(NotFound):
+    default_message = "The specified policy does not exist."
+
+    def __init__(self, arn: str) -> None:
+        self.arn = arn
+        super().__init__(f"Policy {arn} does not exist or is not attachable.")
+
+
+class UserInUse(Conflict):
+    """An IAM user that cannot be deleted yet."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(f"Cannot delete the user {name!r}: {reason}.")
 
 
 class TooManyAccessKeys(Conflict):

@@ -13,6 +13,7 @@ from lading.iam.policy_language import (
     Effect,
     Policy,
     RequestContext,
+    parse_identity_policy,
     parse_policy,
     user_arn,
 )
@@ -658,3 +659,50 @@ def test_evaluation_reuses_the_parsed_policy() -> None:
             conditions={"aws:username": name, "aws:SecureTransport": "true"},
         )
         assert parsed.evaluate(request) is Decision.ALLOW
+
+
+# --- identity policies (attached to IAM users) ----------------------------------------------
+
+
+def test_identity_policies_name_no_principal_and_reach_other_services() -> None:
+    policy = parse_identity_policy(
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": ["sns:List*", "s3:Get*"], "Resource": "*"},
+                    {
+                        "Effect": "Deny",
+                        "Action": "s3:GetObject",
+                        "Resource": "arn:aws:s3:::secret/*",
+                    },
+                ],
+            }
+        )
+    )
+
+    def decide(action: str, resource: str = "*") -> Decision:
+        return policy.evaluate(RequestContext(user_arn("ann"), action, resource))
+
+    assert decide("sns:ListTopics") is Decision.ALLOW
+    assert decide("sns:CreateTopic") is Decision.NONE
+    assert decide("s3:GetObject", "arn:aws:s3:::open/k") is Decision.ALLOW
+    assert decide("s3:GetObject", "arn:aws:s3:::secret/k") is Decision.DENY
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        {"Effect": "Allow", "Principal": "*", "Action": "sns:ListTopics", "Resource": "*"},
+        {"Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*"},
+        {"Effect": "Allow", "Action": "sns:ListTopics", "Resource": "topics"},
+    ],
+)
+def test_malformed_identity_policies(statement: dict[str, Any]) -> None:
+    with pytest.raises(MalformedPolicy):
+        parse_identity_policy(json.dumps({"Statement": [statement]}))
+
+
+def test_bucket_policies_still_refuse_sns_actions() -> None:
+    with pytest.raises(MalformedPolicy):
+        policy(statement(Action="sns:ListTopics"))

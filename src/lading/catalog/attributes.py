@@ -210,25 +210,44 @@ def from_rows(
     rows: Iterable[AttributeRow], geometry: dict[str, Any] | None = None
 ) -> list[Attribute]:
     """Attributes from their rows (in name, position order) and the stored geometry."""
-    grouped: dict[str, list[AttributeRow]] = {}
-    for row in rows:
-        grouped.setdefault(row.name, []).append(row)
+    return from_values(((r.name, r.position, r.type, r.v_str, r.v_num) for r in rows), geometry)
+
+
+RowValues = tuple[str, int, str, str | None, float | None]  # name, position, type, v_str, v_num
+
+
+def from_values(
+    rows: Iterable[RowValues], geometry: dict[str, Any] | None = None
+) -> list[Attribute]:
+    """Attributes from plain row tuples (in name, position order): what a page of search
+    results reads, without building a record per row."""
     found: list[Attribute] = []
-    for name, group in grouped.items():
-        first = group[0]
-        kind = CODE_TYPES[first.type]
+    elements: list[str] | None = None  # the open list attribute's values
+    previous = None
+    for name, _, code, v_str, v_num in rows:
+        if name == previous:
+            if elements is not None:
+                elements.append(v_str or "")
+            continue
+        if elements is not None:
+            found.append(Attribute(previous, "list", tuple(elements)))  # type: ignore[arg-type]
+            elements = None
+        previous = name
+        kind = CODE_TYPES[code]
         if kind == "list":
-            found.append(Attribute(name, kind, tuple(r.v_str or "" for r in group)))
+            elements = [v_str or ""]
         elif kind == "string":
-            found.append(Attribute(name, kind, first.v_str or ""))
+            found.append(Attribute(name, kind, v_str or ""))
         elif kind == "timestamp":
-            found.append(Attribute(name, kind, from_micros(first.v_num or 0)))
+            found.append(Attribute(name, kind, from_micros(v_num or 0)))
         elif kind == "geometry":
             found.append(Attribute(name, kind, geometry or {}))
         elif kind == "boolean":
-            found.append(Attribute(name, kind, bool(first.v_num)))
+            found.append(Attribute(name, kind, bool(v_num)))
         else:
-            found.append(Attribute(name, kind, float(first.v_num or 0)))
+            found.append(Attribute(name, kind, float(v_num or 0)))
+    if elements is not None:
+        found.append(Attribute(previous, "list", tuple(elements)))  # type: ignore[arg-type]
     return found
 
 

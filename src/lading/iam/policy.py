@@ -1,5 +1,7 @@
 """Authorization, decided in one place for every S3 operation.
 
+An IAM user (a principal with attached policies, `lading.iam.managed`) is first bounded by
+them: without their Allow, or with their Deny, the request is refused whatever else holds.
 AWS order: an explicit Deny in the bucket policy refuses; then the bucket owner, a role in
 the bucket's project (`iam.projects`), a share (`iam.shares`), a policy Allow or an ACL grant
 admits; anything else is refused. The buckets of an expired project then refuse every change.
@@ -20,8 +22,8 @@ from dataclasses import dataclass
 
 from lading import configs, errors
 from lading.iam import acl as acls
+from lading.iam import managed, projects
 from lading.iam import policy_language as pl
-from lading.iam import projects
 from lading.iam import shares as share_rules
 from lading.iam.principals import Principal
 from lading.metadata.models import Bucket, ObjectVersion
@@ -61,6 +63,7 @@ OBJECT_PERMISSION = {
 
 # IAM action names that are not "s3:" + the operation name.
 _IAM_ACTIONS = {
+    "ListBuckets": "s3:ListAllMyBuckets",
     "HeadBucket": "s3:ListBucket",
     "ListObjects": "s3:ListBucket",
     "ListObjectsV2": "s3:ListBucket",
@@ -108,7 +111,10 @@ _POLICY_OPERATIONS = frozenset({"GetBucketPolicy", "PutBucketPolicy", "DeleteBuc
 
 
 def iam_action(operation: str, versioned: bool = False) -> str:
-    """The IAM action name a bucket policy uses for an S3 operation."""
+    """The IAM action name a policy uses for an S3 operation ("sns:..." and "iam:..." query
+    API actions are named as they are)."""
+    if ":" in operation:
+        return operation
     name = _IAM_ACTIONS.get(operation, f"s3:{operation}")
     return _VERSIONED.get(name, name) if versioned else name
 
@@ -199,10 +205,36 @@ def authorize(access: Access) -> Verdict:
     What the caller may do is then refused all the same (ProjectExpired) when it changes a
     bucket of an expired project: only those with access learn that the project expired.
     """
+    if access.principal.policies is not None:
+        _identity_check(access, access.principal.policies)
     verdict = _decide(access)
     if access.bucket is not None:
         projects.refuse_if_read_only(access.bucket.project, access.action, access.now_us)
     return verdict
+
+
+def _identity_check(access: Access, policies: tuple[str, ...]) -> None:
+    """AccessDenied unless the IAM user's policies allow the request (and none denies it)."""
+    user = access.principal.user
+    if user is None:
+        raise errors.AccessDenied()
+    conditions = dict(access.conditions())
+    conditions.setdefault("aws:username", user.name)
+    conditions.setdefault("aws:userid", user.name)
+    ctx = pl.RequestContext(
+        principal_arn=pl.user_arn(user.name),
+        action=iam_action(access.operation, access.version_id is not None),
+        resource=access.resource() if access.bucket is not None else "*",
+        conditions=conditions,
+    )
+    allowed = False
+    for arn in policies:
+        decision = managed.managed_policy(arn).evaluate(ctx)
+        if decision is pl.Decision.DENY:
+            raise errors.AccessDenied()
+        allowed = allowed or decision is pl.Decision.ALLOW
+    if not allowed:
+        raise errors.AccessDenied()
 
 
 def _decide(access: Access) -> Verdict:

@@ -48,6 +48,8 @@ _STATEMENT_FIELDS = frozenset(
     }
 )
 _ACTION_RE = re.compile(r"\*|s3:[A-Za-z0-9*?]+", re.IGNORECASE)
+# identity policies (attached to IAM users) also name the SNS and IAM actions
+_IDENTITY_ACTION_RE = re.compile(r"\*|(?:s3|sns|iam):[A-Za-z0-9*?]+", re.IGNORECASE)
 _PRINCIPAL_ARN_RE = re.compile(r"arn:aws:(?:iam|sts)::[^:\s]*:\S+")
 _PRINCIPAL_NAME_RE = re.compile(r"[^\s:]+")
 _USER_ARN_RE = re.compile(r"arn:aws:iam::[^:]*:user/(?:.*/)?([^/]+)")
@@ -588,7 +590,9 @@ class Statement:
         "sid",
     )
 
-    def __init__(self, raw: dict[str, Any], bucket: str, variables: bool) -> None:
+    def __init__(
+        self, raw: dict[str, Any], bucket: str, variables: bool, identity: bool = False
+    ) -> None:
         unknown = sorted(set(raw) - _STATEMENT_FIELDS)
         if unknown:
             raise _malformed(f"Unknown field {unknown[0]}")
@@ -603,18 +607,30 @@ class Statement:
             raise _malformed(f"Invalid effect: {effect}")
         self.effect = Effect(effect)
 
-        principal, self._not_principal = _one_of(raw, "Principal")
-        self._principals = _Principals(principal)
+        if identity:  # an identity policy applies to the user it is attached to
+            if "Principal" in raw or "NotPrincipal" in raw:
+                raise _malformed("Identity policies name no Principal")
+            self._principals, self._not_principal = _Principals("*"), False
+        else:
+            principal, self._not_principal = _one_of(raw, "Principal")
+            self._principals = _Principals(principal)
 
         action, self._not_action = _one_of(raw, "Action")
         actions = _strings(action, "Policy has invalid action")
-        if not all(_ACTION_RE.fullmatch(a) for a in actions):
+        action_re = _IDENTITY_ACTION_RE if identity else _ACTION_RE
+        if not all(action_re.fullmatch(a) for a in actions):
             raise _malformed("Policy has invalid action")
         self._actions = _Patterns([_template(a, False) for a in actions], flags=re.IGNORECASE)
 
         resource, self._not_resource = _one_of(raw, "Resource")
         resources = _strings(resource, "Policy has invalid resource")
-        self._resources = _Patterns([_resource_template(r, bucket, variables) for r in resources])
+        if identity:
+            if not all(r == "*" or r.startswith("arn:") for r in resources):
+                raise _malformed("Policy has invalid resource")
+            templates = [_template(r, variables) for r in resources]
+        else:
+            templates = [_resource_template(r, bucket, variables) for r in resources]
+        self._resources = _Patterns(templates)
 
         condition = raw.get("Condition", {})
         if not isinstance(condition, dict):
@@ -678,6 +694,16 @@ def _reject_constant(name: str) -> None:
 
 def parse_policy(text: str | bytes, bucket: str) -> Policy:
     """Parse and validate the bucket policy text of bucket; raise MalformedPolicy if invalid."""
+    return _parse(text, bucket, identity=False)
+
+
+def parse_identity_policy(text: str | bytes) -> Policy:
+    """Parse and validate a policy attached to a user (no Principal; S3, SNS and IAM
+    actions; any ARN as resource); raise MalformedPolicy if invalid."""
+    return _parse(text, "", identity=True)
+
+
+def _parse(text: str | bytes, bucket: str, *, identity: bool) -> Policy:
     if isinstance(text, bytes):
         data = text
         try:
@@ -718,7 +744,7 @@ def parse_policy(text: str | bytes, bucket: str) -> Policy:
         raise _malformed("Statement must be a JSON object or a list of them")
 
     variables = version == _VARIABLES_VERSION
-    statements = tuple(Statement(raw, bucket, variables) for raw in raw_statements)
+    statements = tuple(Statement(raw, bucket, variables, identity) for raw in raw_statements)
     sids = [s.sid for s in statements if s.sid is not None]
     if len(sids) != len(set(sids)):
         raise _malformed("Statement IDs (SID) in a single policy must be unique")

@@ -15,6 +15,9 @@ class Principal:
     access_key: str | None = None
     # ids of the user's groups, looked up only when a bucket has a share to a group
     groups: frozenset[int] = frozenset()
+    # an IAM user's attached policy ARNs, which bound everything it does; None: a user that
+    # is not an IAM user (ownership, shares and bucket policies alone decide)
+    policies: tuple[str, ...] | None = None
 
     @property
     def is_anonymous(self) -> bool:

@@ -22,8 +22,10 @@ from lading.catalog.attributes import (
     Attribute,
     AttributeRow,
     Extent,
+    RowValues,
     extent_of,
     from_rows,
+    from_values,
     system_rows,
     text_body,
     to_rows,
@@ -189,6 +191,50 @@ class CatalogQueries:
             extents=t.catalog_extents,
             dialect=self.dialect,
         )
+        self._entries_query, self._attributes_query = self._entry_statements()
+
+    def _entry_statements(self) -> tuple[sa.Select[Any], sa.Select[Any]]:
+        """The two statements that read a page of entries, built once (ids bound on use)."""
+        b, owner = self._buckets, self._owners
+        e = t.catalog_extents.c
+        ids: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
+        objects = (
+            sa.select(
+                _O.id,
+                b.c.name,
+                _O.key,
+                _O.version_id,
+                _O.size,
+                _O.etag,
+                _O.content_type,
+                _O.last_modified,
+                owner.c.name,
+                _O.storage_class,
+                _O.checksums,
+                _O.meta,
+                _O.tags,
+                e.object_id,
+                e.west,
+                e.south,
+                e.east,
+                e.north,
+                e.geometry,
+                e.start,
+                e.end,
+            )
+            .select_from(
+                t.objects.join(b, b.c.id == _O.bucket_id)
+                .join(owner, owner.c.id == _O.owner_id)
+                .outerjoin(t.catalog_extents, e.object_id == _O.id)
+            )
+            .where(_O.id.in_(ids))
+        )
+        attributes = (
+            sa.select(_A.object_id, _A.name, _A.position, _A.type, _A.v_str, _A.v_num)
+            .where(_A.object_id.in_(ids), sa.not_(_A.name.contains(":")))
+            .order_by(_A.object_id, _A.name, _A.position)
+        )
+        return objects, attributes
 
     def candidate_bucket_names(self, user_id: int | None) -> list[str]:
         """Buckets a user owns and those whose policy or ACL may admit others (one query)."""
@@ -460,87 +506,69 @@ class CatalogQueries:
             return self._entries(conn, object_ids)
 
     def _entries(self, conn: sa.Connection, object_ids: Sequence[int]) -> list[Entry]:
-        """Two queries: the objects with their extents, then their typed attributes."""
+        """Two queries for the whole page: the objects with their extents, then their typed
+        attributes. Rows are read as plain tuples: a page is hundreds of rows."""
         if not object_ids:
             return []
-        b, owner = self._buckets, self._owners
-        e = t.catalog_extents.c
         ids = list(object_ids)
-        rows = {
-            r.id: r
-            for r in conn.execute(
-                sa.select(
-                    _O.id,
-                    b.c.name.label("bucket"),
-                    _O.key,
-                    _O.version_id,
-                    _O.size,
-                    _O.etag,
-                    _O.content_type,
-                    _O.last_modified,
-                    owner.c.name.label("owner"),
-                    _O.storage_class,
-                    _O.checksums,
-                    _O.meta,
-                    _O.tags,
-                    e.object_id.label("extent_id"),
-                    e.west,
-                    e.south,
-                    e.east,
-                    e.north,
-                    e.geometry,
-                    e.start,
-                    e.end,
-                )
-                .select_from(
-                    t.objects.join(b, b.c.id == _O.bucket_id)
-                    .join(owner, owner.c.id == _O.owner_id)
-                    .outerjoin(t.catalog_extents, e.object_id == _O.id)
-                )
-                .where(_O.id.in_(ids))
-            )
-        }
-        attributes: dict[int, list[AttributeRow]] = {}
-        for r in conn.execute(
-            sa.select(_A.object_id, _A.name, _A.position, _A.type, _A.v_str, _A.v_num)
-            .where(_A.object_id.in_(ids), sa.not_(_A.name.contains(":")))
-            .order_by(_A.object_id, _A.name, _A.position)
-        ):
-            attributes.setdefault(r.object_id, []).append(
-                AttributeRow(r.name, r.position, r.type, r.v_str, r.v_num)
-            )
-        extents = {r.id: r for r in rows.values() if r.extent_id is not None}
+        rows = {row[0]: row for row in conn.execute(self._entries_query, {"ids": ids})}
+        attributes: dict[int, list[RowValues]] = {}
+        for values in conn.execute(self._attributes_query, {"ids": ids}):
+            found_rows = attributes.get(values[0])
+            if found_rows is None:
+                attributes[values[0]] = [values[1:]]
+            else:
+                found_rows.append(values[1:])
         found = []
         for object_id in object_ids:
             row = rows.get(object_id)
             if row is None:
                 continue
-            extent_row = extents.get(object_id)
-            geometry = (
-                json.loads(extent_row.geometry) if extent_row and extent_row.geometry else None
-            )
+            (
+                _,
+                bucket,
+                key,
+                version_id,
+                size,
+                etag,
+                content_type,
+                last_modified,
+                owner,
+                storage_class,
+                checksums,
+                meta,
+                tags,
+                extent_id,
+                west,
+                south,
+                east,
+                north,
+                geometry_text,
+                start,
+                end,
+            ) = row
+            geometry = None
             extent = None
-            if extent_row is not None:
-                box = (extent_row.west, extent_row.south, extent_row.east, extent_row.north)
-                extent = Extent(
-                    box if box[0] is not None else None, geometry, extent_row.start, extent_row.end
-                )
+            if extent_id is not None:
+                geometry = json.loads(geometry_text) if geometry_text else None
+                box = (west, south, east, north)
+                extent = Extent(box if west is not None else None, geometry, start, end)
             found.append(
                 Entry(
-                    object_id=row.id,
-                    bucket=row.bucket,
-                    key=row.key,
-                    version_id=row.version_id,
-                    size=row.size,
-                    etag=row.etag,
-                    content_type=row.content_type,
-                    last_modified=row.last_modified,
-                    owner=row.owner,
-                    storage_class=row.storage_class,
-                    checksums=row.checksums or {},
-                    metadata=row.meta or {},
-                    tags=row.tags or {},
-                    attributes=from_rows(attributes.get(object_id, []), geometry),
+                    object_id=object_id,
+                    bucket=bucket,
+                    key=key,
+                    version_id=version_id,
+                    size=size,
+                    etag=etag,
+                    content_type=content_type,
+                    last_modified=last_modified,
+                    owner=owner,
+                    storage_class=storage_class,
+                    checksums=checksums or {},
+                    metadata=meta or {},
+                    tags=tags or {},
+                    attributes=from_values(attributes.get(object_id, ()), geometry),
                     extent=extent,
                 )
             )

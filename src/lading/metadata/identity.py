@@ -37,6 +37,15 @@ class Group:
 
 
 @dataclass(frozen=True, slots=True)
+class IamUser:
+    """A Lading user created through the IAM API, bound by its attached policies."""
+
+    user: User
+    path: str
+    policies: tuple[str, ...] = ()  # attached policy ARNs, sorted
+
+
+@dataclass(frozen=True, slots=True)
 class Project:
     id: int
     name: str
@@ -251,6 +260,116 @@ class Directory:
             return _user(row)
 
         return self.meta._write(work)
+
+    # --- IAM users -----------------------------------------------------------------------------
+
+    def create_iam_user(self, name: str, path: str, created_by: int) -> IamUser:
+        """A new user (no keys, no project) marked as an IAM user; UserAlreadyExists."""
+
+        def work(conn: sa.Connection) -> IamUser:
+            if conn.execute(sa.select(t.users.c.id).where(t.users.c.name == name)).first():
+                raise errors.UserAlreadyExists(name)
+            row = conn.execute(
+                t.users.insert()
+                .values(name=name, display_name=name, is_admin=False, created_at=now_us())
+                .returning(*t.users.c)
+            ).one()
+            conn.execute(
+                t.iam_users.insert().values(user_id=row.id, path=path, created_by=created_by)
+            )
+            return IamUser(_user(row), path)
+
+        return self.meta._write(work)
+
+    def _iam_user(self, conn: sa.Connection, name: str) -> IamUser:
+        u, i = t.users.c, t.iam_users.c
+        row = conn.execute(
+            sa.select(t.users, i.path)
+            .select_from(t.users.join(t.iam_users, i.user_id == u.id))
+            .where(u.name == name)
+        ).first()
+        if row is None:
+            raise errors.NoSuchUser(name)
+        return IamUser(_user(row), row.path, self._policies(conn, int(row.id)))
+
+    @staticmethod
+    def _policies(conn: sa.Connection, user_id: int) -> tuple[str, ...]:
+        p = t.iam_user_policies.c
+        query = sa.select(p.policy_arn).where(p.user_id == user_id).order_by(p.policy_arn)
+        return tuple(conn.execute(query).scalars())
+
+    def iam_user(self, name: str) -> IamUser:
+        """Raises NoSuchUser for a name that is not an IAM user."""
+        with self.meta._read() as conn:
+            return self._iam_user(conn, name)
+
+    def list_iam_users(self, path_prefix: str = "/") -> list[IamUser]:
+        """IAM users whose path starts with `path_prefix`, by name."""
+        u, i = t.users.c, t.iam_users.c
+        query = (
+            sa.select(t.users, i.path)
+            .select_from(t.users.join(t.iam_users, i.user_id == u.id))
+            .where(i.path.startswith(path_prefix, autoescape=True))
+            .order_by(u.name)
+        )
+        with self.meta._read() as conn:
+            return [IamUser(_user(r), r.path) for r in conn.execute(query)]
+
+    def identity_policies(self, user_id: int) -> tuple[str, ...] | None:
+        """The policy ARNs attached to an IAM user; None for a user that is not one."""
+        with self.meta._read() as conn:
+            found = conn.execute(
+                sa.select(t.iam_users.c.user_id).where(t.iam_users.c.user_id == user_id)
+            ).first()
+            return None if found is None else self._policies(conn, user_id)
+
+    def attach_policy(self, name: str, arn: str) -> IamUser:
+        """Attach a policy to an IAM user (again: no change); NoSuchUser."""
+
+        def work(conn: sa.Connection) -> IamUser:
+            found = self._iam_user(conn, name)
+            if arn not in found.policies:
+                conn.execute(
+                    t.iam_user_policies.insert().values(
+                        user_id=found.user.id, policy_arn=arn, attached_at=now_us()
+                    )
+                )
+            return self._iam_user(conn, name)
+
+        return self.meta._write(work)
+
+    def detach_policy(self, name: str, arn: str) -> IamUser:
+        """Detach a policy; NoSuchUser, or NoSuchPolicy when it is not attached."""
+
+        def work(conn: sa.Connection) -> IamUser:
+            found = self._iam_user(conn, name)
+            if arn not in found.policies:
+                raise errors.NoSuchPolicy(arn)
+            p = t.iam_user_policies.c
+            conn.execute(
+                t.iam_user_policies.delete().where(p.user_id == found.user.id, p.policy_arn == arn)
+            )
+            return self._iam_user(conn, name)
+
+        return self.meta._write(work)
+
+    def delete_iam_user(self, name: str) -> None:
+        """Delete an IAM user: NoSuchUser; UserInUse while it has keys, policies or data."""
+
+        def work(conn: sa.Connection) -> None:
+            found = self._iam_user(conn, name)
+            user_id = found.user.id
+            if found.policies:
+                raise errors.UserInUse(name, "detach its policies first")
+            keys = sa.select(t.access_keys.c.access_key).where(t.access_keys.c.user_id == user_id)
+            if conn.execute(keys.limit(1)).first() is not None:
+                raise errors.UserInUse(name, "delete its access keys first")
+            owned = sa.select(t.buckets.c.id).where(t.buckets.c.owner_id == user_id)
+            if conn.execute(owned.limit(1)).first() is not None:
+                raise errors.UserInUse(name, "it owns buckets")
+            conn.execute(t.users.delete().where(t.users.c.id == user_id))
+
+        self.meta._write(work)
 
     def personal_project_id(self, user: User) -> int:
         """The user's personal project, created (with the user as its admin) when missing."""

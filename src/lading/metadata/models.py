@@ -28,6 +28,8 @@ class AccessKey:
     user: User
     status: str
     expires_at: int | None = None  # epoch microseconds; None: never
+    # an IAM user's attached policy ARNs (its requests need their Allow); None: not one
+    policies: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -567,3 +567,28 @@ transfer_schedules = sa.Table(
     sa.Column("created_at", Micros, nullable=False),
     sa.Index(None, "next_run"),
 )
+
+# --- IAM users: Lading users created through the IAM API, and their policies (0012) --------
+
+# A user with a row here is an IAM user: each of its requests needs an Allow from one of
+# its attached policies, on top of what ownership, shares and bucket policies decide.
+iam_users = sa.Table(
+    "iam_users",
+    metadata,
+    sa.Column("user_id", IdType, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("path", sa.String(512), nullable=False),  # IAM's "/division/team/"
+    sa.Column("created_by", IdType, nullable=False),  # the administrator's user id
+)
+
+iam_user_policies = sa.Table(
+    "iam_user_policies",
+    metadata,
+    sa.Column(
+        "user_id",
+        IdType,
+        sa.ForeignKey("iam_users.user_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("policy_arn", sa.String(2048), primary_key=True),
+    sa.Column("attached_at", Micros, nullable=False),
+)

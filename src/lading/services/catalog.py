@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from lading import errors
 from lading.catalog.attributes import (
@@ -22,7 +23,7 @@ from lading.catalog.attributes import (
     parse_timestamp,
     to_micros,
 )
-from lading.catalog.query import parse_filter
+from lading.catalog.query import parse_filter, text_parser
 from lading.concurrency import run_blocking
 from lading.iam.policy import Access, Action, Verdict, authorize
 from lading.iam.principals import Principal
@@ -122,8 +123,6 @@ def entry_record(entry: Entry, base_url: str) -> dict[str, Any]:
 
 def object_url(base_url: str, bucket: str, key: str) -> str:
     """The path-style URL of an object (what the seeds' catalogs store as `url`)."""
-    from urllib.parse import quote
-
     return f"{base_url.rstrip('/')}/{bucket}/{quote(key, safe='/~')}"
 
 
@@ -155,6 +154,7 @@ class CatalogService:
         self.meta = meta
         self.queries = queries
         self.buckets = buckets
+        text_parser()  # build the CQL2 parser now rather than in the first search
 
     # --- authorization -------------------------------------------------------------------------
 

@@ -86,7 +86,13 @@ class IdentityService:
         if found.status != ACTIVE or not found.user.enabled:
             raise errors.InvalidAccessKeyId(access_key)
         secret = self.open_secret(found.sealed_secret)
-        return AccessKey(access_key, secret, found.user, found.status, found.expires_at)
+        policies = Directory(self.meta).identity_policies(found.user.id)
+        return AccessKey(access_key, secret, found.user, found.status, found.expires_at, policies)
+
+    def forget_user_keys(self, user_id: int) -> None:
+        """Drop a user's keys from this process's cache (their policies changed)."""
+        for record in self.credentials.list_keys(user_id):
+            self._keys.forget(record.access_key)
 
     def seal(self, secret: str) -> str:
         """The form a secret key is stored in."""

@@ -687,9 +687,9 @@ def test_iam_get_user_reports_the_caller_as_its_accounts_root(events_server: Run
     iam = boto3.client("iam", **client_options(events_server))
     user = iam.get_user()["User"]
     assert (user["UserName"], user["Arn"]) == ("root", "arn:aws:iam::root:root")
-    assert iam.list_users()["Users"] == []
+    assert iam.list_users()["Users"] == []  # Lading users are accounts, not IAM users
     with pytest.raises(ClientError) as caught:
-        iam.create_user(UserName="someone")
+        iam.create_role(RoleName="someone", AssumeRolePolicyDocument="{}")
     assert caught.value.response["Error"]["Code"] == "InvalidAction"
 
 

@@ -139,6 +139,11 @@ FILTERS = [
     ("date T_BEFORE TIMESTAMP('2016-06-06T12:00:00Z')", {A, C}),
     ("date T_DURING INTERVAL('2016-06-01T00:00:00Z','2016-06-30T00:00:00Z')", {A, B}),
     ("date T_EQUALS TIMESTAMP('2016-05-01T00:00:00Z')", {C}),
+    # the same instants with an offset, as fractions, without separators, without a zone
+    ("date = TIMESTAMP('2016-06-06T02:00:00+02:00')", {A}),
+    ("date = TIMESTAMP('2016-06-06T00:00:00.000Z')", {A}),
+    ("date = TIMESTAMP('20160606T000000Z')", {A}),
+    ("date = TIMESTAMP('2016-06-06 00:00:00')", {A}),
     ("meta:instrument = 'xray'", {A}),
     ("\"meta:instrument\" = 'xray'", {A}),
     ("tag:project = 'alpha'", {C}),

@@ -83,6 +83,8 @@ async def caller(request: Request) -> Principal:
         now=ctx.clock(),
         max_skew_seconds=ctx.settings.s3.max_skew_seconds,
     )
+    if key.policies is not None:  # the control API is not bounded by IAM policies
+        raise errors.AccessDenied("IAM users use the S3, SNS and IAM APIs only.")
     request.scope[CALLER_SCOPE] = (key.user.name, key.access_key)
     request.scope[EXPIRY_SCOPE] = key.expires_at
     if spec.chunked:

@@ -184,6 +184,15 @@ def _service(query_api: bool, parsed: auth.ParsedAuth) -> str:
     return parsed.scope_service if parsed.scope_service in auth.QUERY_SERVICES else auth.SNS_SERVICE
 
 
+def _query_operation(service: str, form: bytes) -> str | None:
+    """A query API request's action as policies name it ("sns:ListTopics", "iam:CreateUser")."""
+    try:
+        action = dict(parse_qsl(form.decode("utf-8"))).get("Action", "")
+    except UnicodeDecodeError:
+        return None
+    return f"{service}:{action}" if action.isalnum() else None
+
+
 async def _small_body(request: Request) -> bytes:
     """A whole form body, read before its signature is checked (Starlette keeps it)."""
     declared = request.headers.get("content-length", "")
@@ -323,7 +332,8 @@ class S3Dispatcher:
                 )
         except errors.LadingError as exc:
             if self._is_sns(request, headers, raw_path):
-                response = self.sns_error_response(exc, request_id)
+                iam = "/iam/aws4_request" in headers.get("authorization", "")
+                response = self.sns_error_response(exc, request_id, iam=iam)
             else:
                 response = self.error_response(exc, request, raw_path, request_id)
             seen.error_code = s3errors.lookup(exc).code
@@ -417,8 +427,11 @@ class S3Dispatcher:
         seen.op = op
         sns = op.name == SNS_OPERATION
         body_sha256 = None
+        operation = op.name
         if sns and parsed is not None:  # SNS clients sign the body's hash without sending it
-            body_sha256 = hashlib.sha256(await _small_body(request)).hexdigest()
+            form = await _small_body(request)
+            body_sha256 = hashlib.sha256(form).hexdigest()
+            operation = _query_operation(_service(sns, parsed), form) or operation
         if parsed is None:
             principal = ANONYMOUS
             spec = auth.payload_spec_for(view)
@@ -437,7 +450,7 @@ class S3Dispatcher:
                 service=_service(sns, parsed),
                 body_sha256=body_sha256,
             )
-            principal = Principal(key.user, key.access_key)
+            principal = Principal(key.user, key.access_key, policies=key.policies)
         seen.principal = principal
         length = headers.get("content-length")
         decoder = auth.BodyDecoder(spec, int(length) if length and length.isdigit() else None)
@@ -469,7 +482,7 @@ class S3Dispatcher:
         now_us = int(now.timestamp() * 1_000_000)
         ctx.access = Access(
             principal,
-            op.name,
+            operation,
             op.action,
             ctx.bucket,
             op.key,
@@ -510,9 +523,11 @@ class S3Dispatcher:
             self.services.usage.meter.count(ctx.bucket.project_id, int(sent))
         return response
 
-    def sns_error_response(self, exc: errors.LadingError, request_id: str) -> Response:
-        """An error of the topic API, in SNS's shape (the S3 table, SNS's names)."""
-        found = s3errors.sns_lookup(exc)
+    def sns_error_response(
+        self, exc: errors.LadingError, request_id: str, *, iam: bool = False
+    ) -> Response:
+        """An error of the topic (or IAM) API, in SNS's shape (the S3 table, their names)."""
+        found = s3errors.iam_lookup(exc) if iam else s3errors.sns_lookup(exc)
         if found.status >= 500:
             log.error("request %s failed", request_id, exc_info=exc)
         message = (

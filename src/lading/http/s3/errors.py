@@ -47,6 +47,8 @@ ERRORS: dict[type[errors.LadingError], S3Error] = {
     errors.BucketAlreadyOwnedByYou: S3Error("BucketAlreadyOwnedByYou", 409),
     errors.BucketNotEmpty: S3Error("BucketNotEmpty", 409),
     errors.UserAlreadyExists: S3Error("EntityAlreadyExists", 409),
+    errors.UserInUse: S3Error("DeleteConflict", 409),
+    errors.NoSuchPolicy: S3Error("NoSuchEntity", 404),
     errors.ConditionalRequestConflict: S3Error("ConditionalRequestConflict", 409),
     errors.AccessDenied: S3Error("AccessDenied", 403),
     errors.ObjectLocked: S3Error("AccessDenied", 403),
@@ -119,6 +121,26 @@ SNS_CODES = {
     "MalformedXML": "InvalidParameter",
     "NotImplemented": "InvalidAction",
 }
+
+
+# The IAM query API (same endpoint and shape) has its own names for these.
+IAM_ERRORS: dict[type[errors.LadingError], S3Error] = {
+    errors.NoSuchUser: S3Error("NoSuchEntity", 404),
+    errors.NoSuchAccessKey: S3Error("NoSuchEntity", 404),
+    errors.NoSuchPolicy: S3Error("NoSuchEntity", 404),
+    errors.InvalidArgument: S3Error("InvalidInput", 400),
+    errors.NotImplementedOperation: S3Error("InvalidAction", 400),
+    errors.AccessDenied: S3Error("AccessDenied", 403),
+}
+
+
+def iam_lookup(exc: errors.LadingError) -> S3Error:
+    """The IAM code and status for a domain error (IAM's names, else the SNS table)."""
+    for cls in type(exc).__mro__:
+        found = IAM_ERRORS.get(cls)
+        if found is not None:
+            return found
+    return sns_lookup(exc)
 
 
 def sns_lookup(exc: errors.LadingError) -> S3Error:

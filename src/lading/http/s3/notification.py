@@ -4,7 +4,7 @@ NotificationConfiguration.
 The topic API is what Ceph RadosGW offers and what `boto3.client("sns", endpoint_url=...)`
 speaks: a form-encoded POST to "/" with `Action=CreateTopic|ListTopics|GetTopicAttributes|
 SetTopicAttributes|DeleteTopic`, answered in SNS's XML. The same form answers the caller's
-own identity in IAM's terms (lading.http.s3.iam), which RadosGW's clients ask for first.
+own identity in IAM's terms and the IAM users of administrators (lading.http.s3.iam).
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ async def sns_action(ctx: ReqCtx) -> Response:
     elif action == "DeleteTopic":
         await service.delete_topic(caller, _need(form, "TopicArn"))
     elif action in iam.ACTIONS:
-        result = iam.answer(action, form, caller)
+        result = await iam.answer(action, form, caller, ctx.principal.policies, ctx.services)
     else:
         raise errors.NotImplementedOperation(f"The action {action or '(none)'}")
     namespace = xml.IAM_NS if action in iam.ACTIONS else xml.SNS_NS

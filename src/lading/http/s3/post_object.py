@@ -408,7 +408,7 @@ async def _principal(ctx: ReqCtx, fields: Mapping[str, str]) -> tuple[Principal,
     policy = parse_policy(fields["policy"])
     key = await ctx.services.identity.lookup_key(signed.access_key)
     verify_signature(signed, fields["policy"], key.secret_key, ctx.settings.region)
-    return Principal(key.user, key.access_key), policy
+    return Principal(key.user, key.access_key, policies=key.policies), policy
 
 
 async def post_object(ctx: ReqCtx) -> Response:

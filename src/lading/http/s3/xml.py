@@ -773,8 +773,38 @@ def sns_error(code: str, message: str, request_id: str, *, sender: bool = True) 
 
 def iam_user(name: str, arn: str, created_us: int) -> list[str]:
     """The User element of iam:GetUser."""
-    fields = el("Path", "/") + el("UserName", name) + el("UserId", name) + el("Arn", arn)
-    return [f"<User>{fields}{el('CreateDate', iso_time(created_us))}</User>"]
+    return [f"<User>{iam_user_fields(name, arn, created_us)}</User>"]
+
+
+def iam_user_fields(name: str, arn: str, created_us: int, path: str = "/") -> str:
+    """An IAM user's fields (inside User, or a member of Users)."""
+    fields = el("Path", path) + el("UserName", name) + el("UserId", name) + el("Arn", arn)
+    return fields + el("CreateDate", iso_time(created_us))
+
+
+def iam_list(name: str, members: Iterable[str]) -> list[str]:
+    """An IAM listing: every member's fields in <member>, never truncated."""
+    inner = "".join(f"<member>{m}</member>" for m in members)
+    return [f"<{name}>{inner}</{name}>", el("IsTruncated", False)]
+
+
+def iam_access_key_fields(user: str, access_key: str, created_us: int, status: str) -> str:
+    return (
+        el("UserName", user)
+        + el("AccessKeyId", access_key)
+        + el("Status", "Active" if status == "active" else "Inactive")
+        + el("CreateDate", iso_time(created_us))
+    )
+
+
+def iam_access_key(user: str, access_key: str, created_us: int, secret: str) -> str:
+    """The AccessKey of iam:CreateAccessKey (the only answer that holds the secret)."""
+    fields = iam_access_key_fields(user, access_key, created_us, "active")
+    return f"<AccessKey>{fields}{el('SecretAccessKey', secret)}</AccessKey>"
+
+
+def iam_attached_policy(name: str, arn: str) -> str:
+    return el("PolicyName", name) + el("PolicyArn", arn)
 
 
 def iam_empty_list(name: str, *, truncated: bool) -> list[str]:
