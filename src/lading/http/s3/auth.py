@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Literal
@@ -151,6 +151,12 @@ class RequestView:
     raw_path: str
     raw_query: str
     headers: Mapping[str, str]
+    # the decoded query parameters (first occurrence wins), parsed once per request
+    params: Mapping[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        params = _query_params(self.raw_query) if self.raw_query else {}
+        object.__setattr__(self, "params", params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,7 +409,7 @@ def _parse_v2_query(params: Mapping[str, str]) -> ParsedAuth:
 def parse_auth(req: RequestView) -> ParsedAuth | None:
     """Find the credentials of a request; None means the request is anonymous."""
     authorization = (req.headers.get("authorization") or "").strip()
-    params = _query_params(req.raw_query) if req.raw_query else {}
+    params = req.params
     v4_query = any(name in params for name in ("X-Amz-Algorithm", "X-Amz-Credential"))
     v4_query = v4_query or "X-Amz-Signature" in params
     v2_query = "AWSAccessKeyId" in params or "Signature" in params
@@ -635,7 +641,7 @@ def _verify_v4(
             raise AccessDenied("Request is not yet valid")
         if elapsed > (parsed.expires or 0):
             raise RequestExpired()
-        query_hash = _query_params(req.raw_query).get("X-Amz-Content-Sha256")
+        query_hash = req.params.get("X-Amz-Content-Sha256")
         payload_hash = query_hash.strip() if query_hash else UNSIGNED_PAYLOAD
     else:
         _check_skew(request_time, now, max_skew_seconds)
@@ -710,7 +716,7 @@ def _v2_amz_headers(req: RequestView, presigned: bool) -> str:
         if name.lower().startswith("x-amz-")
     }
     if presigned:
-        for name, value in _query_params(req.raw_query).items():
+        for name, value in req.params.items():
             if name.lower().startswith("x-amz-"):
                 amz.setdefault(name.lower(), value.strip())
     return "".join(f"{name}:{amz[name]}\n" for name in sorted(amz))
@@ -734,7 +740,7 @@ def _verify_v2(
             raise RequestExpired()
         dates = [str(expires)]
         # A presigned URL is usually signed without a Content-Type, whatever the client sends.
-        query_type = _query_params(req.raw_query).get("content-type")
+        query_type = req.params.get("content-type")
         content_types += [query_type.strip()] if query_type else []
         content_types.append("")
     else:
