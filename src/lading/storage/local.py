@@ -27,14 +27,16 @@ class LocalBlobWriter:
 
     def __init__(self, store: LocalBlobStore) -> None:
         self._store = store
-        self._id = _new_id()
-        self._final = store.path_of(self._id)
-        self._tmp = self._final.with_name(self._id + PART)
+        self._id = blob_id = _new_id()
+        # plain strings: pathlib's parsing costs more than the system calls of a small blob
+        self._final = store.blob_path(blob_id)
+        self._dir = self._final.rpartition("/")[0]
+        self._tmp = self._final + PART
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
         try:
             self._fd = os.open(self._tmp, flags, 0o600)
         except FileNotFoundError:  # a new fan-out directory
-            store.make_parents(self._final)
+            store.make_parents(Path(self._final))
             self._fd = os.open(self._tmp, flags, 0o600)
 
     def write(self, data: bytes) -> None:
@@ -50,14 +52,15 @@ class LocalBlobWriter:
         self._fd = -1
         os.rename(self._tmp, self._final)  # FileNotFoundError when a sweep took the temporary
         if self._store.fsync:
-            self._store.fsync_dir(self._final.parent)
+            self._store.fsync_dir(self._dir)
         return self._id
 
     def abort(self) -> None:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
-        self._tmp.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._tmp)
 
 
 class LocalBlobStore:
@@ -68,13 +71,18 @@ class LocalBlobStore:
     def __init__(self, root: Path, *, fsync: bool = True) -> None:
         self.root = root
         self.blob_dir = root / "blobs"
+        self.blob_root = os.fspath(self.blob_dir)
         self.fsync = fsync
         self.blob_dir.mkdir(parents=True, exist_ok=True)
 
     def path_of(self, blob_id: str) -> Path:
+        return Path(self.blob_path(blob_id))
+
+    def blob_path(self, blob_id: str) -> str:
+        """path_of as a string, for the hot paths (pathlib costs more than a small read)."""
         if len(blob_id) != 32 or not blob_id.isalnum():
             raise FileNotFoundError(blob_id)
-        return self.blob_dir / blob_id[:2] / blob_id[2:4] / blob_id
+        return f"{self.blob_root}/{blob_id[:2]}/{blob_id[2:4]}/{blob_id}"
 
     def make_parents(self, path: Path) -> None:
         """Create the fan-out directories above path, syncing their new entries if fsync is on."""
@@ -83,7 +91,7 @@ class LocalBlobStore:
             if self.fsync:
                 self.fsync_dir(directory.parent)
 
-    def fsync_dir(self, directory: Path) -> None:
+    def fsync_dir(self, directory: Path | str) -> None:
         fd = os.open(directory, os.O_RDONLY)
         try:
             os.fsync(fd)
@@ -94,7 +102,7 @@ class LocalBlobStore:
         return LocalBlobWriter(self)
 
     def read(self, blob_id: str, offset: int, length: int) -> bytes:
-        fd = os.open(self.path_of(blob_id), os.O_RDONLY)
+        fd = os.open(self.blob_path(blob_id), os.O_RDONLY)
         try:
             return os.pread(fd, length, offset)
         finally:
