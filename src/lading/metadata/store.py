@@ -175,39 +175,59 @@ def _row_type(names: list[str]) -> Any:
 
 
 class DriverQuery:
-    """A hot single-row SELECT run on the SQLite driver itself, compiled once.
+    """A hot statement that returns rows, run on the SQLite driver itself, compiled once.
 
     SQLAlchemy's execution machinery (events, execution context, result metadata) costs ten
     times what SQLite needs for a primary-key lookup, and a small GET is mostly that lookup.
-    One statement in SQLite's autocommit mode reads one consistent snapshot, so no BEGIN is
-    needed; JSON columns are decoded as SQLAlchemy's SQLite dialect decodes them.
+    Rows are named tuples whose JSON columns are decoded as SQLAlchemy's SQLite dialect
+    decodes them.
     """
 
-    def __init__(self, engine: sa.Engine, statement: sa.Select[Any]) -> None:
+    def __init__(
+        self, engine: sa.Engine, statement: sa.Select[Any] | sa.Delete | sa.Update
+    ) -> None:
         compiled = statement.compile(dialect=engine.dialect)
         self.engine = engine
         self.sql = str(compiled)
         self.binds = tuple(compiled.positiontup or ())
-        columns = list(statement.selected_columns)
+        columns = list(
+            statement.selected_columns
+            if isinstance(statement, sa.Select)
+            else statement.exported_columns  # RETURNING
+        )
         self.row_type = _row_type([str(c.key) for c in columns])
         self.json = tuple(i for i, c in enumerate(columns) if isinstance(c.type, sa.JSON))
 
+    def rows(self, conn: sa.Connection, params: dict[str, Any]) -> list[Any]:
+        """All rows, on the driver connection under `conn` (inside its transaction)."""
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        return self._decode(driver.execute(self.sql, self._values(params)).fetchall())
+
     def first(self, params: dict[str, Any]) -> Any:
-        """The first row as a named tuple, or None."""
+        """The first row or None, on a pooled connection in SQLite's autocommit mode: one
+        statement reads one consistent snapshot, so no BEGIN is needed."""
         connection = self.engine.raw_connection()
         try:
             driver = connection.driver_connection
             assert driver is not None
-            found = driver.execute(self.sql, [params[name] for name in self.binds]).fetchone()
+            found = driver.execute(self.sql, self._values(params)).fetchone()
         finally:
             connection.close()
-        if found is None:
-            return None
-        values = list(found)
-        for index in self.json:
-            if values[index] is not None:
-                values[index] = json.loads(values[index])
-        return self.row_type._make(values)
+        return self._decode([found])[0] if found is not None else None
+
+    def _values(self, params: dict[str, Any]) -> list[Any]:
+        return [params[name] for name in self.binds]
+
+    def _decode(self, rows: list[Any]) -> list[Any]:
+        decoded = []
+        for row in rows:
+            values = list(row)
+            for index in self.json:
+                if values[index] is not None:
+                    values[index] = json.loads(values[index])
+            decoded.append(self.row_type._make(values))
+        return decoded
 
 
 _DEMOTE = t.objects.update().where(_O.id == sa.bindparam("p_row")).values(is_latest=False)
@@ -411,13 +431,14 @@ class MetadataStore:
         self.engine = engine
         self.hooks = hooks  # run inside every object-changing transaction, in order
         self._group: GroupCommit | None = None
-        self._driver_reads: dict[bool, DriverQuery] | None = None  # SQLite: current, version
+        self._driver_queries: dict[str, DriverQuery] | None = None  # SQLite's hot statements
         self._writer_lock: WriterLock | contextlib.nullcontext[None] = contextlib.nullcontext()
         if engine.dialect.name == "sqlite":
             self._group = GroupCommit(engine, self._write_alone, self._locked)
-            self._driver_reads = {
-                True: DriverQuery(engine, _CURRENT),
-                False: DriverQuery(engine, _VERSION),
+            self._driver_queries = {
+                "current": DriverQuery(engine, _CURRENT),
+                "version": DriverQuery(engine, _VERSION),
+                "delete": DriverQuery(engine, _DELETE_VERSION),
             }
             if engine.url.database and engine.url.database != ":memory:":
                 self._writer_lock = WriterLock(f"{engine.url.database}.writer-lock")
@@ -719,8 +740,8 @@ class MetadataStore:
         A current delete marker raises NoSuchKey; asking for a delete marker by id returns it.
         """
         params = {"p_bucket": bucket.id, "p_key": key, "p_version": version_id}
-        if self._driver_reads is not None:
-            row = self._driver_reads[version_id is None].first(params)
+        if self._driver_queries is not None:
+            row = self._driver_queries["current" if version_id is None else "version"].first(params)
         else:
             with self._read() as conn:
                 row = conn.execute(_CURRENT if version_id is None else _VERSION, params).first()
@@ -752,7 +773,12 @@ class MetadataStore:
 
         def work(conn: sa.Connection) -> list[str]:
             target = {"p_bucket": bucket.id, "p_key": obj.key, "p_version": obj.version_id}
-            current_row = conn.execute(_CURRENT, target).first()
+            driver = self._driver_queries
+            if driver is not None:
+                found = driver["current"].rows(conn, target)
+                current_row = found[0] if found else None
+            else:
+                current_row = conn.execute(_CURRENT, target).first()
             current = _object(current_row) if current_row is not None else None
             if check is not None:
                 check(current)
@@ -773,7 +799,12 @@ class MetadataStore:
                 conn.execute(t.parts.delete().where(t.parts.c.upload_id == upload_id))
                 conn.execute(t.uploads.delete().where(t.uploads.c.upload_id == upload_id))
             replaced = None
-            for row in conn.execute(_DELETE_VERSION, target).all():
+            deleted = (
+                driver["delete"].rows(conn, target)
+                if driver is not None
+                else conn.execute(_DELETE_VERSION, target).all()
+            )
+            for row in deleted:
                 garbage += [blob for blob, _size in row.segments]
                 replaced = row
             if current is not None and current.version_id != obj.version_id:
