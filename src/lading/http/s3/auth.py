@@ -466,20 +466,16 @@ def _collapse(value: str) -> str:
 
 def _uri_encode(raw: str) -> str:
     """Re-encode one raw query component with RFC 3986 rules."""
-    if _CANONICAL_COMPONENT.fullmatch(raw) and not any(
-        _is_unreserved_escape(escape) for escape in _ESCAPE.findall(raw)
+    if _CANONICAL_COMPONENT.fullmatch(raw) and (
+        "%" not in raw or not _UNRESERVED_ESCAPE.search(raw)
     ):
         return raw  # what SDKs send is already canonical: skip decoding and re-encoding
     return quote(unquote_to_bytes(raw), safe="-_.~")
 
 
 _CANONICAL_COMPONENT = re.compile(r"(?:[A-Za-z0-9\-._~]|%[0-9A-F]{2})*")
-_ESCAPE = re.compile(r"%([0-9A-F]{2})")
-_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-
-
-def _is_unreserved_escape(hex_pair: str) -> bool:
-    return int(hex_pair, 16) in _UNRESERVED
+# an escape of an unreserved character (A-Z a-z 0-9 - . _ ~), which canonical form spells out
+_UNRESERVED_ESCAPE = re.compile(r"%(?:[46][1-9A-F]|[57][0-9A]|3[0-9]|2[DE]|5F|7E)")
 
 
 def canonical_query_string(raw_query: str, *, exclude_signature: bool = False) -> str:
