@@ -36,7 +36,7 @@ class LocalBlobWriter:
         try:
             self._fd = os.open(self._tmp, flags, 0o600)
         except FileNotFoundError:  # a new fan-out directory
-            store.make_parents(Path(self._final))
+            store.make_parents(self._final)
             self._fd = os.open(self._tmp, flags, 0o600)
 
     def write(self, data: bytes) -> None:
@@ -72,6 +72,7 @@ class LocalBlobStore:
         self.root = root
         self.blob_dir = root / "blobs"
         self.blob_root = os.fspath(self.blob_dir)
+        self._durable_tops: set[str] = set()  # first-level directories synced into blob_root
         self.fsync = fsync
         self.blob_dir.mkdir(parents=True, exist_ok=True)
 
@@ -84,12 +85,31 @@ class LocalBlobStore:
             raise FileNotFoundError(blob_id)
         return f"{self.blob_root}/{blob_id[:2]}/{blob_id[2:4]}/{blob_id}"
 
-    def make_parents(self, path: Path) -> None:
-        """Create the fan-out directories above path, syncing their new entries if fsync is on."""
-        for directory in (path.parent.parent, path.parent):
-            directory.mkdir(exist_ok=True)
+    def make_parents(self, path: Path | str) -> None:
+        """Create the fan-out directories above path, syncing their new entries if fsync is on.
+
+        A first-level directory this process has made durable already is not synced again:
+        in a young store nearly every blob opens a new second-level directory, and syncing
+        both levels each time doubled the cost of that.
+        """
+        leaf = os.path.dirname(path)
+        top = os.path.dirname(leaf)
+        if top not in self._durable_tops:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(top)
             if self.fsync:
-                self.fsync_dir(directory.parent)
+                self.fsync_dir(self.blob_root)
+            self._durable_tops.add(top)
+        try:
+            os.mkdir(leaf)
+        except FileExistsError:
+            pass
+        except FileNotFoundError:  # the first level was removed behind this process's back
+            self._durable_tops.discard(top)
+            self.make_parents(path)
+            return
+        if self.fsync:
+            self.fsync_dir(top)
 
     def fsync_dir(self, directory: Path | str) -> None:
         fd = os.open(directory, os.O_RDONLY)
