@@ -20,7 +20,7 @@ from lading.metadata import schema as t
 from lading.metadata.hooks import ObjectChange
 from lading.metadata.models import Bucket, ProjectAccess, User
 from lading.metadata.shares import forget_group_shares
-from lading.metadata.store import MetadataStore, key_successor, now_us
+from lading.metadata.store import DriverQuery, MetadataStore, key_successor, now_us
 
 PERSONAL_PREFIX = "personal-"  # a user's personal project is named personal-<user>
 ROLES = ("admin", "writer", "reader")
@@ -125,6 +125,18 @@ class UsageCounter:
     commit or roll back with the object row, and a refused write leaves nothing behind.
     """
 
+    def __init__(self) -> None:
+        self._driver: DriverQuery | None = None  # on SQLite: the UPDATE, run on the driver
+
+    def _count(self, conn: sa.Connection, params: dict[str, int]) -> Any:
+        if conn.dialect.name != "sqlite":
+            return conn.execute(_COUNT_USAGE, params).first()
+        driver = self._driver
+        if driver is None or driver.engine is not conn.engine:
+            driver = self._driver = DriverQuery(conn.engine, _COUNT_USAGE)
+        rows = driver.rows(conn, params)
+        return rows[0] if rows else None
+
     def __call__(self, conn: sa.Connection, change: ObjectChange) -> None:
         project_id = change.bucket.project_id
         if project_id is None or change.kind == "updated":
@@ -140,7 +152,7 @@ class UsageCounter:
         if delta_bytes == 0 and delta_objects == 0:
             return
         params = {"p_project": project_id, "p_bytes": delta_bytes, "p_objects": delta_objects}
-        row = conn.execute(_COUNT_USAGE, params).first()
+        row = self._count(conn, params)
         if row is None:
             return
         if delta_bytes > 0 and row.quota_bytes is not None and row.used_bytes > row.quota_bytes:
