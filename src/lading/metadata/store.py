@@ -184,7 +184,7 @@ class DriverQuery:
     """
 
     def __init__(
-        self, engine: sa.Engine, statement: sa.Select[Any] | sa.Delete | sa.Update
+        self, engine: sa.Engine, statement: sa.Select[Any] | sa.Insert | sa.Delete | sa.Update
     ) -> None:
         compiled = statement.compile(dialect=engine.dialect)
         self.engine = engine
@@ -193,7 +193,7 @@ class DriverQuery:
         columns = list(
             statement.selected_columns
             if isinstance(statement, sa.Select)
-            else statement.exported_columns  # RETURNING
+            else statement.exported_columns  # RETURNING, if any
         )
         self.row_type = _row_type([str(c.key) for c in columns])
         self.json = tuple(i for i, c in enumerate(columns) if isinstance(c.type, sa.JSON))
