@@ -184,12 +184,17 @@ class DriverQuery:
     """
 
     def __init__(
-        self, engine: sa.Engine, statement: sa.Select[Any] | sa.Insert | sa.Delete | sa.Update
+        self,
+        engine: sa.Engine,
+        statement: sa.Select[Any] | sa.Insert | sa.Delete | sa.Update,
+        *,
+        column_keys: list[str] | None = None,
     ) -> None:
-        compiled = statement.compile(dialect=engine.dialect)
+        compiled = statement.compile(dialect=engine.dialect, column_keys=column_keys)
         self.engine = engine
         self.sql = str(compiled)
         self.binds = tuple(compiled.positiontup or ())
+        self.error = engine.dialect.loaded_dbapi.Error
         columns = list(
             statement.selected_columns
             if isinstance(statement, sa.Select)
@@ -197,27 +202,48 @@ class DriverQuery:
         )
         self.row_type = _row_type([str(c.key) for c in columns])
         self.json = tuple(i for i, c in enumerate(columns) if isinstance(c.type, sa.JSON))
+        # the values an INSERT binds to JSON columns: serialized as SQLAlchemy does (its
+        # JSON type stores None as the document null)
+        table = statement.table if isinstance(statement, sa.Insert) else None
+        self.json_binds = frozenset(
+            name
+            for name in self.binds
+            if table is not None and name in table.c and isinstance(table.c[name].type, sa.JSON)
+        )
 
     def rows(self, conn: sa.Connection, params: dict[str, Any]) -> list[Any]:
         """All rows, on the driver connection under `conn` (inside its transaction)."""
         driver = conn.connection.driver_connection
         assert driver is not None
-        return self._decode(driver.execute(self.sql, self._values(params)).fetchall())
+        values = self._values(params)
+        try:
+            found = driver.execute(self.sql, values).fetchall()
+        except self.error as exc:  # the exception SQLAlchemy would raise (IntegrityError...)
+            raise sa.exc.DBAPIError.instance(self.sql, values, exc, self.error) from exc
+        return self._decode(found)
 
     def first(self, params: dict[str, Any]) -> Any:
         """The first row or None, on a pooled connection in SQLite's autocommit mode: one
         statement reads one consistent snapshot, so no BEGIN is needed."""
         connection = self.engine.raw_connection()
+        values = self._values(params)
         try:
             driver = connection.driver_connection
             assert driver is not None
-            found = driver.execute(self.sql, self._values(params)).fetchone()
+            found = driver.execute(self.sql, values).fetchone()
+        except self.error as exc:
+            raise sa.exc.DBAPIError.instance(self.sql, values, exc, self.error) from exc
         finally:
             connection.close()
         return self._decode([found])[0] if found is not None else None
 
     def _values(self, params: dict[str, Any]) -> list[Any]:
-        return [params[name] for name in self.binds]
+        if not self.json_binds:
+            return [params[name] for name in self.binds]
+        return [
+            json.dumps(params[name]) if name in self.json_binds else params[name]
+            for name in self.binds
+        ]
 
     def _decode(self, rows: list[Any]) -> list[Any]:
         decoded = []
@@ -280,6 +306,9 @@ def _object_values(obj: ObjectVersion) -> dict[str, Any]:
         "legal_hold": obj.legal_hold,
         "encryption": obj.encryption,
     }
+
+
+_INSERTED_COLUMNS = [c.key for c in t.objects.c if c.key != "id"]  # what _object_values gives
 
 
 def _upload(row: Any) -> Upload:
@@ -439,6 +468,7 @@ class MetadataStore:
                 "current": DriverQuery(engine, _CURRENT),
                 "version": DriverQuery(engine, _VERSION),
                 "delete": DriverQuery(engine, _DELETE_VERSION),
+                "insert": DriverQuery(engine, _INSERT, column_keys=_INSERTED_COLUMNS),
             }
             if engine.url.database and engine.url.database != ":memory:":
                 self._writer_lock = WriterLock(f"{engine.url.database}.writer-lock")
@@ -809,7 +839,10 @@ class MetadataStore:
                 replaced = row
             if current is not None and current.version_id != obj.version_id:
                 conn.execute(_DEMOTE, {"p_row": current.row_id})
-            conn.execute(_INSERT, _object_values(obj))
+            if driver is not None:
+                driver["insert"].rows(conn, _object_values(obj))
+            else:
+                conn.execute(_INSERT, _object_values(obj))
             if self.hooks:
                 before = _object(replaced) if replaced is not None else None
                 self._changed(conn, ObjectChange("written", bucket, obj, cause, before))
