@@ -3,16 +3,19 @@
 
     .venv/bin/python bench/cpu_per_request.py [--requests 5000] [--concurrency 32]
         [--workers 1] [--size 4096] [--auth presigned|header] [--server uvicorn|granian]
-        [--profile DIR] [--json OUT]
+        [--list-repeats 20] [--settle 3] [--profile DIR] [--json OUT]
 
 Starts `python -m lading serve` (this venv) on a free port with a fresh data directory, creates
 a bucket, then for each operation sends `--requests` requests over `--concurrency` keep-alive
 connections (a small asyncio HTTP/1.1 client; every request signed beforehand, so the client
 does no signing while it is timed) and reads the CPU time (utime + stime, /proc/PID/stat) of
 every process of the server's session before and after. CPU microseconds per request is the
-difference over the count: unlike requests per second, it barely moves when other processes
-share the machine. The server's idle background work (WAL checkpoints, flushes) is measured for
-two seconds first and reported per second; it is not subtracted.
+difference over the count. It moves much less than requests per second when other processes
+share the machine, but it still moves (cache and hyperthread contention, more wake-ups per
+request): compare versions in runs made one after the other. The server's idle CPU rate is
+measured for three seconds first; each operation's figure also counts the `--settle` seconds
+after its last response (the work its requests left to background tasks: WAL checkpoints,
+audit flushes) less the idle rate over that time.
 
 `--auth presigned` (the default) signs like bench/s3bench.py's wrk runs (query string,
 `UNSIGNED-PAYLOAD`); `--auth header` signs like an SDK (Authorization header and the payload's
@@ -221,9 +224,16 @@ async def run_all(host: str, port: int, requests: list[bytes], head: bool, conc:
         raise RuntimeError(f"{len(failed)} requests failed, e.g. status {failed[0]}")
 
 
-def timed(sid: int, fn: Any, profile: Path | None = None) -> tuple[float, float]:
-    """Server CPU seconds (user, system) spent while fn runs; sampled by py-spy into
-    `profile` if given."""
+def timed(
+    sid: int,
+    fn: Any,
+    profile: Path | None = None,
+    settle: float = 0.0,
+    idle: tuple[float, float] = (0.0, 0.0),
+) -> tuple[float, float]:
+    """Server CPU seconds (user, system) spent while fn runs and for `settle` seconds after
+    it (work the requests left behind: WAL checkpoints, audit flushes), less the idle rate
+    over the settle time; sampled by py-spy into `profile` if given."""
     spy = None
     if profile is not None:
         profile.parent.mkdir(parents=True, exist_ok=True)
@@ -234,8 +244,12 @@ def timed(sid: int, fn: Any, profile: Path | None = None) -> tuple[float, float]
         time.sleep(1.0)  # py-spy attaches
     before = session_cpu(sid)
     fn()
+    time.sleep(settle)
     after = session_cpu(sid)
-    spent = after[0] - before[0], after[1] - before[1]
+    spent = (
+        after[0] - before[0] - idle[0] * settle,
+        after[1] - before[1] - idle[1] * settle,
+    )
     if spy is not None:
         spy.send_signal(signal.SIGINT)
         spy.wait(60)
@@ -259,7 +273,10 @@ def main() -> int:
     p.add_argument("--size", type=int, default=4096, help="object size, bytes")
     p.add_argument("--auth", choices=["presigned", "header"], default="presigned")
     p.add_argument("--server", choices=["uvicorn", "granian"], default="uvicorn")
-    p.add_argument("--list-repeats", type=int, default=10, help="full listings of the bucket")
+    p.add_argument("--list-repeats", type=int, default=20, help="full listings of the bucket")
+    p.add_argument(
+        "--settle", type=float, default=3.0, help="seconds counted after each operation, s"
+    )
     p.add_argument("--profile", type=Path, help="run the server under cProfile, stats to DIR")
     p.add_argument("--json", type=Path, help="also save the results here")
     a = p.parse_args()
@@ -278,8 +295,9 @@ def main() -> int:
             "GET": [signer.request("GET", bucket, k) for k in keys],
             "HEAD": [signer.request("HEAD", bucket, k) for k in keys],
         }
-        idle = sum(timed(sid, lambda: time.sleep(2.0))) / 2.0
-        results["idle_cpu_ms_per_s"] = round(idle * 1000, 1)
+        quiet = timed(sid, lambda: time.sleep(3.0))
+        idle = quiet[0] / 3.0, quiet[1] / 3.0
+        results["idle_cpu_ms_per_s"] = round(sum(idle) * 1000, 1)
         for op, requests in ops.items():
             t0 = time.monotonic()
             cpu = timed(
@@ -288,8 +306,10 @@ def main() -> int:
                     run_all(host, port, r, h, a.concurrency)
                 ),
                 a.profile / f"{op}.txt" if a.profile else None,
+                a.settle,
+                idle,
             )
-            wall = time.monotonic() - t0
+            wall = time.monotonic() - t0 - a.settle
             results[op] = per_request(cpu, len(requests), wall)
             log(f"{op}: {results[op]}")
 
@@ -316,9 +336,13 @@ def main() -> int:
 
         t0 = time.monotonic()
         cpu = timed(
-            sid, lambda: asyncio.run(listings()), a.profile / "LIST.txt" if a.profile else None
+            sid,
+            lambda: asyncio.run(listings()),
+            a.profile / "LIST.txt" if a.profile else None,
+            a.settle,
+            idle,
         )
-        results["LIST page (1000 keys)"] = per_request(cpu, pages, time.monotonic() - t0)
+        results["LIST page (1000 keys)"] = per_request(cpu, pages, time.monotonic() - t0 - a.settle)
         log(f"LIST: {results['LIST page (1000 keys)']}")
     print(json.dumps(results, indent=2))
     if a.json:
