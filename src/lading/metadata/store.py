@@ -366,13 +366,17 @@ class WriterLock:
 class _Job:
     """One caller's write transaction waiting for a group commit."""
 
-    __slots__ = ("work", "done", "result", "error")
+    __slots__ = ("work", "done", "result", "error", "wake")
 
     def __init__(self, work: Callable[[sa.Connection], Any]) -> None:
         self.work = work
         self.done = False
         self.result: Any = None
         self.error: BaseException | None = None
+        # held until the job is done or its thread is to lead the next batch: one waker per
+        # waiter, where a shared condition woke every queued thread at every commit
+        self.wake = threading.Lock()
+        self.wake.acquire()
 
 
 class GroupCommit:
@@ -394,30 +398,46 @@ class GroupCommit:
         self.engine = engine
         self.alone = alone
         self.locked = locked
-        self.cond = threading.Condition()
+        self.lock = threading.Lock()
         self.queue: list[_Job] = []
-        self.busy = False
+        self.busy = False  # a leader is running a batch (or has been chosen to)
 
     def run(self, work: Callable[[sa.Connection], T]) -> T:
         job = _Job(work)
-        with self.cond:
+        with self.lock:
             self.queue.append(job)
-            while self.busy and not job.done:
-                self.cond.wait()
-            if not job.done:
-                self.busy = True
-                batch, self.queue = self.queue, []
+            lead = not self.busy
+            self.busy = True
+        if not lead:
+            job.wake.acquire()  # done by another leader, or chosen to lead the next batch
         if not job.done:
-            try:
-                self._execute(batch)
-            finally:
-                with self.cond:
-                    self.busy = False
-                    self.cond.notify_all()
+            self._lead(job)
         if job.error is not None:
             raise job.error
         result: T = job.result
         return result
+
+    def _lead(self, job: _Job) -> None:
+        """Run every queued job (this thread's among them) as one batch, wake their threads
+        and hand the lead to the first job queued meanwhile."""
+        with self.lock:
+            batch, self.queue = self.queue, []
+        try:
+            self._execute(batch)
+        except BaseException as exc:  # interrupted: nobody may wait for a batch that is gone
+            for other in batch:
+                if not other.done:
+                    other.error, other.done = exc, True
+            raise
+        finally:
+            with self.lock:
+                following = self.queue[0] if self.queue else None
+                self.busy = following is not None
+            for other in batch:
+                if other is not job:
+                    other.wake.release()
+            if following is not None:
+                following.wake.release()
 
     def _execute(self, batch: list[_Job]) -> None:
         conflicted: list[_Job] = []
