@@ -32,7 +32,7 @@ from lading.http.middleware import ErrorGuard
 from lading.http.s3.dispatch import S3Dispatcher
 from lading.http.s3.handlers import HANDLERS
 from lading.lifecycle import run_lifecycle
-from lading.metadata.catalog import CatalogQueries, index_change
+from lading.metadata.catalog import CatalogIndexer, CatalogQueries
 from lading.metadata.events import EventStore, OutboxWriter
 from lading.metadata.identity import Directory, UsageCounter
 from lading.metadata.migrate import upgrade
@@ -75,7 +75,7 @@ def build_stores(
         background_checkpoints=serving,
     )
     blobs = LocalBlobStore(settings.data_dir, fsync=settings.storage.fsync)
-    hooks = (UsageCounter(), index_change, OutboxWriter(settings.region))
+    hooks = (UsageCounter(), CatalogIndexer(), OutboxWriter(settings.region))
     return MetadataStore(engine, hooks=hooks), blobs
 
 

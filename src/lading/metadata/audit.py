@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,6 +41,9 @@ class AuditFilter:
     before_id: int | None = None  # the page cursor: entries older than this id
 
 
+_COLUMNS = tuple(f.name for f in fields(AuditEntry) if f.name != "id")
+
+
 class AuditStore:
     def __init__(self, meta: MetadataStore) -> None:
         self.meta = meta
@@ -51,8 +54,7 @@ class AuditStore:
             return
         rows = []
         for entry in entries:
-            row = asdict(entry)
-            del row["id"]
+            row = {name: getattr(entry, name) for name in _COLUMNS}  # asdict copies deeply
             row["key"] = row["key"][:1024]
             row["operation"] = row["operation"][:128]
             row["client"] = row["client"][:64]

@@ -20,7 +20,7 @@ from lading.metadata import schema as t
 from lading.metadata.hooks import ObjectChange
 from lading.metadata.models import Bucket, ProjectAccess, User
 from lading.metadata.shares import forget_group_shares
-from lading.metadata.store import MetadataStore, key_successor, now_us
+from lading.metadata.store import DriverQuery, MetadataStore, key_successor, now_us
 
 PERSONAL_PREFIX = "personal-"  # a user's personal project is named personal-<user>
 ROLES = ("admin", "writer", "reader")
@@ -156,12 +156,37 @@ def iso(micros: int) -> str:
     return dt.datetime.fromtimestamp(micros / 1e6, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_P = t.projects.c
+# built once: building an UPDATE and its cache key per write costs more than running it
+_COUNT_USAGE = (
+    t.projects.update()
+    .where(_P.id == sa.bindparam("p_project"))
+    .values(
+        used_bytes=_P.used_bytes + sa.bindparam("p_bytes", type_=sa.BigInteger),
+        used_objects=_P.used_objects + sa.bindparam("p_objects", type_=sa.BigInteger),
+    )
+    .returning(_P.name, _P.used_bytes, _P.used_objects, _P.quota_bytes, _P.quota_objects)
+)
+
+
 class UsageCounter:
     """The object change hook keeping projects' usage counters; raises QuotaExceeded.
 
     One UPDATE per object write or delete, on the connection of the change: the counters
     commit or roll back with the object row, and a refused write leaves nothing behind.
     """
+
+    def __init__(self) -> None:
+        self._driver: DriverQuery | None = None  # on SQLite: the UPDATE, run on the driver
+
+    def _count(self, conn: sa.Connection, params: dict[str, int]) -> Any:
+        if conn.dialect.name != "sqlite":
+            return conn.execute(_COUNT_USAGE, params).first()
+        driver = self._driver
+        if driver is None or driver.engine is not conn.engine:
+            driver = self._driver = DriverQuery(conn.engine, _COUNT_USAGE)
+        rows = driver.rows(conn, params)
+        return rows[0] if rows else None
 
     def __call__(self, conn: sa.Connection, change: ObjectChange) -> None:
         project_id = change.bucket.project_id
@@ -177,15 +202,8 @@ class UsageCounter:
             delta_objects -= 1
         if delta_bytes == 0 and delta_objects == 0:
             return
-        c = t.projects.c
-        row = conn.execute(
-            t.projects.update()
-            .where(c.id == project_id)
-            .values(
-                used_bytes=c.used_bytes + delta_bytes, used_objects=c.used_objects + delta_objects
-            )
-            .returning(c.name, c.used_bytes, c.used_objects, c.quota_bytes, c.quota_objects)
-        ).first()
+        params = {"p_project": project_id, "p_bytes": delta_bytes, "p_objects": delta_objects}
+        row = self._count(conn, params)
         if row is None:
             return
         if delta_bytes > 0 and row.quota_bytes is not None and row.used_bytes > row.quota_bytes:

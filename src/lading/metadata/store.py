@@ -6,8 +6,10 @@ start with BEGIN IMMEDIATE so that concurrent writers queue instead of failing t
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import fcntl
+import json
 import logging
 import os
 import threading
@@ -94,7 +96,10 @@ def create_engine(
         @event.listens_for(engine, "begin")
         def _on_begin(connection: sa.Connection) -> None:
             immediate = connection.get_execution_options().get("lading_write", False)
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            # straight to the driver: a statement through SQLAlchemy costs more than running it
+            connection.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+                "BEGIN IMMEDIATE" if immediate else "BEGIN"
+            )
 
         return engine
     return sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
@@ -162,6 +167,95 @@ _DELETE_VERSION = (
     )
     .returning(*t.objects.c)
 )
+
+
+def _row_type(names: list[str]) -> Any:
+    """A named tuple class of these column names: rows read as SQLAlchemy's read."""
+    return collections.namedtuple("Row", names)
+
+
+class DriverQuery:
+    """A hot statement that returns rows, run on the SQLite driver itself, compiled once.
+
+    SQLAlchemy's execution machinery (events, execution context, result metadata) costs ten
+    times what SQLite needs for a primary-key lookup, and a small GET is mostly that lookup.
+    Rows are named tuples whose JSON columns are decoded as SQLAlchemy's SQLite dialect
+    decodes them.
+    """
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        statement: sa.Select[Any] | sa.Insert | sa.Delete | sa.Update,
+        *,
+        column_keys: list[str] | None = None,
+    ) -> None:
+        compiled = statement.compile(dialect=engine.dialect, column_keys=column_keys)
+        self.engine = engine
+        self.sql = str(compiled)
+        self.binds = tuple(compiled.positiontup or ())
+        self.error = engine.dialect.loaded_dbapi.Error
+        columns = list(
+            statement.selected_columns
+            if isinstance(statement, sa.Select)
+            else statement.exported_columns  # RETURNING, if any
+        )
+        self.row_type = _row_type([str(c.key) for c in columns])
+        self.json = tuple(i for i, c in enumerate(columns) if isinstance(c.type, sa.JSON))
+        # the values an INSERT binds to JSON columns: serialized as SQLAlchemy does (its
+        # JSON type stores None as the document null)
+        table = statement.table if isinstance(statement, sa.Insert) else None
+        self.json_binds = frozenset(
+            name
+            for name in self.binds
+            if table is not None and name in table.c and isinstance(table.c[name].type, sa.JSON)
+        )
+
+    def rows(self, conn: sa.Connection, params: dict[str, Any]) -> list[Any]:
+        """All rows, on the driver connection under `conn` (inside its transaction)."""
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        values = self._values(params)
+        try:
+            found = driver.execute(self.sql, values).fetchall()
+        except self.error as exc:  # the exception SQLAlchemy would raise (IntegrityError...)
+            raise sa.exc.DBAPIError.instance(self.sql, values, exc, self.error) from exc
+        return self._decode(found)
+
+    def first(self, params: dict[str, Any]) -> Any:
+        """The first row or None, on a pooled connection in SQLite's autocommit mode: one
+        statement reads one consistent snapshot, so no BEGIN is needed."""
+        connection = self.engine.raw_connection()
+        values = self._values(params)
+        try:
+            driver = connection.driver_connection
+            assert driver is not None
+            found = driver.execute(self.sql, values).fetchone()
+        except self.error as exc:
+            raise sa.exc.DBAPIError.instance(self.sql, values, exc, self.error) from exc
+        finally:
+            connection.close()
+        return self._decode([found])[0] if found is not None else None
+
+    def _values(self, params: dict[str, Any]) -> list[Any]:
+        if not self.json_binds:
+            return [params[name] for name in self.binds]
+        return [
+            json.dumps(params[name]) if name in self.json_binds else params[name]
+            for name in self.binds
+        ]
+
+    def _decode(self, rows: list[Any]) -> list[Any]:
+        decoded = []
+        for row in rows:
+            values = list(row)
+            for index in self.json:
+                if values[index] is not None:
+                    values[index] = json.loads(values[index])
+            decoded.append(self.row_type._make(values))
+        return decoded
+
+
 _DEMOTE = t.objects.update().where(_O.id == sa.bindparam("p_row")).values(is_latest=False)
 _INSERT = t.objects.insert()
 
@@ -212,6 +306,9 @@ def _object_values(obj: ObjectVersion) -> dict[str, Any]:
         "legal_hold": obj.legal_hold,
         "encryption": obj.encryption,
     }
+
+
+_INSERTED_COLUMNS = [c.key for c in t.objects.c if c.key != "id"]  # what _object_values gives
 
 
 def _upload(row: Any) -> Upload:
@@ -269,13 +366,17 @@ class WriterLock:
 class _Job:
     """One caller's write transaction waiting for a group commit."""
 
-    __slots__ = ("work", "done", "result", "error")
+    __slots__ = ("work", "done", "result", "error", "wake")
 
     def __init__(self, work: Callable[[sa.Connection], Any]) -> None:
         self.work = work
         self.done = False
         self.result: Any = None
         self.error: BaseException | None = None
+        # held until the job is done or its thread is to lead the next batch: one waker per
+        # waiter, where a shared condition woke every queued thread at every commit
+        self.wake = threading.Lock()
+        self.wake.acquire()
 
 
 class GroupCommit:
@@ -297,44 +398,69 @@ class GroupCommit:
         self.engine = engine
         self.alone = alone
         self.locked = locked
-        self.cond = threading.Condition()
+        self.lock = threading.Lock()
         self.queue: list[_Job] = []
-        self.busy = False
+        self.busy = False  # a leader is running a batch (or has been chosen to)
 
     def run(self, work: Callable[[sa.Connection], T]) -> T:
         job = _Job(work)
-        with self.cond:
+        with self.lock:
             self.queue.append(job)
-            while self.busy and not job.done:
-                self.cond.wait()
-            if not job.done:
-                self.busy = True
-                batch, self.queue = self.queue, []
+            lead = not self.busy
+            self.busy = True
+        if not lead:
+            job.wake.acquire()  # done by another leader, or chosen to lead the next batch
         if not job.done:
-            try:
-                self._execute(batch)
-            finally:
-                with self.cond:
-                    self.busy = False
-                    self.cond.notify_all()
+            self._lead(job)
         if job.error is not None:
             raise job.error
         result: T = job.result
         return result
+
+    def _lead(self, job: _Job) -> None:
+        """Run every queued job (this thread's among them) as one batch, wake their threads
+        and hand the lead to the first job queued meanwhile."""
+        with self.lock:
+            batch, self.queue = self.queue, []
+        try:
+            self._execute(batch)
+        except BaseException as exc:  # interrupted: nobody may wait for a batch that is gone
+            for other in batch:
+                if not other.done:
+                    other.error, other.done = exc, True
+            raise
+        finally:
+            with self.lock:
+                following = self.queue[0] if self.queue else None
+                self.busy = following is not None
+            for other in batch:
+                if other is not job:
+                    other.wake.release()
+            if following is not None:
+                following.wake.release()
 
     def _execute(self, batch: list[_Job]) -> None:
         conflicted: list[_Job] = []
         try:
             connection = self.engine.connect().execution_options(lading_write=True)
             with self.locked(), connection as conn, conn.begin():
+                # savepoints straight on the driver (SQLite, autocommit mode: BEGIN is ours):
+                # through SQLAlchemy they cost more than the statements of a small PUT
+                driver = conn.connection.dbapi_connection
+                assert driver is not None
                 for job in batch:
+                    driver.execute("SAVEPOINT job")
                     try:
-                        with conn.begin_nested():
-                            job.result = job.work(conn)
-                    except sa.exc.IntegrityError:
-                        conflicted.append(job)
-                    except Exception as exc:  # handed to the caller's thread, raised there
-                        job.error = exc
+                        job.result = job.work(conn)
+                    except Exception as exc:
+                        driver.execute("ROLLBACK TO SAVEPOINT job")
+                        driver.execute("RELEASE SAVEPOINT job")
+                        if isinstance(exc, sa.exc.IntegrityError):
+                            conflicted.append(job)
+                        else:  # handed to the caller's thread, raised there
+                            job.error = exc
+                    else:
+                        driver.execute("RELEASE SAVEPOINT job")
         except Exception as exc:  # the commit failed: nothing of the batch is stored
             for job in batch:
                 job.error, job.result = exc, None
@@ -354,9 +480,16 @@ class MetadataStore:
         self.engine = engine
         self.hooks = hooks  # run inside every object-changing transaction, in order
         self._group: GroupCommit | None = None
+        self._driver_queries: dict[str, DriverQuery] | None = None  # SQLite's hot statements
         self._writer_lock: WriterLock | contextlib.nullcontext[None] = contextlib.nullcontext()
         if engine.dialect.name == "sqlite":
             self._group = GroupCommit(engine, self._write_alone, self._locked)
+            self._driver_queries = {
+                "current": DriverQuery(engine, _CURRENT),
+                "version": DriverQuery(engine, _VERSION),
+                "delete": DriverQuery(engine, _DELETE_VERSION),
+                "insert": DriverQuery(engine, _INSERT, column_keys=_INSERTED_COLUMNS),
+            }
             if engine.url.database and engine.url.database != ":memory:":
                 self._writer_lock = WriterLock(f"{engine.url.database}.writer-lock")
 
@@ -657,8 +790,11 @@ class MetadataStore:
         A current delete marker raises NoSuchKey; asking for a delete marker by id returns it.
         """
         params = {"p_bucket": bucket.id, "p_key": key, "p_version": version_id}
-        with self._read() as conn:
-            row = conn.execute(_CURRENT if version_id is None else _VERSION, params).first()
+        if self._driver_queries is not None:
+            row = self._driver_queries["current" if version_id is None else "version"].first(params)
+        else:
+            with self._read() as conn:
+                row = conn.execute(_CURRENT if version_id is None else _VERSION, params).first()
         if row is None:
             if version_id is not None:
                 raise errors.NoSuchVersion(bucket.name, key, version_id)
@@ -687,7 +823,12 @@ class MetadataStore:
 
         def work(conn: sa.Connection) -> list[str]:
             target = {"p_bucket": bucket.id, "p_key": obj.key, "p_version": obj.version_id}
-            current_row = conn.execute(_CURRENT, target).first()
+            driver = self._driver_queries
+            if driver is not None:
+                found = driver["current"].rows(conn, target)
+                current_row = found[0] if found else None
+            else:
+                current_row = conn.execute(_CURRENT, target).first()
             current = _object(current_row) if current_row is not None else None
             if check is not None:
                 check(current)
@@ -708,12 +849,20 @@ class MetadataStore:
                 conn.execute(t.parts.delete().where(t.parts.c.upload_id == upload_id))
                 conn.execute(t.uploads.delete().where(t.uploads.c.upload_id == upload_id))
             replaced = None
-            for row in conn.execute(_DELETE_VERSION, target).all():
+            deleted = (
+                driver["delete"].rows(conn, target)
+                if driver is not None
+                else conn.execute(_DELETE_VERSION, target).all()
+            )
+            for row in deleted:
                 garbage += [blob for blob, _size in row.segments]
                 replaced = row
             if current is not None and current.version_id != obj.version_id:
                 conn.execute(_DEMOTE, {"p_row": current.row_id})
-            conn.execute(_INSERT, _object_values(obj))
+            if driver is not None:
+                driver["insert"].rows(conn, _object_values(obj))
+            else:
+                conn.execute(_INSERT, _object_values(obj))
             if self.hooks:
                 before = _object(replaced) if replaced is not None else None
                 self._changed(conn, ObjectChange("written", bucket, obj, cause, before))

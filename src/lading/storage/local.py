@@ -27,9 +27,11 @@ class LocalBlobWriter:
 
     def __init__(self, store: LocalBlobStore) -> None:
         self._store = store
-        self._id = _new_id()
-        self._final = store.path_of(self._id)
-        self._tmp = self._final.with_name(self._id + PART)
+        self._id = blob_id = _new_id()
+        # plain strings: pathlib's parsing costs more than the system calls of a small blob
+        self._final = store.blob_path(blob_id)
+        self._dir = self._final.rpartition("/")[0]
+        self._tmp = self._final + PART
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
         try:
             self._fd = os.open(self._tmp, flags, 0o600)
@@ -50,14 +52,15 @@ class LocalBlobWriter:
         self._fd = -1
         os.rename(self._tmp, self._final)  # FileNotFoundError when a sweep took the temporary
         if self._store.fsync:
-            self._store.fsync_dir(self._final.parent)
+            self._store.fsync_dir(self._dir)
         return self._id
 
     def abort(self) -> None:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
-        self._tmp.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._tmp)
 
 
 class LocalBlobStore:
@@ -68,22 +71,47 @@ class LocalBlobStore:
     def __init__(self, root: Path, *, fsync: bool = True) -> None:
         self.root = root
         self.blob_dir = root / "blobs"
+        self.blob_root = os.fspath(self.blob_dir)
+        self._durable_tops: set[str] = set()  # first-level directories synced into blob_root
         self.fsync = fsync
         self.blob_dir.mkdir(parents=True, exist_ok=True)
 
     def path_of(self, blob_id: str) -> Path:
+        return Path(self.blob_path(blob_id))
+
+    def blob_path(self, blob_id: str) -> str:
+        """path_of as a string, for the hot paths (pathlib costs more than a small read)."""
         if len(blob_id) != 32 or not blob_id.isalnum():
             raise FileNotFoundError(blob_id)
-        return self.blob_dir / blob_id[:2] / blob_id[2:4] / blob_id
+        return f"{self.blob_root}/{blob_id[:2]}/{blob_id[2:4]}/{blob_id}"
 
-    def make_parents(self, path: Path) -> None:
-        """Create the fan-out directories above path, syncing their new entries if fsync is on."""
-        for directory in (path.parent.parent, path.parent):
-            directory.mkdir(exist_ok=True)
+    def make_parents(self, path: Path | str) -> None:
+        """Create the fan-out directories above path, syncing their new entries if fsync is on.
+
+        A first-level directory this process has made durable already is not synced again:
+        in a young store nearly every blob opens a new second-level directory, and syncing
+        both levels each time doubled the cost of that.
+        """
+        leaf = os.path.dirname(path)
+        top = os.path.dirname(leaf)
+        if top not in self._durable_tops:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(top)
             if self.fsync:
-                self.fsync_dir(directory.parent)
+                self.fsync_dir(self.blob_root)
+            self._durable_tops.add(top)
+        try:
+            os.mkdir(leaf)
+        except FileExistsError:
+            pass
+        except FileNotFoundError:  # the first level was removed behind this process's back
+            self._durable_tops.discard(top)
+            self.make_parents(path)
+            return
+        if self.fsync:
+            self.fsync_dir(top)
 
-    def fsync_dir(self, directory: Path) -> None:
+    def fsync_dir(self, directory: Path | str) -> None:
         fd = os.open(directory, os.O_RDONLY)
         try:
             os.fsync(fd)
@@ -94,7 +122,7 @@ class LocalBlobStore:
         return LocalBlobWriter(self)
 
     def read(self, blob_id: str, offset: int, length: int) -> bytes:
-        fd = os.open(self.path_of(blob_id), os.O_RDONLY)
+        fd = os.open(self.blob_path(blob_id), os.O_RDONLY)
         try:
             return os.pread(fd, length, offset)
         finally:

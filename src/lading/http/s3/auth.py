@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Literal
@@ -151,6 +151,12 @@ class RequestView:
     raw_path: str
     raw_query: str
     headers: Mapping[str, str]
+    # the decoded query parameters (first occurrence wins), parsed once per request
+    params: Mapping[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        params = _query_params(self.raw_query) if self.raw_query else {}
+        object.__setattr__(self, "params", params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,7 +409,7 @@ def _parse_v2_query(params: Mapping[str, str]) -> ParsedAuth:
 def parse_auth(req: RequestView) -> ParsedAuth | None:
     """Find the credentials of a request; None means the request is anonymous."""
     authorization = (req.headers.get("authorization") or "").strip()
-    params = _query_params(req.raw_query) if req.raw_query else {}
+    params = req.params
     v4_query = any(name in params for name in ("X-Amz-Algorithm", "X-Amz-Credential"))
     v4_query = v4_query or "X-Amz-Signature" in params
     v2_query = "AWSAccessKeyId" in params or "Signature" in params
@@ -460,20 +466,16 @@ def _collapse(value: str) -> str:
 
 def _uri_encode(raw: str) -> str:
     """Re-encode one raw query component with RFC 3986 rules."""
-    if _CANONICAL_COMPONENT.fullmatch(raw) and not any(
-        _is_unreserved_escape(escape) for escape in _ESCAPE.findall(raw)
+    if _CANONICAL_COMPONENT.fullmatch(raw) and (
+        "%" not in raw or not _UNRESERVED_ESCAPE.search(raw)
     ):
         return raw  # what SDKs send is already canonical: skip decoding and re-encoding
     return quote(unquote_to_bytes(raw), safe="-_.~")
 
 
 _CANONICAL_COMPONENT = re.compile(r"(?:[A-Za-z0-9\-._~]|%[0-9A-F]{2})*")
-_ESCAPE = re.compile(r"%([0-9A-F]{2})")
-_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-
-
-def _is_unreserved_escape(hex_pair: str) -> bool:
-    return int(hex_pair, 16) in _UNRESERVED
+# an escape of an unreserved character (A-Z a-z 0-9 - . _ ~), which canonical form spells out
+_UNRESERVED_ESCAPE = re.compile(r"%(?:[46][1-9A-F]|[57][0-9A]|3[0-9]|2[DE]|5F|7E)")
 
 
 def canonical_query_string(raw_query: str, *, exclude_signature: bool = False) -> str:
@@ -635,7 +637,7 @@ def _verify_v4(
             raise AccessDenied("Request is not yet valid")
         if elapsed > (parsed.expires or 0):
             raise RequestExpired()
-        query_hash = _query_params(req.raw_query).get("X-Amz-Content-Sha256")
+        query_hash = req.params.get("X-Amz-Content-Sha256")
         payload_hash = query_hash.strip() if query_hash else UNSIGNED_PAYLOAD
     else:
         _check_skew(request_time, now, max_skew_seconds)
@@ -710,7 +712,7 @@ def _v2_amz_headers(req: RequestView, presigned: bool) -> str:
         if name.lower().startswith("x-amz-")
     }
     if presigned:
-        for name, value in _query_params(req.raw_query).items():
+        for name, value in req.params.items():
             if name.lower().startswith("x-amz-"):
                 amz.setdefault(name.lower(), value.strip())
     return "".join(f"{name}:{amz[name]}\n" for name in sorted(amz))
@@ -734,7 +736,7 @@ def _verify_v2(
             raise RequestExpired()
         dates = [str(expires)]
         # A presigned URL is usually signed without a Content-Type, whatever the client sends.
-        query_type = _query_params(req.raw_query).get("content-type")
+        query_type = req.params.get("content-type")
         content_types += [query_type.strip()] if query_type else []
         content_types.append("")
     else:

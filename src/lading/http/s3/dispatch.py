@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import hashlib
 import itertools
 import logging
@@ -212,6 +211,21 @@ def request_headers(request: Request) -> dict[str, str]:
         value = raw_value.decode("latin-1")
         headers[name] = f"{headers[name]},{value}" if name in headers else value
     return headers
+
+
+def query_parameters(raw_query: str) -> dict[str, str]:
+    """dict(parse_qsl(raw_query, keep_blank_values=True)), without its per-call overhead."""
+    params: dict[str, str] = {}
+    if not raw_query:
+        return params
+    for item in raw_query.split("&"):
+        if not item:
+            continue
+        name, _, value = item.partition("=")
+        if "+" in item:
+            name, value = name.replace("+", " "), value.replace("+", " ")
+        params[unquote(name)] = unquote(value)
+    return params
 
 
 def copy_source(headers: dict[str, str]) -> tuple[str, str, str | None]:
@@ -418,7 +432,7 @@ class S3Dispatcher:
         bucket_holder: list[Bucket],
         seen: Seen,
     ) -> Response:
-        query = dict(parse_qsl(raw_query, keep_blank_values=True))
+        query = query_parameters(raw_query)
         view = auth.RequestView(request.method, raw_path, raw_query, headers)
         parsed = auth.parse_auth(view)
         op = route(
@@ -476,9 +490,14 @@ class S3Dispatcher:
             if policy is not None and op.key is not None and "ExistingObjectTag" in policy
             else None
         )
-        conditions = functools.cache(
-            lambda: request_conditions(request, headers, query, now, existing_tags)
-        )
+        found: list[dict[str, str | list[str]]] = []
+
+        def conditions() -> dict[str, str | list[str]]:
+            """Built on first use: most requests meet no policy that tests a condition."""
+            if not found:
+                found.append(request_conditions(request, headers, query, now, existing_tags))
+            return found[0]
+
         now_us = int(now.timestamp() * 1_000_000)
         ctx.access = Access(
             principal,

@@ -81,7 +81,7 @@ def record_request(
         host=headers.get("host", ""),
         auth_type=auth_type,
         signature=signature,
-        tls=request.url.scheme == "https",
+        tls=request.scope.get("scheme", "http") == "https",  # what request.url would say
     )
     if record.method == "PUT" and op is not None and op.key:
         declared = headers.get("x-amz-decoded-content-length") or headers.get("content-length")
