@@ -49,6 +49,20 @@ def _body(request: Request) -> Iterator[bytes]:
             yield chunk
 
 
+# a part is held whole while the driver writes it: more than this is refused, not buffered
+MAX_PART = 1 << 30
+
+
+def read_part(chunks: Iterator[bytes], limit: int = MAX_PART) -> bytes:
+    """A part's bytes, refused with EntityTooLarge as soon as they pass `limit`."""
+    data = bytearray()
+    for chunk in chunks:
+        data += chunk
+        if len(data) > limit:
+            raise errors.EntityTooLarge(f"A relayed part may hold at most {limit} bytes.")
+    return bytes(data)
+
+
 class FeaturesOut(BaseModel):
     server_side_copy: bool
     multipart: bool
@@ -175,7 +189,7 @@ def write_part(
     offset: int = Query(ge=0),
     md5: str = Query("", pattern="^([0-9a-f]{32})?$"),
 ) -> dict[str, Any]:
-    data = b"".join(_body(request))
+    data = read_part(_body(request))
     token = _relay(svc, caller, name).write_part(path, upload_id, number, offset, data, md5)
     return {"number": number, "token": token}
 
