@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lading.storage.base import BlobStore
-from lading.storage.local import LocalBlobStore
+from lading.storage.local import DROP_BEHIND_BYTES, LocalBlobStore
 from lading.storage.memory import MemoryBlobStore
 from lading.testing.store_suite import BlobStoreSuite
 
@@ -22,6 +22,21 @@ class TestLocal(BlobStoreSuite):
     def backdate(self, store: BlobStore, blob_id: str, mtime: float) -> None:
         assert isinstance(store, LocalBlobStore)
         os.utime(store.path_of(blob_id), (mtime, mtime))
+
+    @pytest.mark.parametrize("fsync", [True, False])
+    def test_large_blob_dropped_behind_reads_back_whole(self, tmp_path: Path, fsync: bool) -> None:
+        """A blob past the drop-behind size leaves the page cache, not the disk."""
+        store = LocalBlobStore(tmp_path / "data", fsync=fsync)
+        piece = os.urandom(1024 * 1024)
+        pieces = DROP_BEHIND_BYTES // len(piece) + 1
+        writer = store.open_writer()
+        for _ in range(pieces):
+            writer.write(piece)
+        blob_id = writer.commit()
+        size = pieces * len(piece)
+        assert store.path_of(blob_id).stat().st_size == size
+        assert store.read(blob_id, size - len(piece), len(piece)) == piece
+        assert store.read(blob_id, 0, 16) == piece[:16]
 
 
 class TestMemory(BlobStoreSuite):
