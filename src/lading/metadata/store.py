@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import fcntl
+import functools
 import json
 import logging
 import os
@@ -210,6 +211,7 @@ class DriverQuery:
         )
         # a named tuple class of the selected columns, in order (a model's own, e.g. ListedObject)
         self.row_type = row_type or _row_type([str(c.key) for c in columns])
+        self.make_row = functools.partial(tuple.__new__, self.row_type)  # _make, without a frame
         self.json = tuple(i for i, c in enumerate(columns) if isinstance(c.type, sa.JSON))
         # the values an INSERT binds to JSON columns: serialized as SQLAlchemy does (its
         # JSON type stores None as the document null)
@@ -258,7 +260,7 @@ class DriverQuery:
 
     def _decode(self, rows: list[Any]) -> list[Any]:
         if not self.json:  # a listing page: a thousand rows, nothing to decode
-            return list(map(self.row_type._make, rows))
+            return list(map(self.make_row, rows))
         decoded = []
         for row in rows:
             values = list(row)
@@ -298,7 +300,7 @@ def _listing_statement(*, inclusive: bool, bounded: bool, probe: bool) -> sa.Sel
     (SQLite) compile each once rather than per page.
     """
     c = t.objects.c
-    lower = sa.bindparam("p_lower")
+    lower: sa.BindParameter[str] = sa.bindparam("p_lower")
     query = sa.select(*LISTED_COLUMNS).where(
         c.bucket_id == sa.bindparam("p_bucket"),
         c.is_latest == sa.true(),
@@ -1105,7 +1107,7 @@ class MetadataStore:
         if self._listing_queries is not None:
             return self._listing_queries[shape].rows(conn, params)
         rows = conn.execute(_LISTING[shape], params).all()
-        return rows if shape[2] else [ListedObject._make(row) for row in rows]
+        return list(rows) if shape[2] else [ListedObject._make(row) for row in rows]
 
     def list_versions(
         self,

@@ -14,7 +14,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
@@ -251,7 +251,7 @@ def _listed_checksums(algorithm: str, kind: str) -> str:
 
 
 def _listed_contents(
-    objects: list[ListedObject],
+    objects: list[ListedObject] | list[ObjectVersion],
     enc: Callable[[str], str],
     owner_names: Mapping[int, str] | None,
 ) -> str:
@@ -259,20 +259,26 @@ def _listed_contents(
 
     What _contents writes for each, with the per-entry work hoisted: each timestamp's second
     and each owner's element is formatted once per page, and plain keys skip escaping.
+    Full ObjectVersion records (which a page may also be made of) go through _contents.
     """
+    if not all(type(o) is ListedObject for o in objects):
+        return "".join(
+            _contents(o, enc, None if owner_names is None else owner_names.get(o.owner_id, ""))
+            for o in objects
+        )
+    listed = cast(list[ListedObject], objects)
+    keys = [o.key for o in listed]
     if enc is not _as_is:
-        keys = [enc(o.key) for o in objects]
-    else:
-        keys = [o.key for o in objects]
+        keys = [enc(key) for key in keys]
     if _PLAIN.fullmatch("".join(keys)) is None:  # one check for the page, mostly plain keys
         keys = [_text(key) for key in keys]
     seconds_text: dict[int, str] = {}
     checksums: dict[tuple[str, str], str] = {}
     owners: dict[int, str] = {}
-    entries = []
+    entries: list[str] = []
     append = entries.append
     for key, (_, size, etag, modified, storage_class, owner_id, algorithm, kind) in zip(
-        keys, objects, strict=True
+        keys, listed, strict=True
     ):
         seconds, rest = divmod(modified, 1_000_000)
         stamp = seconds_text.get(seconds)
@@ -281,12 +287,10 @@ def _listed_contents(
         sums = checksums.get((algorithm, kind))
         if sums is None:
             sums = checksums[algorithm, kind] = _listed_checksums(algorithm, kind)
-        if owner_names is None:
-            owned = ""
-        else:
-            owned = owners.get(owner_id)  # type: ignore[assignment]
-            if owned is None:
-                owned = owners[owner_id] = owner(owner_names.get(owner_id, ""))
+        owned = "" if owner_names is None else owners.get(owner_id)
+        if owned is None:
+            assert owner_names is not None
+            owned = owners[owner_id] = owner(owner_names.get(owner_id, ""))
         if '"' in etag:
             etag = etag.replace('"', "&quot;")
         append(
