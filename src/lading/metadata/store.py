@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import fcntl
+import functools
 import json
 import logging
 import os
@@ -189,18 +190,28 @@ class DriverQuery:
         statement: sa.Select[Any] | sa.Insert | sa.Delete | sa.Update,
         *,
         column_keys: list[str] | None = None,
+        row_type: Any = None,
     ) -> None:
         compiled = statement.compile(dialect=engine.dialect, column_keys=column_keys)
         self.engine = engine
         self.sql = str(compiled)
         self.binds = tuple(compiled.positiontup or ())
+        # values a query carries itself (LIMIT 1, and the OFFSET 0 SQLite adds to a LIMIT);
+        # its parameters are the bindparams named p_...
+        self.constants = {
+            name: value
+            for name, value in compiled.params.items()
+            if isinstance(statement, sa.Select) and not name.startswith("p_")
+        }
         self.error = engine.dialect.loaded_dbapi.Error
         columns = list(
             statement.selected_columns
             if isinstance(statement, sa.Select)
             else statement.exported_columns  # RETURNING, if any
         )
-        self.row_type = _row_type([str(c.key) for c in columns])
+        # a named tuple class of the selected columns, in order (a model's own, e.g. ListedObject)
+        self.row_type = row_type or _row_type([str(c.key) for c in columns])
+        self.make_row = functools.partial(tuple.__new__, self.row_type)  # _make, without a frame
         self.json = tuple(i for i, c in enumerate(columns) if isinstance(c.type, sa.JSON))
         # the values an INSERT binds to JSON columns: serialized as SQLAlchemy does (its
         # JSON type stores None as the document null)
@@ -238,6 +249,8 @@ class DriverQuery:
         return self._decode([found])[0] if found is not None else None
 
     def _values(self, params: dict[str, Any]) -> list[Any]:
+        if self.constants:
+            params = {**self.constants, **params}
         if not self.json_binds:
             return [params[name] for name in self.binds]
         return [
@@ -246,6 +259,8 @@ class DriverQuery:
         ]
 
     def _decode(self, rows: list[Any]) -> list[Any]:
+        if not self.json:  # a listing page: a thousand rows, nothing to decode
+            return list(map(self.make_row, rows))
         decoded = []
         for row in rows:
             values = list(row)
@@ -275,6 +290,40 @@ LISTED_COLUMNS = (
 
 def _listed(row: Any) -> ListedObject:
     return ListedObject._make(row)
+
+
+def _listing_statement(*, inclusive: bool, bounded: bool, probe: bool) -> sa.Select[Any]:
+    """A page of current objects from the key p_lower (inclusive or not), below p_upper if
+    bounded, in key order, at most p_limit rows; a probe selects only whether one exists.
+
+    Built once per shape, so SQLAlchemy's statement cache (PostgreSQL) and DriverQuery
+    (SQLite) compile each once rather than per page.
+    """
+    c = t.objects.c
+    lower: sa.BindParameter[str] = sa.bindparam("p_lower")
+    query = sa.select(*LISTED_COLUMNS).where(
+        c.bucket_id == sa.bindparam("p_bucket"),
+        c.is_latest == sa.true(),
+        c.is_delete_marker == sa.false(),
+        c.key >= lower if inclusive else c.key > lower,
+    )
+    if bounded:
+        query = query.where(c.key < sa.bindparam("p_upper"))
+    if probe:
+        return query.with_only_columns(c.id).limit(1)
+    return query.order_by(c.key).limit(sa.bindparam("p_limit"))
+
+
+_LISTING_SHAPES = [
+    (inclusive, bounded, probe)
+    for inclusive in (False, True)
+    for bounded in (False, True)
+    for probe in (False, True)
+]
+_LISTING = {
+    shape: _listing_statement(inclusive=shape[0], bounded=shape[1], probe=shape[2])
+    for shape in _LISTING_SHAPES
+}
 
 
 def _object_values(obj: ObjectVersion) -> dict[str, Any]:
@@ -481,6 +530,7 @@ class MetadataStore:
         self.hooks = hooks  # run inside every object-changing transaction, in order
         self._group: GroupCommit | None = None
         self._driver_queries: dict[str, DriverQuery] | None = None  # SQLite's hot statements
+        self._listing_queries: dict[tuple[bool, bool, bool], DriverQuery] | None = None
         self._writer_lock: WriterLock | contextlib.nullcontext[None] = contextlib.nullcontext()
         if engine.dialect.name == "sqlite":
             self._group = GroupCommit(engine, self._write_alone, self._locked)
@@ -489,6 +539,10 @@ class MetadataStore:
                 "version": DriverQuery(engine, _VERSION),
                 "delete": DriverQuery(engine, _DELETE_VERSION),
                 "insert": DriverQuery(engine, _INSERT, column_keys=_INSERTED_COLUMNS),
+            }
+            self._listing_queries = {
+                shape: DriverQuery(engine, query, row_type=None if shape[2] else ListedObject)
+                for shape, query in _LISTING.items()
             }
             if engine.url.database and engine.url.database != ":memory:":
                 self._writer_lock = WriterLock(f"{engine.url.database}.writer-lock")
@@ -982,13 +1036,7 @@ class MetadataStore:
 
         Seeks past each common prefix through the index; never scans the bucket.
         """
-        c = t.objects.c
-        base = sa.select(*LISTED_COLUMNS).where(
-            c.bucket_id == bucket.id, c.is_latest == sa.true(), c.is_delete_marker == sa.false()
-        )
         upper = key_successor(prefix) if prefix else None
-        if upper is not None:
-            base = base.where(c.key < upper)
         objs: list[ListedObject] = []
         prefixes: list[str] = []
         # lower bound: (key, inclusive); the marker itself is never listed again
@@ -1005,30 +1053,39 @@ class MetadataStore:
             return Listing([], [], False, "")
         last = ""
         batch = FIRST_BATCH if delimiter else max_keys
+        bounded = upper is not None
+        where: dict[str, Any] = {"p_bucket": bucket.id}
+        if bounded:
+            where["p_upper"] = upper
         with self._read() as conn:
+            if self._listing_queries is not None:
+                conn.begin()  # one snapshot for every batch of the page, as SQLAlchemy's reads
             while True:
                 room = max_keys - len(objs) - len(prefixes)
                 if room <= 0:
-                    return Listing(
-                        objs, prefixes, self._exists_from(base, lower, inclusive, conn), last
-                    )
+                    probe = {**where, "p_lower": lower}
+                    more = self._listing_rows(conn, (inclusive, bounded, True), probe)
+                    return Listing(objs, prefixes, bool(more), last)
                 limit = min(room, batch)
-                bound = c.key >= lower if inclusive else c.key > lower
-                rows = conn.execute(base.where(bound).order_by(c.key).limit(limit)).all()
+                page = {**where, "p_lower": lower, "p_limit": limit}
+                rows = self._listing_rows(conn, (inclusive, bounded, False), page)
                 if not rows:
                     return Listing(objs, prefixes, False, last)
                 hit_prefix = False
-                for row in rows:
-                    key = row.key
-                    if delimiter:
+                if not delimiter:
+                    objs += rows
+                    last = rows[-1].key
+                else:
+                    for row in rows:
+                        key = row.key
                         cut = key.find(delimiter, len(prefix))
                         if cut >= 0:
                             last = key[: cut + len(delimiter)]
                             prefixes.append(last)
                             hit_prefix = True
                             break
-                    objs.append(_listed(row))
-                    last = key
+                        objs.append(row)
+                        last = key
                 if hit_prefix:
                     seek = key_successor(last)
                     if seek is None:  # no key sorts after this common prefix
@@ -1039,20 +1096,18 @@ class MetadataStore:
                 else:
                     lower, inclusive, batch = last, False, batch * 2
 
-    def _exists_from(
-        self,
-        base: sa.Select[Any],
-        lower: str,
-        inclusive: bool,
-        conn: sa.Connection | None = None,
-    ) -> bool:
-        c = t.objects.c
-        bound = c.key >= lower if inclusive else c.key > lower
-        query = base.with_only_columns(c.id).where(bound).limit(1)
-        if conn is not None:
-            return conn.execute(query).first() is not None
-        with self._read() as own:
-            return own.execute(query).first() is not None
+    def _listing_rows(
+        self, conn: sa.Connection, shape: tuple[bool, bool, bool], params: dict[str, Any]
+    ) -> list[Any]:
+        """One batch of a listing: ListedObject records, or a probe's row ids.
+
+        SQLite runs the statement on its driver (a thousand rows through SQLAlchemy's result
+        machinery cost more than the query); PostgreSQL through SQLAlchemy's statement cache.
+        """
+        if self._listing_queries is not None:
+            return self._listing_queries[shape].rows(conn, params)
+        rows = conn.execute(_LISTING[shape], params).all()
+        return list(rows) if shape[2] else [ListedObject._make(row) for row in rows]
 
     def list_versions(
         self,
