@@ -68,7 +68,7 @@ def build_stores(
     settings: Settings, *, serving: bool = False
 ) -> tuple[MetadataStore, LocalBlobStore]:
     """The stores; `serving` stores leave SQLite checkpoints to the server's background task."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = create_engine(
         settings.metadata_url,
         pool_size=settings.metadata.pool_size,
@@ -107,7 +107,7 @@ def build_keyring(settings: Settings) -> Keyring:
     configured = dict(settings.encryption_keys)
     path = settings.data_dir / KEYS_FILE
     if not configured and not path.exists():
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         _generate_master_key(path)
     stored: dict[str, str] = {}
     stored_active = ""

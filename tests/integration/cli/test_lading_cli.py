@@ -67,6 +67,14 @@ def test_first_start_generates_root_keys_once(tmp_path: Path) -> None:
         server.kill()
 
 
+def test_a_new_data_directory_is_the_server_users_alone(tmp_path: Path) -> None:
+    data = tmp_path / "new" / "data"
+    done = lading("admin", "add-user", "alice", "--data-dir", str(data))
+    assert done.returncode == 0, done.stderr
+    # the database (sealed secrets, password hashes) and every blob live in it
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+
+
 def test_add_user_while_serving_gives_working_keys(server: object, tmp_path: Path) -> None:
     from lading.testing.server import RunningServer
 
