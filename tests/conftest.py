@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -68,6 +69,17 @@ def sending_body(client: Any, operation: str, body: bytes) -> Iterator[None]:
 def half_written(data_dir: Path) -> list[Path]:
     """Blobs a server started and never committed (<id>.part beside where they would live)."""
     return list((data_dir / "blobs").glob("*/*/*.part"))
+
+
+def stored_blobs(data_dir: Path) -> tuple[int, int]:
+    """(blob files, inline blobs) a SQLite server holds: bytes on disk and in its database."""
+    files = sum(1 for p in (data_dir / "blobs").rglob("*") if p.is_file())
+    with contextlib.closing(sqlite3.connect(data_dir / "metadata.db")) as db:
+        inline = int(db.execute("SELECT count(*) FROM inline_blobs").fetchone()[0])
+    return files, inline
+
+
+INLINE_LIMIT = 64 * 1024  # the default storage.inline_kib: larger bodies become blob files
 
 
 def new_bucket_name() -> str:

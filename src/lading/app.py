@@ -57,16 +57,16 @@ from lading.services.transfer_worker import start_transfer_workers
 from lading.services.transfers import TransferService
 from lading.services.usage import UsageService
 from lading.settings import Settings
+from lading.storage.base import BlobStore
 from lading.storage.local import LocalBlobStore
+from lading.storage.routed import RoutedBlobStore
 
 log = logging.getLogger(__name__)
 SETTINGS_ENV = "LADING_RESOLVED_SETTINGS"
 KEYS_FILE = "encryption-keys.json"  # generated SSE-S3 master keys, in the data directory
 
 
-def build_stores(
-    settings: Settings, *, serving: bool = False
-) -> tuple[MetadataStore, LocalBlobStore]:
+def build_stores(settings: Settings, *, serving: bool = False) -> tuple[MetadataStore, BlobStore]:
     """The stores; `serving` stores leave SQLite checkpoints to the server's background task."""
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = create_engine(
@@ -74,9 +74,10 @@ def build_stores(
         pool_size=settings.metadata.pool_size,
         background_checkpoints=serving,
     )
-    blobs = LocalBlobStore(settings.data_dir, fsync=settings.storage.fsync)
+    files = LocalBlobStore(settings.data_dir, fsync=settings.storage.fsync)
     hooks = (UsageCounter(), CatalogIndexer(), OutboxWriter(settings.region))
-    return MetadataStore(engine, hooks=hooks), blobs
+    meta = MetadataStore(engine, hooks=hooks)
+    return meta, RoutedBlobStore(files, meta)
 
 
 def _generate_master_key(path: os.PathLike[str] | str) -> None:
@@ -131,14 +132,19 @@ def build_keyring(settings: Settings) -> Keyring:
 def build_services(
     settings: Settings,
     meta: MetadataStore,
-    blobs: LocalBlobStore,
+    blobs: BlobStore,
     writes: Executor | None = None,
     clock: Callable[[], dt.datetime] | None = None,
 ) -> Services:
     clock = clock or utc_now
     keyring = build_keyring(settings)
     objects = ObjectService(
-        meta, blobs, writes, keyring=keyring, kms=kms_keyring(settings.kms_keys)
+        meta,
+        blobs,
+        writes,
+        keyring=keyring,
+        kms=kms_keyring(settings.kms_keys),
+        inline_bytes=settings.storage.inline_kib * 1024,
     )
     directory = Directory(meta)
     buckets = BucketService(

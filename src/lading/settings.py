@@ -23,6 +23,14 @@ class StorageSettings(BaseModel):
         description="sweep unreferenced blobs older than this at start; raise it when several "
         "nodes share the data directory",
     )
+    inline_kib: int = Field(
+        64,
+        ge=0,
+        le=1024,
+        description="PutObject bodies up to this many KiB are kept in the metadata database "
+        "with their row (one commit instead of a file and two fsyncs); 0 keeps every object "
+        "in a blob file",
+    )
 
 
 class MetadataSettings(BaseModel):

@@ -94,6 +94,18 @@ sa.Index(
     postgresql_where=objects.c.is_latest == sa.true(),
 )
 
+# The bytes of small objects, kept in the metadata database instead of a blob file ("inline"
+# blobs, as MinIO keeps small objects in xl.meta): written in the same transaction as the
+# object's row, so a small PUT costs one WAL append of its batch instead of a file, its fsync
+# and its directory's fsync. Ids start with INLINE_PREFIX (lading.storage.base).
+inline_blobs = sa.Table(
+    "inline_blobs",
+    metadata,
+    sa.Column("blob_id", sa.String(40), primary_key=True),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", Micros, nullable=False),
+)
+
 # One document per bucket and kind ("cors", "lifecycle", "policy", "acl", "tagging",
 # "encryption", "object-lock", "public-access-block"), stored as the service normalised it.
 bucket_configs = sa.Table(

@@ -6,6 +6,7 @@ start with BEGIN IMMEDIATE so that concurrent writers queue instead of failing t
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import contextlib
 import fcntl
@@ -16,6 +17,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -23,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from lading import errors
+from lading.blob_ids import is_inline, new_inline_id
 from lading.metadata import schema as t
 from lading.metadata.hooks import ChangeHook, ObjectChange
 from lading.metadata.models import (
@@ -271,6 +274,10 @@ class DriverQuery:
         return decoded
 
 
+_INLINE_INSERT = t.inline_blobs.insert()
+_INLINE_READ = sa.select(t.inline_blobs.c.data).where(
+    t.inline_blobs.c.blob_id == sa.bindparam("p_blob")
+)
 _DEMOTE = t.objects.update().where(_O.id == sa.bindparam("p_row")).values(is_latest=False)
 _INSERT = t.objects.insert()
 
@@ -413,29 +420,52 @@ class WriterLock:
 
 
 class _Job:
-    """One caller's write transaction waiting for a group commit."""
+    """One caller's write transaction waiting for a group commit.
 
-    __slots__ = ("work", "done", "result", "error", "wake")
+    A thread waits on `wake` (held until the job is done: one waker per waiter, where a
+    shared condition woke every queued thread at every commit); a coroutine awaits `future`,
+    resolved on its loop.
+    """
 
-    def __init__(self, work: Callable[[sa.Connection], Any]) -> None:
+    __slots__ = ("work", "done", "result", "error", "wake", "future")
+
+    def __init__(
+        self, work: Callable[[sa.Connection], Any], future: asyncio.Future[Any] | None = None
+    ) -> None:
         self.work = work
         self.done = False
         self.result: Any = None
         self.error: BaseException | None = None
-        # held until the job is done or its thread is to lead the next batch: one waker per
-        # waiter, where a shared condition woke every queued thread at every commit
-        self.wake = threading.Lock()
-        self.wake.acquire()
+        self.future = future
+        self.wake: threading.Lock | None = None
+        if future is None:
+            self.wake = threading.Lock()
+            self.wake.acquire()
+
+
+def _resolve(jobs: list[_Job]) -> None:
+    """On a job's loop: hand each coroutine its result or error."""
+    for job in jobs:
+        future = job.future
+        assert future is not None
+        if future.cancelled():
+            continue
+        if job.error is not None:
+            future.set_exception(job.error)
+        else:
+            future.set_result(job.result)
 
 
 class GroupCommit:
     """Group concurrent SQLite write transactions into one commit (one WAL fsync).
 
     SQLite has one writer at a time; letting threads race for its lock makes them sleep in
-    its busy handler. Here callers queue instead: whoever finds no batch running takes every
-    queued job, runs each in its own SAVEPOINT (a job that raises is rolled back alone and
-    gets its exception back), commits once and wakes the others. A failed commit fails the
-    whole batch; a job that hit an IntegrityError is retried in a transaction of its own.
+    its busy handler. Here callers queue instead, and one writer thread per process takes
+    every queued job, runs each in its own SAVEPOINT (a job that raises is rolled back alone
+    and gets its exception back), commits once and wakes the callers: a waiting thread each,
+    and the coroutines of each event loop with one call for the whole batch. A coroutine thus
+    costs no thread of its own while its row is written. A failed commit fails the whole
+    batch; a job that hit an IntegrityError is retried in a transaction of its own.
     """
 
     def __init__(
@@ -448,45 +478,64 @@ class GroupCommit:
         self.alone = alone
         self.locked = locked
         self.lock = threading.Lock()
+        self.pending = threading.Condition(self.lock)
         self.queue: list[_Job] = []
-        self.busy = False  # a leader is running a batch (or has been chosen to)
+        self.writer: threading.Thread | None = None
 
     def run(self, work: Callable[[sa.Connection], T]) -> T:
+        """Run work in the next batch, waiting in this thread."""
         job = _Job(work)
-        with self.lock:
-            self.queue.append(job)
-            lead = not self.busy
-            self.busy = True
-        if not lead:
-            job.wake.acquire()  # done by another leader, or chosen to lead the next batch
-        if not job.done:
-            self._lead(job)
+        self._enqueue(job)
+        assert job.wake is not None
+        job.wake.acquire()
         if job.error is not None:
             raise job.error
         result: T = job.result
         return result
 
-    def _lead(self, job: _Job) -> None:
-        """Run every queued job (this thread's among them) as one batch, wake their threads
-        and hand the lead to the first job queued meanwhile."""
+    async def run_async(self, work: Callable[[sa.Connection], T]) -> T:
+        """Run work in the next batch; the calling coroutine's loop goes on meanwhile."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._enqueue(_Job(work, future))
+        return await future
+
+    def _enqueue(self, job: _Job) -> None:
         with self.lock:
-            batch, self.queue = self.queue, []
-        try:
-            self._execute(batch)
-        except BaseException as exc:  # interrupted: nobody may wait for a batch that is gone
-            for other in batch:
-                if not other.done:
-                    other.error, other.done = exc, True
-            raise
-        finally:
+            self.queue.append(job)
+            if self.writer is None or not self.writer.is_alive():
+                self.writer = threading.Thread(
+                    target=self._write_forever, name="lading-group-commit", daemon=True
+                )
+                self.writer.start()
+            elif len(self.queue) == 1:
+                self.pending.notify()
+
+    def _write_forever(self) -> None:
+        while True:
             with self.lock:
-                following = self.queue[0] if self.queue else None
-                self.busy = following is not None
-            for other in batch:
-                if other is not job:
-                    other.wake.release()
-            if following is not None:
-                following.wake.release()
+                while not self.queue:
+                    self.pending.wait()
+                batch, self.queue = self.queue, []
+            try:
+                self._execute(batch)
+            except BaseException as exc:  # nobody may wait for a batch that is gone
+                for job in batch:
+                    if not job.done:
+                        job.error, job.done = exc, True
+            self._wake(batch)
+
+    @staticmethod
+    def _wake(batch: list[_Job]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
+        for job in batch:
+            if job.wake is not None:
+                job.wake.release()
+            else:
+                assert job.future is not None
+                by_loop.setdefault(job.future.get_loop(), []).append(job)
+        for loop, jobs in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # a loop closed meanwhile
+                loop.call_soon_threadsafe(_resolve, jobs)
 
     def _execute(self, batch: list[_Job]) -> None:
         conflicted: list[_Job] = []
@@ -539,6 +588,8 @@ class MetadataStore:
                 "version": DriverQuery(engine, _VERSION),
                 "delete": DriverQuery(engine, _DELETE_VERSION),
                 "insert": DriverQuery(engine, _INSERT, column_keys=_INSERTED_COLUMNS),
+                "inline_insert": DriverQuery(engine, _INLINE_INSERT),
+                "inline_read": DriverQuery(engine, _INLINE_READ),
             }
             self._listing_queries = {
                 shape: DriverQuery(engine, query, row_type=None if shape[2] else ListedObject)
@@ -573,6 +624,16 @@ class MetadataStore:
         if self._group is not None:
             return self._group.run(work)
         return self._write_alone(work)
+
+    async def _write_async(
+        self, work: Callable[[sa.Connection], T], executor: Executor | None = None
+    ) -> T:
+        """_write for a coroutine: on SQLite it waits for its batch without taking a thread
+        (elsewhere the transaction runs in a thread of `executor`)."""
+        if self._group is not None:
+            return await self._group.run_async(work)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(executor, self._write_alone, work)
 
     def _changed(self, conn: sa.Connection, change: ObjectChange) -> None:
         for hook in self.hooks:
@@ -866,10 +927,43 @@ class MetadataStore:
         check: Callable[[ObjectVersion | None], None] | None = None,
         upload_id: str | None = None,
         cause: str = "Put",
+        inline: tuple[str, bytes] | None = None,
     ) -> list[str]:
         """Make obj the current version of its key; returns blob ids no longer referenced.
 
-        `check(current)` runs inside the transaction (conditional writes raise from it).
+        See _put_object_work for the arguments."""
+        return self._write(self._put_object_work(bucket, obj, check, upload_id, cause, inline))
+
+    async def put_object_async(
+        self,
+        bucket: Bucket,
+        obj: ObjectVersion,
+        *,
+        check: Callable[[ObjectVersion | None], None] | None = None,
+        cause: str = "Put",
+        inline: tuple[str, bytes] | None = None,
+        executor: Executor | None = None,
+    ) -> list[str]:
+        """put_object for a coroutine: a small PUT's row and bytes are committed without a
+        thread hop of their own on SQLite (`executor` runs the transaction elsewhere)."""
+        work = self._put_object_work(bucket, obj, check, None, cause, inline)
+        return await self._write_async(work, executor)
+
+    def _put_object_work(
+        self,
+        bucket: Bucket,
+        obj: ObjectVersion,
+        check: Callable[[ObjectVersion | None], None] | None,
+        upload_id: str | None,
+        cause: str,
+        inline: tuple[str, bytes] | None,
+    ) -> Callable[[sa.Connection], list[str]]:
+        """The transaction making obj the current version of its key.
+
+        `inline` (blob id, bytes) is an inline blob obj's segments name, stored in the same
+        transaction. Inline blobs of the replaced version are removed in it too, so only file
+        blobs are returned. `check(current)` runs inside the transaction (conditional writes
+        raise from it).
         With `upload_id`, the upload and its parts are removed in the same transaction;
         its part blobs that obj does not reference are returned for deletion. The hooks see
         a "written" change with `cause`.
@@ -913,6 +1007,12 @@ class MetadataStore:
                 replaced = row
             if current is not None and current.version_id != obj.version_id:
                 conn.execute(_DEMOTE, {"p_row": current.row_id})
+            if inline is not None:
+                blob = {"blob_id": inline[0], "data": inline[1], "created_at": obj.last_modified}
+                if driver is not None:
+                    driver["inline_insert"].rows(conn, blob)
+                else:
+                    conn.execute(_INLINE_INSERT, blob)
             if driver is not None:
                 driver["insert"].rows(conn, _object_values(obj))
             else:
@@ -920,9 +1020,9 @@ class MetadataStore:
             if self.hooks:
                 before = _object(replaced) if replaced is not None else None
                 self._changed(conn, ObjectChange("written", bucket, obj, cause, before))
-            return garbage
+            return self._drop_inline(conn, garbage)
 
-        return self._write(work)
+        return work
 
     def delete_object(
         self,
@@ -961,7 +1061,7 @@ class MetadataStore:
                 self._promote_newest(conn, bucket.id, key)
             if self.hooks:
                 self._changed(conn, ObjectChange("removed", bucket, removed, cause))
-            return removed, [s.blob_id for s in removed.segments]
+            return removed, self._drop_inline(conn, [s.blob_id for s in removed.segments])
 
         return self._write(work)
 
@@ -1374,6 +1474,55 @@ class MetadataStore:
                     uploads.append(_upload(row))
                     next_key, next_upload = row.key, row.upload_id
         return UploadListing(uploads, prefixes, truncated, next_key, next_upload)
+
+    # --- inline blobs --------------------------------------------------------------------------
+
+    @staticmethod
+    def _drop_inline(conn: sa.Connection, blob_ids: list[str]) -> list[str]:
+        """Remove the inline blobs among blob_ids in conn's transaction; return the others."""
+        inline = [b for b in blob_ids if is_inline(b)]
+        if not inline:
+            return blob_ids
+        conn.execute(t.inline_blobs.delete().where(t.inline_blobs.c.blob_id.in_(inline)))
+        return [b for b in blob_ids if not is_inline(b)]
+
+    def read_inline(self, blob_id: str, offset: int, length: int) -> bytes:
+        """Bytes of an inline blob; FileNotFoundError for an unknown id (as a blob store)."""
+        if self._driver_queries is not None:
+            row = self._driver_queries["inline_read"].first({"p_blob": blob_id})
+        else:
+            with self._read() as conn:
+                row = conn.execute(_INLINE_READ, {"p_blob": blob_id}).first()
+        if row is None:
+            raise FileNotFoundError(blob_id)
+        data: bytes = row.data
+        return data[offset : offset + length] if offset or length < len(data) else data
+
+    def copy_inline(self, blob_id: str) -> str:
+        """A new inline blob with the bytes of blob_id (an object copy's own)."""
+        new_id = new_inline_id()
+
+        def work(conn: sa.Connection) -> None:
+            found = conn.execute(_INLINE_READ, {"p_blob": blob_id}).first()
+            if found is None:
+                raise FileNotFoundError(blob_id)
+            conn.execute(
+                _INLINE_INSERT, {"blob_id": new_id, "data": found.data, "created_at": now_us()}
+            )
+
+        self._write(work)
+        return new_id
+
+    def delete_inline(self, blob_ids: list[str]) -> None:
+        self._write(lambda conn: self._drop_inline(conn, list(blob_ids)))
+
+    def iter_inline(self) -> Iterator[tuple[str, float]]:
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(t.inline_blobs.c.blob_id, t.inline_blobs.c.created_at)
+            ).all()
+        for blob_id, created_at in rows:
+            yield blob_id, created_at / 1e6
 
     # --- housekeeping --------------------------------------------------------------------------
 

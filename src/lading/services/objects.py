@@ -8,7 +8,7 @@ import hashlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import anyio
 
 from lading import checksums, errors
+from lading.blob_ids import new_inline_id
 from lading.concurrency import run_blocking
 from lading.encryption import (
     SSE_C,
@@ -177,6 +178,7 @@ class WrittenBlob:
     checksum: str  # base64 of the checksum algorithm asked for, or ""
     checksum_digest: bytes = b""
     envelope: Envelope | None = None  # how the blob was encrypted, if it was
+    inline: bytes | None = None  # the stored bytes of an inline blob, to commit with the row
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,9 +308,12 @@ class ObjectService:
         *,
         keyring: Keyring | None = None,
         kms: Keyring | None = None,
+        inline_bytes: int = 0,
     ) -> None:
         self.meta = meta
         self.blobs = blobs
+        # PutObject bodies up to this size are inline blobs, committed with their row
+        self.inline_bytes = min(inline_bytes, FLUSH_BYTES)
         self.writes = writes  # where blob writes and their commits wait on fsync
         self.clock = clock  # epoch microseconds; retention is judged against it
         self.keyring = keyring  # SSE-S3 master keys
@@ -397,11 +402,15 @@ class ObjectService:
         limit: int,
         then: Callable[[WrittenBlob], T],
         sse: Sse | None = None,
+        inline: tuple[int, Callable[[WrittenBlob], Awaitable[T]]] | None = None,
     ) -> T:
         """write_blob, then `then(written)` in the same worker-thread hop as the last write.
 
         A small PUT thus costs one hop for its bytes and its row; when `then` raises, the
-        blob just written is removed before the error reaches the caller.
+        blob just written is removed before the error reaches the caller. With `inline`
+        (limit, then_inline), a body of at most `limit` bytes is not written at all: it is
+        hashed on the loop and `then_inline` gets it as an inline blob (`written.inline`,
+        ciphertext under SSE) to store with its row.
         """
         if declared_size is not None and declared_size > limit:
             raise errors.EntityTooLarge()
@@ -441,6 +450,22 @@ class ObjectService:
                 delete_blobs(self.blobs, [written.blob_id])
                 raise
 
+        def inline_blob(data: bytes, expected: str | None) -> WrittenBlob:
+            md5.update(data)
+            if extra is not None:
+                extra.update(data)
+            self._verify_digests(md5.digest(), extra, checks, expected)
+            stored = data if encryptor is None else encryptor.feed(data) + encryptor.finish()
+            return WrittenBlob(
+                new_inline_id(),
+                size,
+                md5.digest(),
+                extra.b64() if extra is not None else "",
+                extra.digest() if extra is not None else b"",
+                encryptor.envelope if encryptor is not None else None,
+                stored,
+            )
+
         # double-buffered: while a worker thread writes and hashes one batch of chunks, the
         # loop receives the next; at most two batches (2 x FLUSH_BYTES) are held in memory
         batch: list[bytes] = []
@@ -463,6 +488,8 @@ class ObjectService:
             if pending is not None:
                 await pending
                 pending = None
+            elif inline is not None and size <= inline[0]:
+                return await inline[1](inline_blob(b"".join(batch), checks.expected()))
             return await run_blocking(finish, batch, checks.expected(), executor=self.writes)
         except BaseException:
             if pending is not None:
@@ -514,14 +541,16 @@ class ObjectService:
         validate_key(key)
         validate_metadata(new.metadata)
 
-        def store(written: WrittenBlob) -> ObjectVersion:
+        check = self._condition(bucket, key, conditions)
+
+        def version(written: WrittenBlob) -> ObjectVersion:
             checks_map: dict[str, str] = {}
             if checks.algorithm:
                 checks_map = {checks.algorithm.upper(): written.checksum, "type": "FULL_OBJECT"}
             attributes = dict(new.attributes)
             if written.envelope is not None:
                 attributes["encryption"] = encryption_json([written.envelope])
-            obj = ObjectVersion(
+            return ObjectVersion(
                 bucket_id=bucket.id,
                 key=key,
                 version_id=new_version_id(bucket),
@@ -537,13 +566,31 @@ class ObjectService:
                 owner_id=owner_id,
                 **attributes,
             )
-            garbage = self.meta.put_object(
-                bucket, obj, check=self._condition(bucket, obj.key, conditions), cause=cause
-            )
+
+        def store(written: WrittenBlob) -> ObjectVersion:
+            obj = version(written)
+            garbage = self.meta.put_object(bucket, obj, check=check, cause=cause)
             delete_blobs(self.blobs, garbage)
             return obj
 
-        return await self._write_then(body, checks, declared_size, MAX_PUT_BYTES, store, sse)
+        async def store_inline(written: WrittenBlob) -> ObjectVersion:
+            obj = version(written)
+            assert written.inline is not None
+            garbage = await self.meta.put_object_async(
+                bucket,
+                obj,
+                check=check,
+                cause=cause,
+                inline=(written.blob_id, written.inline),
+                executor=self.writes,
+            )
+            await self.discard(garbage)
+            return obj
+
+        inline = (self.inline_bytes, store_inline) if self.inline_bytes else None
+        return await self._write_then(
+            body, checks, declared_size, MAX_PUT_BYTES, store, sse, inline
+        )
 
     @staticmethod
     def _condition(

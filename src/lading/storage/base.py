@@ -17,6 +17,22 @@ class StoreFeatures:
     hardlink_copy: bool = False  # link_blob() is O(1) and shares the bytes
 
 
+class InlineBlobs(Protocol):
+    """Where inline blobs live (the metadata store): written with their object's row."""
+
+    def read_inline(self, blob_id: str, offset: int, length: int) -> bytes:
+        """Raises FileNotFoundError for an unknown id, as a blob store does."""
+
+    def copy_inline(self, blob_id: str) -> str:
+        """A new inline blob holding the same bytes; raises FileNotFoundError."""
+
+    def delete_inline(self, blob_ids: list[str]) -> None:
+        """Remove inline blobs; idempotent."""
+
+    def iter_inline(self) -> Iterator[tuple[str, float]]:
+        """(blob_id, creation time) of every inline blob."""
+
+
 class BlobWriter(Protocol):
     """One blob being written; not visible to readers until commit()."""
 

@@ -13,13 +13,14 @@ import itertools
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from lading import errors
+from lading.blob_ids import new_inline_id
 from lading.metadata import schema
 from lading.metadata.hooks import ObjectChange
 from lading.metadata.models import (
@@ -488,6 +489,87 @@ class MetadataStoreSuite:
         assert blobs == ["b1", "b2"]
         with pytest.raises(errors.NoSuchKey):
             meta.get_object(bucket, "k")
+
+    # --- inline blobs (small objects' bytes beside their rows) --------------------------------
+
+    def put_inline(
+        self,
+        meta: MetadataStore,
+        bucket: Bucket,
+        key: str,
+        data: bytes,
+        version_id: str = NULL_VERSION,
+    ) -> tuple[str, list[str]]:
+        blob = new_inline_id()
+        obj = replace(
+            self.version(bucket, key, version_id=version_id, blobs=(blob,)), size=len(data)
+        )
+        return blob, meta.put_object(bucket, obj, inline=(blob, data))
+
+    def test_an_inline_blob_is_stored_with_its_row_and_read_by_range(
+        self, meta: MetadataStore, bucket: Bucket
+    ) -> None:
+        blob, garbage = self.put_inline(meta, bucket, "k", b"0123456789")
+        assert garbage == []
+        assert meta.get_object(bucket, "k").segments[0].blob_id == blob
+        assert meta.read_inline(blob, 0, 10) == b"0123456789"
+        assert meta.read_inline(blob, 3, 4) == b"3456"
+        assert meta.read_inline(blob, 8, 100) == b"89"
+        assert blob in dict(meta.iter_inline())
+        with pytest.raises(FileNotFoundError):
+            meta.read_inline(new_inline_id(), 0, 1)
+
+    def test_an_inline_blob_goes_with_the_version_that_replaced_or_deleted_it(
+        self, meta: MetadataStore, bucket: Bucket
+    ) -> None:
+        first, _ = self.put_inline(meta, bucket, "k", b"one")
+        second, garbage = self.put_inline(meta, bucket, "k", b"two")
+        # removed in the overwrite's own transaction: nothing is left for the caller to delete
+        assert garbage == []
+        with pytest.raises(FileNotFoundError):
+            meta.read_inline(first, 0, 3)
+        removed, blobs = meta.delete_object(bucket, "k")
+        assert removed is not None and blobs == []
+        with pytest.raises(FileNotFoundError):
+            meta.read_inline(second, 0, 3)
+        # a file blob replaced by an inline one is still handed back
+        meta.put_object(bucket, self.version(bucket, "f", blobs=("file-blob",)))
+        assert self.put_inline(meta, bucket, "f", b"x")[1] == ["file-blob"]
+
+    def test_versions_keep_their_own_inline_blobs(
+        self, meta: MetadataStore, bucket: Bucket
+    ) -> None:
+        old, _ = self.put_inline(meta, bucket, "k", b"old", version_id="v1")
+        new, _ = self.put_inline(meta, bucket, "k", b"new", version_id="v2")
+        assert (meta.read_inline(old, 0, 3), meta.read_inline(new, 0, 3)) == (b"old", b"new")
+        meta.delete_object(bucket, "k", "v1")
+        assert meta.read_inline(new, 0, 3) == b"new"
+        with pytest.raises(FileNotFoundError):
+            meta.read_inline(old, 0, 3)
+
+    def test_a_refused_write_stores_no_inline_blob(
+        self, meta: MetadataStore, bucket: Bucket
+    ) -> None:
+        blob = new_inline_id()
+
+        def refuse(_current: ObjectVersion | None) -> None:
+            raise errors.PreconditionFailed()
+
+        with pytest.raises(errors.PreconditionFailed):
+            meta.put_object(
+                bucket, self.version(bucket, "k", blobs=(blob,)), check=refuse, inline=(blob, b"x")
+            )
+        assert blob not in dict(meta.iter_inline())
+
+    def test_copy_and_delete_inline(self, meta: MetadataStore, bucket: Bucket) -> None:
+        blob, _ = self.put_inline(meta, bucket, "k", b"bytes")
+        copy = meta.copy_inline(blob)
+        assert copy != blob and meta.read_inline(copy, 0, 5) == b"bytes"
+        meta.delete_inline([copy, new_inline_id()])
+        assert copy not in dict(meta.iter_inline())
+        assert meta.read_inline(blob, 0, 5) == b"bytes"
+        with pytest.raises(FileNotFoundError):
+            meta.copy_inline(copy)
 
     def test_delete_object_is_idempotent(self, meta: MetadataStore, bucket: Bucket) -> None:
         meta.put_object(bucket, self.version(bucket, "k"))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
+import sqlite3
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,12 +43,17 @@ def sse_c(key: bytes, prefix: str = "SSECustomer") -> dict[str, str]:
     return {f"{prefix}Algorithm": "AES256", f"{prefix}Key": key}  # type: ignore[dict-item]
 
 
-def blob_files(data_dir: Path) -> list[Path]:
-    return [p for p in (data_dir / "blobs").rglob("*") if p.is_file()]
+def stored_bytes(data_dir: Path) -> Iterator[tuple[str, bytes]]:
+    """Every blob the server keeps: files, and inline blobs in its database (small objects)."""
+    for path in (data_dir / "blobs").rglob("*"):
+        if path.is_file():
+            yield str(path), path.read_bytes()
+    with contextlib.closing(sqlite3.connect(data_dir / "metadata.db")) as db:
+        yield from db.execute("SELECT blob_id, data FROM inline_blobs")
 
 
-def plaintext_blobs(data_dir: Path, marker: bytes = PATTERN) -> list[Path]:
-    return [p for p in blob_files(data_dir) if marker in p.read_bytes()]
+def plaintext_blobs(data_dir: Path, marker: bytes = PATTERN) -> list[str]:
+    return [name for name, data in stored_bytes(data_dir) if marker in data]
 
 
 # --- SSE-S3 ----------------------------------------------------------------------------------
@@ -110,10 +117,12 @@ def test_no_plaintext_reaches_the_blob_files(server: RunningServer, s3: Any, buc
     s3.put_object(Bucket=bucket, Key="enc", Body=data, ServerSideEncryption="AES256")
     assert s3.get_object(Bucket=bucket, Key="enc")["Body"].read() == data
     assert plaintext_blobs(server.data_dir, marker) == []
-    # the check itself sees plaintext when there is some
+    # the check itself sees plaintext when there is some, in a file or inline
     s3.put_object(Bucket=bucket, Key="plain", Body=data)
-    assert len(plaintext_blobs(server.data_dir, marker)) == 1
+    s3.put_object(Bucket=bucket, Key="small", Body=data[:1000])
+    assert len(plaintext_blobs(server.data_dir, marker)) == 2
     s3.delete_object(Bucket=bucket, Key="plain")
+    s3.delete_object(Bucket=bucket, Key="small")
 
 
 def test_master_key_is_generated_private_in_the_data_directory(server: RunningServer) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import sending_body
+from tests.conftest import INLINE_LIMIT, sending_body, stored_blobs
 
 
 def code_of(exc: pytest.ExceptionInfo[ClientError]) -> str:
@@ -101,15 +101,23 @@ def test_delete_is_idempotent(s3: Any, bucket: str) -> None:
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
 
 
-def test_overwrite_replaces_bytes_and_frees_the_old_blob(server: Any, s3: Any, bucket: str) -> None:
-    def blob_count() -> int:
-        return sum(1 for p in (server.data_dir / "blobs").rglob("*") if p.is_file())
-
-    s3.put_object(Bucket=bucket, Key="k", Body=b"one")
-    before = blob_count()
-    s3.put_object(Bucket=bucket, Key="k", Body=b"two")
-    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"two"
-    assert blob_count() == before
+@pytest.mark.parametrize(
+    ("size", "kind"), [(3, "inline"), (INLINE_LIMIT, "inline"), (INLINE_LIMIT + 1, "file")]
+)
+def test_overwrite_replaces_bytes_and_frees_the_old_blob(
+    server: Any, s3: Any, bucket: str, size: int, kind: str
+) -> None:
+    one, two = b"1" * size, b"2" * size
+    before = stored_blobs(server.data_dir)
+    s3.put_object(Bucket=bucket, Key="k", Body=one)
+    files, inline = stored_blobs(server.data_dir)
+    # bodies up to the inline limit live in the database with their row, others in a file
+    assert (files - before[0], inline - before[1]) == ((0, 1) if kind == "inline" else (1, 0))
+    s3.put_object(Bucket=bucket, Key="k", Body=two)
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == two
+    assert stored_blobs(server.data_dir) == (files, inline)
+    s3.delete_object(Bucket=bucket, Key="k")
+    assert stored_blobs(server.data_dir) == before
 
 
 BODY = bytes(range(256)) * 4  # 1,024 bytes
