@@ -581,6 +581,9 @@ class MetadataStore:
         self._driver_queries: dict[str, DriverQuery] | None = None  # SQLite's hot statements
         self._listing_queries: dict[tuple[bool, bool, bool], DriverQuery] | None = None
         self._writer_lock: WriterLock | contextlib.nullcontext[None] = contextlib.nullcontext()
+        # reads are lookups in local, memory-mapped pages (SQLite in WAL mode never makes a
+        # reader wait for a writer): cheap enough to run on an event loop
+        self.local_reads = engine.dialect.name == "sqlite"
         if engine.dialect.name == "sqlite":
             self._group = GroupCommit(engine, self._write_alone, self._locked)
             self._driver_queries = {

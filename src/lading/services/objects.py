@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import anyio
 
 from lading import checksums, errors
-from lading.blob_ids import new_inline_id
+from lading.blob_ids import is_inline, new_inline_id
 from lading.concurrency import run_blocking
 from lading.encryption import (
     SSE_C,
@@ -702,17 +702,33 @@ class ObjectService:
     ) -> tuple[ObjectVersion, bytes | None]:
         """The version and, when it is at most inline_limit bytes in one blob, its bytes.
 
-        One worker-thread hop for both, which is what small-object GETs are bound by.
+        Small-object GETs are bound by this. Where the metadata store reads from local
+        memory-mapped pages (SQLite), the lookup and an inline blob are read on the loop: a
+        worker-thread hop cost more CPU than the lookup itself. Otherwise (PostgreSQL, blob
+        files) one worker-thread hop does both.
         """
+
+        def small(obj: ObjectVersion) -> Segment | None:
+            if obj.size <= inline_limit and len(obj.segments) == 1 and not obj.encryption:
+                return obj.segments[0]
+            return None
 
         def work() -> tuple[ObjectVersion, bytes | None]:
             obj = self.meta.get_object(bucket, key, version_id)
-            if obj.size <= inline_limit and len(obj.segments) == 1 and not obj.encryption:
-                segment = obj.segments[0]
-                return obj, self.blobs.read(segment.blob_id, 0, segment.size)
-            return obj, None
+            segment = small(obj)
+            if segment is None:
+                return obj, None
+            return obj, self.blobs.read(segment.blob_id, 0, segment.size)
 
-        return await run_blocking(work)
+        if not self.meta.local_reads:
+            return await run_blocking(work)
+        obj = self.meta.get_object(bucket, key, version_id)
+        segment = small(obj)
+        if segment is None:
+            return obj, None
+        if is_inline(segment.blob_id):
+            return obj, self.blobs.read(segment.blob_id, 0, segment.size)
+        return obj, await run_blocking(self.blobs.read, segment.blob_id, 0, segment.size)
 
     async def delete_object(
         self,
