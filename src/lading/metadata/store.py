@@ -194,9 +194,11 @@ class DriverQuery:
         *,
         column_keys: list[str] | None = None,
         row_type: Any = None,
+        readers: threading.local | None = None,
     ) -> None:
         compiled = statement.compile(dialect=engine.dialect, column_keys=column_keys)
         self.engine = engine
+        self.readers = readers or threading.local()  # per thread: the connection first() uses
         self.sql = str(compiled)
         self.binds = tuple(compiled.positiontup or ())
         # values a query carries itself (LIMIT 1, and the OFFSET 0 SQLite adds to a LIMIT);
@@ -237,18 +239,19 @@ class DriverQuery:
         return self._decode(found)
 
     def first(self, params: dict[str, Any]) -> Any:
-        """The first row or None, on a pooled connection in SQLite's autocommit mode: one
-        statement reads one consistent snapshot, so no BEGIN is needed."""
-        connection = self.engine.raw_connection()
+        """The first row or None, on this thread's reading connection in SQLite's autocommit
+        mode: one statement reads one consistent snapshot, so no BEGIN is needed."""
+        driver = getattr(self.readers, "driver", None)
+        if driver is None:  # kept for the thread's life: a pool checkout per read cost more
+            self.readers.connection = self.engine.raw_connection()
+            driver = self.readers.driver = self.readers.connection.driver_connection
         values = self._values(params)
         try:
-            driver = connection.driver_connection
-            assert driver is not None
-            found = driver.execute(self.sql, values).fetchone()
+            cursor = driver.execute(self.sql, values)
+            found = cursor.fetchone()
+            cursor.close()  # ends the statement's read snapshot, which would hold back checkpoints
         except self.error as exc:
             raise sa.exc.DBAPIError.instance(self.sql, values, exc, self.error) from exc
-        finally:
-            connection.close()
         return self._decode([found])[0] if found is not None else None
 
     def _values(self, params: dict[str, Any]) -> list[Any]:
@@ -586,16 +589,19 @@ class MetadataStore:
         self.local_reads = engine.dialect.name == "sqlite"
         if engine.dialect.name == "sqlite":
             self._group = GroupCommit(engine, self._write_alone, self._locked)
+            readers = threading.local()  # one reading connection per thread, shared
             self._driver_queries = {
-                "current": DriverQuery(engine, _CURRENT),
-                "version": DriverQuery(engine, _VERSION),
+                "current": DriverQuery(engine, _CURRENT, readers=readers),
+                "version": DriverQuery(engine, _VERSION, readers=readers),
                 "delete": DriverQuery(engine, _DELETE_VERSION),
                 "insert": DriverQuery(engine, _INSERT, column_keys=_INSERTED_COLUMNS),
                 "inline_insert": DriverQuery(engine, _INLINE_INSERT),
-                "inline_read": DriverQuery(engine, _INLINE_READ),
+                "inline_read": DriverQuery(engine, _INLINE_READ, readers=readers),
             }
             self._listing_queries = {
-                shape: DriverQuery(engine, query, row_type=None if shape[2] else ListedObject)
+                shape: DriverQuery(
+                    engine, query, row_type=None if shape[2] else ListedObject, readers=readers
+                )
                 for shape, query in _LISTING.items()
             }
             if engine.url.database and engine.url.database != ":memory:":
