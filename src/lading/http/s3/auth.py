@@ -8,15 +8,16 @@ the `PayloadSpec` that a `BodyDecoder` needs to decode and check the request bod
 from __future__ import annotations
 
 import base64
+import collections
 import functools
 import hashlib
 import hmac
 import re
-from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote, unquote, unquote_to_bytes
 
 from lading.errors import (
@@ -993,6 +994,8 @@ class BodyDecoder:
         self.trailers: dict[str, str] = {}
         self.bytes_received = 0
         self.bytes_decoded = 0
+        self._parser: _ChunkParser | None = None  # set by _start() for aws-chunked bodies
+        self._digest: Any = None  # SHA-256 of a plain body whose hash was signed
 
     def _count(self, piece: bytes) -> None:
         """Count raw bytes; refuse more than Content-Length."""
@@ -1007,19 +1010,27 @@ class BodyDecoder:
         if self.content_length is not None and self.bytes_received != self.content_length:
             raise IncompleteBody()
 
-    async def stream(self, source: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+    def stream(self, source: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
         """Yield the decoded payload as it arrives; check everything when the source ends."""
-        if self.spec.chunked:
-            parser = _ChunkParser(self.spec)
-            async for piece in source:
-                if not piece:
-                    continue
-                self._count(piece)
-                for data in parser.feed(piece):
-                    self.bytes_decoded += len(data)
-                    yield data
-            self._check_raw_length()
-            trailers = parser.finish()
+        return _DecodedBody(self, source)
+
+    def _start(self) -> None:
+        self._parser = _ChunkParser(self.spec) if self.spec.chunked else None
+        expected = self.spec.expected_sha256
+        self._digest = hashlib.sha256() if expected and not self.spec.chunked else None
+
+    def _decode(self, piece: bytes) -> Iterable[bytes]:
+        self._count(piece)
+        if self._parser is not None:
+            return self._parser.feed(piece)
+        if self._digest is not None:
+            self._digest.update(piece)
+        return (piece,)
+
+    def _finish(self) -> None:
+        self._check_raw_length()
+        if self._parser is not None:
+            trailers = self._parser.finish()
             declared = self.spec.decoded_length
             if declared is not None and self.bytes_decoded != declared:
                 raise IncompleteBody(
@@ -1029,15 +1040,39 @@ class BodyDecoder:
             self.trailers = trailers
             return
         expected = self.spec.expected_sha256
-        digest = hashlib.sha256() if expected else None
-        async for piece in source:
-            if not piece:
-                continue
-            self._count(piece)
-            if digest is not None:
-                digest.update(piece)
-            self.bytes_decoded += len(piece)
-            yield piece
-        self._check_raw_length()
+        digest = self._digest
         if digest is not None and expected is not None and digest.hexdigest() != expected:
             raise ContentSHA256Mismatch()
+
+
+class _DecodedBody:
+    """BodyDecoder.stream's iterator. A class, not an async generator: the event loop hooks
+    every async generator (a weak set entry and a finalizer each), which cost a small PUT
+    more than decoding its body."""
+
+    def __init__(self, decoder: BodyDecoder, source: AsyncIterable[bytes]) -> None:
+        self.decoder = decoder
+        self.source = source.__aiter__()
+        self.pending: collections.deque[bytes] = collections.deque()
+        self.ended = False
+        decoder._start()
+
+    def __aiter__(self) -> _DecodedBody:
+        return self
+
+    async def __anext__(self) -> bytes:
+        decoder = self.decoder
+        while not self.pending:
+            if self.ended:
+                raise StopAsyncIteration
+            try:
+                piece = await self.source.__anext__()
+            except StopAsyncIteration:
+                self.ended = True
+                decoder._finish()
+                raise
+            if piece:
+                self.pending.extend(decoder._decode(piece))
+        data = self.pending.popleft()
+        decoder.bytes_decoded += len(data)
+        return data
