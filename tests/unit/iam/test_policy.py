@@ -7,7 +7,15 @@ from types import MappingProxyType
 
 import pytest
 
-from lading.iam.policy import ANONYMOUS_OWNER, Access, Action, Verdict, authorize, bucket_owns
+from lading.iam.policy import (
+    ANONYMOUS_OWNER,
+    Access,
+    Action,
+    Verdict,
+    authorize,
+    bucket_owns,
+    object_allows,
+)
 from lading.iam.principals import Principal
 from lading.metadata.models import Bucket, ObjectVersion, ProjectAccess, User
 
@@ -76,3 +84,11 @@ def test_the_buckets_account_is_its_owner_its_project_members_and_anonymous() ->
     assert bucket_owns(access, obj(MEMBER.id))
     assert bucket_owns(access, obj(ANONYMOUS_OWNER))
     assert not bucket_owns(access, obj(OTHER.id))
+
+
+def test_an_object_whose_owner_is_gone_is_the_buckets() -> None:
+    access = Access(Principal(OWNER), "GetObject", A.READ_OBJECT, bucket(), "k")
+    gone = obj(99)
+    assert object_allows(access, gone, None, Verdict.BUCKET_OWNED)
+    assert not object_allows(access, gone, None, Verdict.OBJECT_ACL)
+    assert not object_allows(access, obj(OTHER.id), OTHER.name, Verdict.BUCKET_OWNED)
