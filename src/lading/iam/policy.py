@@ -7,8 +7,16 @@ the bucket's project (`iam.projects`), a share (`iam.shares`), a policy Allow or
 admits; anything else is refused. The buckets of an expired project then refuse every change.
 The public access block can make public ACLs and public policies count for nothing. Object
 ACLs are judged once the object is read: `authorize` then answers OBJECT_ACL and the handler
-calls
-`object_allows`.
+calls `object_allows`.
+
+What the bucket grants (its owner's rights, its project's roles, its policy, its shares) reaches
+only the objects of the bucket's own account: those of its owner or of a member of its project.
+Unless the bucket's ownership controls are BucketOwnerEnforced, an object another user wrote
+(ObjectWriter, the default without ownership controls, or BucketOwnerPreferred without the
+bucket-owner-full-control ACL) is that user's: reading it, its ACL or its attributes, or
+changing its ACL, then needs a grant in the object's ACL. `authorize` answers BUCKET_OWNED for
+those actions and the handler settles it with `bucket_owns`, then `object_allows`. Deleting
+and listing stay the bucket's.
 """
 
 from __future__ import annotations
@@ -126,11 +134,14 @@ def bucket_policy(text: str, bucket: str) -> pl.Policy:
 
 
 Conditions = Mapping[str, str | list[str]]
+ANONYMOUS_OWNER = 0  # the owner id of what an anonymous request writes
 
 
 class Verdict(enum.Enum):
     ALLOW = "allow"
     OBJECT_ACL = "object-acl"  # allowed if the object's ACL grants it
+    # allowed on an object of the bucket's account (`bucket_owns`), else as OBJECT_ACL
+    BUCKET_OWNED = "bucket-owned"
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,17 +260,17 @@ def _decide(access: Access) -> Verdict:
     owner = user is not None and user.id == bucket.owner.id
     member = projects.member_allows(bucket.project, user, access.action)
     if (owner or member) and not bucket.configs.get("policy"):
-        return Verdict.ALLOW  # the common case, with nothing to parse
+        return _bucket_grant(access)  # the common case, with nothing to parse
     decision, public_policy = _policy_decision(access)
     if decision is pl.Decision.DENY and not (owner and access.operation in _POLICY_OPERATIONS):
         raise errors.AccessDenied()
     if owner or member or access.shared():
-        return Verdict.ALLOW
+        return _bucket_grant(access)
     flags = configs.public_access_flags(bucket.configs)
     if decision is pl.Decision.ALLOW and not (
         public_policy and flags["RestrictPublicBuckets"] and user is None
     ):
-        return Verdict.ALLOW
+        return _bucket_grant(access)
     if access.action in OBJECT_PERMISSION:
         return Verdict.OBJECT_ACL
     permission = _BUCKET_PERMISSION.get(access.action)
@@ -274,18 +285,60 @@ def _decide(access: Access) -> Verdict:
     raise errors.AccessDenied()
 
 
+def _bucket_grant(access: Access) -> Verdict:
+    """What a grant of the bucket gives: ALLOW, or BUCKET_OWNED for an object permission
+    unless the bucket owner owns every object (BucketOwnerEnforced)."""
+    assert access.bucket is not None
+    if access.action in OBJECT_PERMISSION and (
+        configs.object_ownership(access.bucket.configs) != configs.ENFORCED
+    ):
+        return Verdict.BUCKET_OWNED
+    return Verdict.ALLOW
+
+
+def bucket_owns(access: Access, obj: ObjectVersion) -> bool:
+    """Whether the object belongs to the bucket's account: its owner's, a member's of the
+    bucket's project, or nobody's (written anonymously); a BUCKET_OWNED verdict then allows."""
+    bucket = access.bucket
+    assert bucket is not None
+    if obj.owner_id in (bucket.owner.id, ANONYMOUS_OWNER):
+        return True
+    return bucket.project is not None and obj.owner_id in bucket.project.roles
+
+
+def lent_write(access: Access) -> bool:
+    """Whether a write is admitted by one of the bucket's shares alone: what it stores is the
+    bucket owner's (a share lends the bucket, so its owner keeps what comes in)."""
+    bucket = access.bucket
+    user = access.principal.user
+    if bucket is None or (user is not None and user.id == bucket.owner.id):
+        return False
+    return not projects.member_allows(bucket.project, user, access.action) and access.shared()
+
+
 def _bucket_acl(bucket: Bucket) -> acls.Acl | None:
     raw = bucket.configs.get("acl")
     return json.loads(raw) if raw else None
 
 
-def object_allows(access: Access, obj: ObjectVersion, owner_name: str) -> bool:
-    """Whether the object's ACL gives the principal what `access.action` needs."""
+def object_allows(
+    access: Access,
+    obj: ObjectVersion,
+    owner_name: str | None,
+    verdict: Verdict = Verdict.OBJECT_ACL,
+) -> bool:
+    """Whether the object's ACL gives the principal what `access.action` needs (its owner
+    has it all). `owner_name` None: no user owns the object any more, so nobody can grant it;
+    a BUCKET_OWNED verdict then counts it the bucket's."""
     bucket = access.bucket
     assert bucket is not None
     user = access.principal.user
     if user is not None and user.id == obj.owner_id:
         return True
+    if owner_name is None:
+        if verdict is Verdict.BUCKET_OWNED:
+            return True
+        owner_name = ""
     flags = configs.public_access_flags(bucket.configs)
     return acls.allows(
         obj.acl,

@@ -160,9 +160,11 @@ class CatalogService:
 
     @staticmethod
     def _allows(principal: Principal, bucket: Bucket, operation: str, action: Action) -> bool:
-        """Whether the bucket policy, ownership or bucket ACL grant this on every key."""
+        """Whether the bucket policy, ownership or bucket ACL grant this on every key (the
+        catalog does not tell apart the objects of other writers: BUCKET_OWNED counts)."""
         try:
-            return authorize(Access(principal, operation, action, bucket, "*")) is Verdict.ALLOW
+            verdict = authorize(Access(principal, operation, action, bucket, "*"))
+            return verdict is not Verdict.OBJECT_ACL
         except errors.AccessDenied:
             return False
 
@@ -207,7 +209,7 @@ class CatalogService:
             verdict = authorize(Access(principal, "GetObject", Action.READ_OBJECT, bucket, key))
         except errors.AccessDenied:
             raise
-        if verdict is not Verdict.ALLOW:
+        if verdict is Verdict.OBJECT_ACL:
             raise errors.AccessDenied()  # object ACLs alone do not open the catalog entry
         return bucket
 

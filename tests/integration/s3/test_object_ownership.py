@@ -89,7 +89,7 @@ def test_bucket_owner_preferred_and_object_writer(
         _open_to_all(s3, name)
         s3_alt.put_object(Bucket=name, Key="plain", Body=b"x")
         s3_alt.put_object(Bucket=name, Key="bofc", Body=b"x", ACL="bucket-owner-full-control")
-        assert _owner(s3, name, "plain") == alt_user["user"]
+        assert _owner(s3_alt, name, "plain") == alt_user["user"]
     assert _owner(s3, preferred, "bofc") == owner
     assert _owner(s3, writer, "bofc") == alt_user["user"]
     s3.put_bucket_acl(Bucket=writer, ACL="private")  # ACLs still work
@@ -126,3 +126,119 @@ def test_unknown_ownership_on_create_is_refused(s3: Any) -> None:
         s3.meta.events.unregister("before-sign.s3.CreateBucket", bogus)
     assert _code(err) == "InvalidArgument"
     assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def _status(err: pytest.ExceptionInfo[ClientError]) -> tuple[int, str]:
+    response = err.value.response
+    return response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"]
+
+
+def _writable_by_all(s3: Any, bucket: str) -> None:
+    """A policy that lets anyone write into the bucket, and nothing more."""
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "s3:PutObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+
+
+@pytest.mark.parametrize("ownership", [None, "ObjectWriter", "BucketOwnerPreferred"])
+def test_the_bucket_owner_needs_a_grant_to_read_what_another_user_owns(
+    s3: Any, s3_alt: Any, alt_user: dict[str, str], created: list[str], ownership: str | None
+) -> None:
+    name = new_bucket_name()
+    if ownership is None:
+        s3.create_bucket(Bucket=name)
+    else:
+        s3.create_bucket(Bucket=name, ObjectOwnership=ownership)
+    created.append(name)
+    _writable_by_all(s3, name)
+    s3_alt.put_object(Bucket=name, Key="theirs", Body=b"alt's data")
+    assert _owner(s3_alt, name, "theirs") == alt_user["user"]
+    refused = [
+        lambda: s3.get_object(Bucket=name, Key="theirs"),
+        lambda: s3.get_object_acl(Bucket=name, Key="theirs"),
+        lambda: s3.get_object_tagging(Bucket=name, Key="theirs"),
+        lambda: s3.put_object_acl(Bucket=name, Key="theirs", ACL="public-read"),
+    ]
+    for call in refused:
+        with pytest.raises(ClientError) as err:
+            call()
+        assert _status(err) == (403, "AccessDenied")
+    with pytest.raises(ClientError) as err:
+        s3.head_object(Bucket=name, Key="theirs")
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    with pytest.raises(ClientError) as err:
+        s3.copy_object(Bucket=name, Key="mine", CopySource={"Bucket": name, "Key": "theirs"})
+    assert _status(err) == (403, "AccessDenied")
+    # the bucket's own rights stay: listing, and deleting what it holds
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=name)["Contents"]]
+    assert keys == ["theirs"]
+    s3.delete_object(Bucket=name, Key="theirs")
+    assert "Contents" not in s3.list_objects_v2(Bucket=name)
+
+
+def test_bucket_owner_read_and_full_control_open_the_object_to_the_bucket_owner(
+    s3: Any, s3_alt: Any, alt_user: dict[str, str], created: list[str]
+) -> None:
+    name = new_bucket_name()
+    s3.create_bucket(Bucket=name)
+    created.append(name)
+    _writable_by_all(s3, name)
+    s3_alt.put_object(Bucket=name, Key="read", Body=b"readable", ACL="bucket-owner-read")
+    s3_alt.put_object(Bucket=name, Key="full", Body=b"all", ACL="bucket-owner-full-control")
+    assert s3.get_object(Bucket=name, Key="read")["Body"].read() == b"readable"
+    with pytest.raises(ClientError) as err:
+        s3.get_object_acl(Bucket=name, Key="read")  # READ is not READ_ACP
+    assert _status(err) == (403, "AccessDenied")
+    assert s3.get_object(Bucket=name, Key="full")["Body"].read() == b"all"
+    acl = s3.get_object_acl(Bucket=name, Key="full")
+    assert acl["Owner"]["ID"] == alt_user["user"]
+    s3.put_object_acl(Bucket=name, Key="full", ACL="bucket-owner-full-control")
+    # a grant given afterwards by the object's owner opens it too
+    s3_alt.put_object(Bucket=name, Key="later", Body=b"later")
+    with pytest.raises(ClientError) as err:
+        s3.get_object(Bucket=name, Key="later")
+    assert _status(err) == (403, "AccessDenied")
+    s3_alt.put_object_acl(Bucket=name, Key="later", ACL="bucket-owner-read")
+    assert s3.get_object(Bucket=name, Key="later")["Body"].read() == b"later"
+
+
+def test_a_policy_allow_does_not_reach_another_users_object(
+    s3: Any, s3_alt: Any, alt_user: dict[str, str], created: list[str]
+) -> None:
+    name = new_bucket_name()
+    s3.create_bucket(Bucket=name)
+    created.append(name)
+    _open_to_all(s3, name)
+    s3.put_object(Bucket=name, Key="owners", Body=b"owner's data")
+    s3_alt.put_object(Bucket=name, Key="theirs", Body=b"alt's data")
+    assert s3_alt.get_object(Bucket=name, Key="owners")["Body"].read() == b"owner's data"
+    with pytest.raises(ClientError) as err:
+        s3.get_object(Bucket=name, Key="theirs")
+    assert _status(err) == (403, "AccessDenied")
+    assert s3_alt.get_object(Bucket=name, Key="theirs")["Body"].read() == b"alt's data"
+
+
+def test_bucket_owner_enforced_gives_the_owner_every_object(
+    s3: Any, s3_alt: Any, alt_user: dict[str, str], created: list[str]
+) -> None:
+    name = new_bucket_name()
+    s3.create_bucket(Bucket=name)
+    created.append(name)
+    _writable_by_all(s3, name)
+    s3_alt.put_object(Bucket=name, Key="theirs", Body=b"alt's data")
+    with pytest.raises(ClientError) as err:
+        s3.get_object(Bucket=name, Key="theirs")
+    assert _status(err) == (403, "AccessDenied")
+    s3.put_bucket_ownership_controls(
+        Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    )
+    assert s3.get_object(Bucket=name, Key="theirs")["Body"].read() == b"alt's data"

@@ -31,7 +31,16 @@ from lading.http.s3.router import (
     split_target,
     unsupported_feature,
 )
-from lading.iam.policy import Access, Action, Verdict, authorize, may_list, object_allows
+from lading.iam.policy import (
+    ANONYMOUS_OWNER,
+    Access,
+    Action,
+    Verdict,
+    authorize,
+    bucket_owns,
+    may_list,
+    object_allows,
+)
 from lading.iam.principals import ANONYMOUS, Principal
 from lading.iam.shares import needs_groups
 from lading.metadata.models import Bucket, ObjectVersion
@@ -59,27 +68,36 @@ class ReqCtx:
     source_bucket: Bucket | None = None
     response_headers: dict[str, str] = field(default_factory=dict)
     access: Access | None = None
-    object_acl_pending: bool = False  # authorization waits for the object's ACL
+    verdict: Verdict = Verdict.ALLOW  # anything else waits for the object (its owner, its ACL)
     source_access: Access | None = None
-    source_acl_pending: bool = False
+    source_verdict: Verdict = Verdict.ALLOW
+
+    @property
+    def object_acl_pending(self) -> bool:
+        """Whether authorization waits for the object."""
+        return self.verdict is not Verdict.ALLOW
 
     async def check_object(self, obj: ObjectVersion, *, source: bool = False) -> None:
-        """Finish an authorization that waits for the object's ACL; AccessDenied if it fails."""
-        pending = self.source_acl_pending if source else self.object_acl_pending
+        """Finish an authorization that waits for the object; AccessDenied if it fails."""
+        verdict = self.source_verdict if source else self.verdict
         access = self.source_access if source else self.access
-        if not pending or access is None:
+        if verdict is Verdict.ALLOW or access is None:
             return
+        if verdict is Verdict.BUCKET_OWNED and bucket_owns(access, obj):
+            return
+        owner: str | None
         try:
             owner = (await self.services.identity.user_by_id(obj.owner_id)).name
         except errors.NoSuchUser:
-            owner = ""
-        if not object_allows(access, obj, owner):
+            owner = None
+        if not object_allows(access, obj, owner, verdict):
             raise errors.AccessDenied()
 
     def hide_missing(self, exc: errors.NotFound) -> errors.LadingError:
         """What a missing object is to a caller authorized only by object ACLs: S3 answers
         AccessDenied unless the caller may list the bucket."""
-        if self.object_acl_pending and self.access is not None and not may_list(self.access):
+        only_acl = self.verdict is Verdict.OBJECT_ACL
+        if only_acl and self.access is not None and not may_list(self.access):
             return errors.AccessDenied()
         return exc
 
@@ -111,7 +129,8 @@ class ReqCtx:
 
     @property
     def user_id(self) -> int:
-        return self.principal.user.id if self.principal.user is not None else 0
+        user = self.principal.user
+        return user.id if user is not None else ANONYMOUS_OWNER
 
     def need_bucket(self) -> Bucket:
         assert self.bucket is not None, "dispatch resolves the bucket of bucket operations"
@@ -525,7 +544,7 @@ class S3Dispatcher:
             prefix=query.get("prefix"),
         )
         if op.name != "PostObject":
-            ctx.object_acl_pending = authorize(ctx.access) is Verdict.OBJECT_ACL
+            ctx.verdict = authorize(ctx.access)
         # else the form carries the signature and names the key: the PostObject handler
         # verifies it and authorizes with the form's principal
         expect_owner(headers, "x-amz-expected-bucket-owner", ctx.bucket)
@@ -548,7 +567,7 @@ class S3Dispatcher:
                 conditions,
                 now_us,
             )
-            ctx.source_acl_pending = authorize(ctx.source_access) is Verdict.OBJECT_ACL
+            ctx.source_verdict = authorize(ctx.source_access)
             expect_owner(headers, "x-amz-source-expected-bucket-owner", ctx.source_bucket)
         response = await self.handlers[op.name](ctx)
         if ctx.bucket is not None and ctx.bucket.project_id is not None:

@@ -12,6 +12,7 @@ from lading.http.s3 import xml
 from lading.http.s3.common import bypass_governance, version_header, xml_response
 from lading.http.s3.configs import acl_response, acl_to_store
 from lading.http.s3.dispatch import ReqCtx
+from lading.iam.policy import lent_write
 from lading.metadata.models import ObjectVersion
 
 
@@ -140,8 +141,10 @@ async def put_object_legal_hold(ctx: ReqCtx) -> Response:
 def writer_owner_id(ctx: ReqCtx) -> int:
     """Who owns what this request writes: the writer, or the bucket's owner where the bucket's
     ownership controls say so (BucketOwnerEnforced; BucketOwnerPreferred with the
-    bucket-owner-full-control ACL)."""
+    bucket-owner-full-control ACL) or where a share alone admits the write."""
     bucket = ctx.need_bucket()
+    if ctx.access is not None and lent_write(ctx.access):
+        return bucket.owner.id
     if "ownership" not in bucket.configs:
         return ctx.user_id
     mode = configs.object_ownership(bucket.configs)
