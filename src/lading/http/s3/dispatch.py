@@ -71,6 +71,7 @@ class ReqCtx:
     verdict: Verdict = Verdict.ALLOW  # anything else waits for the object (its owner, its ACL)
     source_access: Access | None = None
     source_verdict: Verdict = Verdict.ALLOW
+    received: bytes | None = None  # the body, when it was read whole before the handler
 
     @property
     def object_acl_pending(self) -> bool:
@@ -154,7 +155,7 @@ class ReqCtx:
 
     def body(self) -> AsyncIterator[bytes]:
         """The decoded request body, checked against its signature as it streams."""
-        return self.decoder.stream(_Received(self.request))
+        return self.decoder.stream(_Received(self.request, self.received))
 
     async def read_body(self, limit: int = xml.MAX_REQUEST_XML) -> bytes:
         """A small body (XML documents), whole; Content-MD5 is checked when sent."""
@@ -187,8 +188,9 @@ class _Received:
     over Request.stream(): the event loop hooks every async generator, which cost a small
     PUT more than receiving its body."""
 
-    def __init__(self, request: Request) -> None:
+    def __init__(self, request: Request, received: bytes | None = None) -> None:
         self.receive = request.receive
+        self.received = received  # read already (a signed form): given again, not received
         self.ended = False
 
     def __aiter__(self) -> _Received:
@@ -197,6 +199,9 @@ class _Received:
     async def __anext__(self) -> bytes:
         if self.ended:
             raise StopAsyncIteration
+        if self.received is not None:
+            self.ended = True
+            return self.received
         message = await self.receive()
         if message["type"] == "http.disconnect":
             self.ended = True
@@ -474,6 +479,7 @@ class S3Dispatcher:
         seen.op = op
         sns = op.name == SNS_OPERATION
         body_sha256 = None
+        form: bytes | None = None
         operation = op.name
         if sns and parsed is not None:  # SNS clients sign the body's hash without sending it
             form = await _small_body(request)
@@ -511,6 +517,7 @@ class S3Dispatcher:
             headers,
             decoder,
             request_id,
+            received=form,
         )
         if op.bucket is not None and op.name != "CreateBucket":
             ctx.bucket = await self.services.buckets.get_bucket(op.bucket)
