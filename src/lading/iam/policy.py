@@ -205,12 +205,18 @@ def authorize(access: Access) -> Verdict:
     What the caller may do is then refused all the same (ProjectExpired) when it changes a
     bucket of an expired project: only those with access learn that the project expired.
     """
+    return judge(access)[0]
+
+
+def judge(access: Access) -> tuple[Verdict, bool]:
+    """`authorize`, and whether a grant of the bucket's ACL is what admits the request (the
+    "aclRequired" field of AWS's server access log)."""
     if access.principal.policies is not None:
         _identity_check(access, access.principal.policies)
-    verdict = _decide(access)
+    verdict, by_acl = _decide(access)
     if access.bucket is not None:
         projects.refuse_if_read_only(access.bucket.project, access.action, access.now_us)
-    return verdict
+    return verdict, by_acl
 
 
 def _identity_check(access: Access, policies: tuple[str, ...]) -> None:
@@ -237,31 +243,31 @@ def _identity_check(access: Access, policies: tuple[str, ...]) -> None:
         raise errors.AccessDenied()
 
 
-def _decide(access: Access) -> Verdict:
+def _decide(access: Access) -> tuple[Verdict, bool]:
     user = access.principal.user
     if access.action in (Action.LIST_BUCKETS, Action.CREATE_BUCKET):
         if user is None:
             raise errors.AccessDenied()
-        return Verdict.ALLOW
+        return Verdict.ALLOW, False
     bucket = access.bucket
     if bucket is None:
         raise errors.AccessDenied()
     owner = user is not None and user.id == bucket.owner.id
     member = projects.member_allows(bucket.project, user, access.action)
     if (owner or member) and not bucket.configs.get("policy"):
-        return Verdict.ALLOW  # the common case, with nothing to parse
+        return Verdict.ALLOW, False  # the common case, with nothing to parse
     decision, public_policy = _policy_decision(access)
     if decision is pl.Decision.DENY and not (owner and access.operation in _POLICY_OPERATIONS):
         raise errors.AccessDenied()
     if owner or member or access.shared():
-        return Verdict.ALLOW
+        return Verdict.ALLOW, False
     flags = configs.public_access_flags(bucket.configs)
     if decision is pl.Decision.ALLOW and not (
         public_policy and flags["RestrictPublicBuckets"] and user is None
     ):
-        return Verdict.ALLOW
+        return Verdict.ALLOW, False
     if access.action in OBJECT_PERMISSION:
-        return Verdict.OBJECT_ACL
+        return Verdict.OBJECT_ACL, False
     permission = _BUCKET_PERMISSION.get(access.action)
     if permission is not None and acls.allows(
         _bucket_acl(bucket),
@@ -270,7 +276,7 @@ def _decide(access: Access) -> Verdict:
         permission,
         ignore_public=flags["IgnorePublicAcls"],
     ):
-        return Verdict.ALLOW
+        return Verdict.ALLOW, True
     raise errors.AccessDenied()
 
 

@@ -31,7 +31,7 @@ from lading.http.s3.router import (
     split_target,
     unsupported_feature,
 )
-from lading.iam.policy import Access, Action, Verdict, authorize, may_list, object_allows
+from lading.iam.policy import Access, Action, Verdict, authorize, judge, may_list, object_allows
 from lading.iam.principals import ANONYMOUS, Principal
 from lading.iam.shares import needs_groups
 from lading.metadata.models import Bucket, ObjectVersion
@@ -62,6 +62,7 @@ class ReqCtx:
     object_acl_pending: bool = False  # authorization waits for the object's ACL
     source_access: Access | None = None
     source_acl_pending: bool = False
+    seen: Seen = field(default_factory=lambda: Seen(0.0))  # what the access log will say
 
     async def check_object(self, obj: ObjectVersion, *, source: bool = False) -> None:
         """Finish an authorization that waits for the object's ACL; AccessDenied if it fails."""
@@ -75,6 +76,9 @@ class ReqCtx:
             owner = ""
         if not object_allows(access, obj, owner):
             raise errors.AccessDenied()
+        user = access.principal.user
+        if user is None or user.id != obj.owner_id:
+            self.seen.acl_required = True  # the object's ACL admitted a non-owner
 
     def hide_missing(self, exc: errors.NotFound) -> errors.LadingError:
         """What a missing object is to a caller authorized only by object ACLs: S3 answers
@@ -478,6 +482,7 @@ class S3Dispatcher:
             headers,
             decoder,
             request_id,
+            seen=seen,
         )
         if op.bucket is not None and op.name != "CreateBucket":
             ctx.bucket = await self.services.buckets.get_bucket(op.bucket)
@@ -511,7 +516,8 @@ class S3Dispatcher:
             prefix=query.get("prefix"),
         )
         if op.name != "PostObject":
-            ctx.object_acl_pending = authorize(ctx.access) is Verdict.OBJECT_ACL
+            verdict, seen.acl_required = judge(ctx.access)
+            ctx.object_acl_pending = verdict is Verdict.OBJECT_ACL
         # else the form carries the signature and names the key: the PostObject handler
         # verifies it and authorizes with the form's principal
         expect_owner(headers, "x-amz-expected-bucket-owner", ctx.bucket)

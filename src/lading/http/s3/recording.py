@@ -26,6 +26,7 @@ class Seen:
     principal: Principal = ANONYMOUS
     access_key: str = ""  # the key a request claims, known before it is accepted
     error_code: str = ""
+    acl_required: bool = False  # an ACL grant admitted the request
 
 
 def record_request(
@@ -82,6 +83,7 @@ def record_request(
         auth_type=auth_type,
         signature=signature,
         tls=request.scope.get("scheme", "http") == "https",  # what request.url would say
+        acl_required=seen.acl_required,
     )
     if record.method == "PUT" and op is not None and op.key:
         declared = headers.get("x-amz-decoded-content-length") or headers.get("content-length")
