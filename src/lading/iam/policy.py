@@ -199,6 +199,15 @@ def _policy_decision(access: Access) -> tuple[pl.Decision, bool]:
     return policy.evaluate(ctx), policy.is_public()
 
 
+def denied_by_policy(access: Access) -> bool:
+    """Whether the bucket's policy explicitly denies the access. A share link is its own
+    grant, but an explicit Deny comes first for it as for every request."""
+    bucket = access.bucket
+    if bucket is None or "policy" not in bucket.configs:
+        return False
+    return _policy_decision(access)[0] is pl.Decision.DENY
+
+
 def authorize(access: Access) -> Verdict:
     """ALLOW, OBJECT_ACL (decide with the object's ACL) or raise AccessDenied.
 
