@@ -51,11 +51,13 @@ _OPERATIONS = {
     "PutObject": "REST.PUT.OBJECT",
     "PostObject": "REST.POST.OBJECT",
     "CopyObject": "REST.COPY.OBJECT",
+    "CopyObject:GET": "REST.COPY.OBJECT_GET",  # the source's side of a copy
     "DeleteObject": "REST.DELETE.OBJECT",
     "DeleteObjects": "REST.POST.MULTI_OBJECT_DELETE",
     "CreateMultipartUpload": "REST.POST.UPLOADS",
     "UploadPart": "REST.PUT.PART",
     "UploadPartCopy": "REST.COPY.PART",
+    "UploadPartCopy:GET": "REST.COPY.PART_GET",
     "CompleteMultipartUpload": "REST.POST.UPLOAD",
     "AbortMultipartUpload": "REST.DELETE.UPLOAD",
     "ListParts": "REST.GET.UPLOAD",
@@ -77,6 +79,8 @@ def operation_field(operation: str, method: str) -> str:
     found = _OPERATIONS.get(operation)
     if found:
         return found
+    if "." in operation:  # already in the log's terms (BATCH.DELETE.OBJECT)
+        return operation
     resource = operation
     for verb in ("Get", "Put", "Delete", "Post", "Head"):
         resource = resource.removeprefix(verb)

@@ -277,3 +277,46 @@ def test_access_logs_say_when_an_acl_admitted_and_stop_when_the_policy_does(
     time.sleep(1.5)  # three times access_log_seconds
     s3.get_object(Bucket=source, Key="own")
     assert s3.list_objects_v2(Bucket=target).get("KeyCount", 0) == before
+
+
+def test_copies_and_multi_object_deletes_are_logged_as_aws_logs_them(
+    clocked_server: ClockedServer,
+) -> None:
+    s3 = make_client(clocked_server.url, clocked_server.access_key, clocked_server.secret_key)
+    source, copies, target = new_bucket_name(), new_bucket_name(), new_bucket_name()
+    for name in (source, copies, target):
+        s3.create_bucket(Bucket=name)
+    allow_logs(s3, target, source)
+    s3.put_bucket_logging(Bucket=source, BucketLoggingStatus=logging_status(target, "logs/"))
+    s3.put_object(Bucket=source, Key="orig", Body=b"12345")
+    s3.put_object(Bucket=source, Key="gone-1", Body=b"a")
+    s3.put_object(Bucket=source, Key="gone-2", Body=b"b")
+    s3.copy_object(Bucket=copies, Key="copy", CopySource={"Bucket": source, "Key": "orig"})
+    s3.copy_object(Bucket=source, Key="same", CopySource={"Bucket": source, "Key": "orig"})
+    s3.delete_objects(
+        Bucket=source, Delete={"Objects": [{"Key": "gone-1"}, {"Key": "gone-2"}, {"Key": "x"}]}
+    )
+
+    def operations() -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        for item in s3.list_objects_v2(Bucket=target, Prefix="logs/").get("Contents", []):
+            body = s3.get_object(Bucket=target, Key=item["Key"])["Body"].read().decode()
+            found.extend(
+                (f[1], f[7] + " " + f[8]) for f in (x.split(" ") for x in body.splitlines())
+            )
+        return found if len(found) >= 10 else []
+
+    found = eventually(operations)
+    # batches may end in log objects of the same second, which list in any order
+    assert sorted(op for bucket, op in found if "REST.PUT.OBJECT" not in op) == sorted(
+        [
+            "REST.COPY.OBJECT_GET orig",  # the source's side of the copy into another bucket
+            "REST.COPY.OBJECT same",  # a copy within the bucket: both sides
+            "REST.COPY.OBJECT_GET orig",
+            "REST.POST.MULTI_OBJECT_DELETE -",
+            "BATCH.DELETE.OBJECT gone-1",
+            "BATCH.DELETE.OBJECT gone-2",
+            "BATCH.DELETE.OBJECT x",  # S3 deletes a missing key without complaint
+        ]
+    )
+    assert {bucket for bucket, _ in found} == {source}
