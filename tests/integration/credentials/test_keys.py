@@ -211,7 +211,9 @@ def test_key_rotation_loses_no_request(server: RunningServer) -> None:
     assert listed["KeyCount"] == uploaded[0]
 
 
-def test_secrets_and_passwords_are_never_logged_or_audited(server: RunningServer) -> None:
+def test_secrets_and_passwords_are_never_logged_or_audited_and_hashed_with_argon2(
+    server: RunningServer,
+) -> None:
     user = new_user(server)
     with keys_of(server, user) as keys:
         made = keys.create_key()
@@ -238,5 +240,13 @@ def test_secrets_and_passwords_are_never_logged_or_audited(server: RunningServer
     for secret in (made["secret_key"], user["secret_key"], "never-logged-pw"):
         assert secret not in records
         assert secret not in server.log()
+    db = sqlite3.connect(server.data_dir / "metadata.db")
+    [stored] = db.execute(
+        "SELECT password_hash FROM user_passwords JOIN users ON users.id = user_id "
+        "WHERE users.name = ?",
+        (user["user"],),
+    ).fetchall()
+    db.close()
+    assert stored[0].startswith("$argon2id$") and "never-logged" not in stored[0]
     good.delete_object(Bucket=bucket, Key="k")
     good.delete_bucket(Bucket=bucket)
