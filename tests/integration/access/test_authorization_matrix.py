@@ -15,6 +15,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -36,6 +37,7 @@ class World:
     bucket: str
     actors: dict[str, Actor]
     link_url: str
+    project: str
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +93,7 @@ def world(deployment: RunningServer) -> World:
         )
     with owner.api(server, LinksClient) as links:
         link_url = links.create_link(bucket, prefix="shared/")["url"]
-    return World(server, bucket, actors, link_url)
+    return World(server, bucket, actors, link_url, project)
 
 
 # --- the action classes: each returns normally when allowed, raises when refused ------------
@@ -99,6 +101,33 @@ def world(deployment: RunningServer) -> World:
 
 def list_buckets(w: World, a: Actor) -> None:
     a.s3.list_buckets()
+
+
+def create_personal_bucket(w: World, a: Actor) -> None:
+    name = new_bucket_name()
+    a.s3.create_bucket(Bucket=name)
+    a.s3.delete_bucket(Bucket=name)
+
+
+def create_project_bucket(w: World, a: Actor) -> None:
+    def name_the_project(request: Any, **_: Any) -> None:
+        request.headers["x-lading-project"] = w.project
+
+    name = new_bucket_name()
+    a.s3.meta.events.register("before-sign.s3.CreateBucket", name_the_project)
+    try:
+        a.s3.create_bucket(Bucket=name)
+    finally:
+        a.s3.meta.events.unregister("before-sign.s3.CreateBucket", name_the_project)
+    w.actors["owner"].s3.delete_bucket(Bucket=name)
+
+
+def delete_bucket(w: World, a: Actor) -> None:
+    a.s3.delete_bucket(Bucket=w.bucket)  # BucketNotEmpty counts as allowed
+
+
+def put_bucket_acl(w: World, a: Actor) -> None:
+    a.s3.put_bucket_acl(Bucket=w.bucket, ACL="private")
 
 
 def head_bucket(w: World, a: Actor) -> None:
@@ -245,6 +274,10 @@ def link_download_denied(w: World, a: Actor) -> None:
 
 COLUMNS: list[Callable[[World, Actor], None]] = [
     list_buckets,
+    create_personal_bucket,
+    create_project_bucket,
+    delete_bucket,
+    put_bucket_acl,
     head_bucket,
     list_shared_prefix,
     list_whole_bucket,
@@ -273,8 +306,9 @@ COLUMNS: list[Callable[[World, Actor], None]] = [
     link_download_denied,
 ]
 Y, N = "allow", "deny"
-# one verdict per column, in COLUMNS order; the columns in groups of seven:
-#   list_buckets head_bucket list_shared_prefix list_whole_bucket get_shared head_shared get_private
+# one verdict per column, in COLUMNS order; the columns in groups:
+#   list_buckets create_personal_bucket create_project_bucket delete_bucket put_bucket_acl
+#     head_bucket list_shared_prefix list_whole_bucket get_shared head_shared get_private
 #   get_denied get_by_policy get_by_acl presigned_get_shared presigned_get_denied
 #     presigned_put_shared put_shared
 #   put_private copy_into_shared delete_shared multipart_shared get_bucket_acl get_object_acl
@@ -282,31 +316,31 @@ Y, N = "allow", "deny"
 #   put_bucket_tagging get_bucket_policy put_bucket_cors create_share link_download
 #     link_download_denied
 EXPECTED = {
-    "owner": [Y, Y, Y, Y, Y, Y, Y]
+    "owner": [Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y]
     + [N, Y, Y, Y, N, Y, Y]
     + [Y, Y, Y, Y, Y, Y, Y]
     + [Y, Y, Y, Y, Y, N],
-    "writer": [Y, Y, Y, Y, Y, Y, Y]
+    "writer": [Y, Y, Y, N, N, Y, Y, Y, Y, Y, Y]
     + [N, Y, Y, Y, N, Y, Y]
     + [Y, Y, Y, Y, N, N, N]
     + [N, N, N, N, Y, N],
-    "reader": [Y, Y, Y, Y, Y, Y, Y]
+    "reader": [Y, Y, N, N, N, Y, Y, Y, Y, Y, Y]
     + [N, Y, Y, Y, N, N, N]
     + [N, N, N, N, N, N, N]
     + [N, N, N, N, Y, N],
-    "grantee": [Y, Y, Y, N, Y, Y, N]
+    "grantee": [Y, Y, N, N, N, Y, Y, N, Y, Y, N]
     + [N, N, N, Y, N, Y, Y]
     + [N, Y, Y, Y, N, N, N]
     + [N, N, N, N, Y, N],
-    "member": [Y, Y, Y, N, Y, Y, N]
+    "member": [Y, Y, N, N, N, Y, Y, N, Y, Y, N]
     + [N, N, N, Y, N, N, N]
     + [N, N, N, N, N, N, N]
     + [N, N, N, N, Y, N],
-    "other": [Y, N, N, N, N, N, N]
+    "other": [Y, Y, N, N, N, N, N, N, N, N, N]
     + [N, Y, Y, N, N, N, N]
     + [N, N, N, N, N, N, N]
     + [N, N, N, N, Y, N],
-    "anonymous": [N, N, N, N, N, N, N]
+    "anonymous": [N, N, N, N, N, N, N, N, N, N, N]
     + [N, N, N, N, N, N, N]
     + [N, N, N, N, N, N, N]
     + [N, N, N, N, Y, N],
@@ -319,10 +353,10 @@ def verdict(column: Callable[[World, Actor], None], world: World, actor: Actor) 
         column(world, actor)
     except ClientError as exc:
         code = exc.response["Error"]["Code"]
-        if code in DENIALS:
+        if code in DENIALS or code == "NoSuchEntity":  # a stranger learns of no project
             return N
-        if code.startswith("NoSuch"):
-            return Y  # authorized, and the configuration is simply absent
+        if code.startswith("NoSuch") or code == "BucketNotEmpty":
+            return Y  # authorized, and the configuration is simply absent (or objects remain)
         raise
     except APIError as exc:
         if exc.http_status in (401, 403):
