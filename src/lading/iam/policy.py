@@ -108,6 +108,9 @@ _VERSIONED = {
 }
 # The owner can always manage the policy, so a Deny cannot lock the bucket for good.
 _POLICY_OPERATIONS = frozenset({"GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy"})
+# what only the bucket's owner (or an admin of its project) may do, whatever a bucket policy
+# or ACL grants: AWS's PutBucketLogging ("you must be the bucket owner")
+_OWNER_ONLY = frozenset({"PutBucketLogging"})
 
 
 def iam_action(operation: str, versioned: bool = False) -> str:
@@ -270,6 +273,8 @@ def _decide(access: Access) -> tuple[Verdict, bool]:
         raise errors.AccessDenied()
     if owner or member or access.shared():
         return Verdict.ALLOW, False
+    if access.operation in _OWNER_ONLY:
+        raise errors.AccessDenied()
     flags = configs.public_access_flags(bucket.configs)
     if decision is pl.Decision.ALLOW and not (
         public_policy and flags["RestrictPublicBuckets"] and user is None

@@ -190,6 +190,19 @@ def test_put_and_get_bucket_logging(s3: Any, s3_alt: Any) -> None:
         with pytest.raises(botocore.exceptions.ClientError) as caught:
             s3_alt.put_bucket_logging(Bucket=source, BucketLoggingStatus={})
         assert caught.value.response["Error"]["Code"] == "AccessDenied"
+        # only the bucket's owner sets its logging, whatever its policy grants (as AWS)
+        anyone = {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": ["s3:PutBucketLogging", "s3:GetBucketLogging"],
+            "Resource": f"arn:aws:s3:::{source}",
+        }
+        s3.put_bucket_policy(Bucket=source, Policy=json.dumps({"Statement": [anyone]}))
+        with pytest.raises(botocore.exceptions.ClientError) as caught:
+            s3_alt.put_bucket_logging(Bucket=source, BucketLoggingStatus={})
+        assert caught.value.response["Error"]["Code"] == "AccessDenied"
+        assert s3_alt.get_bucket_logging(Bucket=source)["LoggingEnabled"]["TargetBucket"] == target
+        s3.delete_bucket_policy(Bucket=source)
         s3.put_bucket_logging(Bucket=source, BucketLoggingStatus={})
         assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=source)
     finally:
