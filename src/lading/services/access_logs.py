@@ -3,7 +3,8 @@
 A bucket with a logging configuration (`bucket_configs` kind "logging": target bucket and
 prefix) has a line formatted for each request that names it, kept in memory. A source
 bucket's batch is delivered once it is `access_log_seconds` old (by a background check, or by
-the first request on the bucket after that time), and at shutdown, as one new object
+the first request on the bucket after that time, whose own record starts the next batch), and
+at shutdown, as one new object
 `<TargetPrefix>YYYY-MM-DD-HH-MM-SS-<UNIQUE>` of the target bucket owned by that bucket's
 owner, as AWS names them. Like AWS's, delivery is best effort: lines of a process that
 crashes before delivering them are lost.

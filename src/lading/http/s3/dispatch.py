@@ -367,6 +367,10 @@ class S3Dispatcher:
             found = cors.answer(config, origin, request.method)
             if found is not None:
                 response.headers.update(found.headers)
+        if bucket_holder and self.services.access_logs.due(bucket_holder[0].name):
+            # the batch that is due goes out before this request's record, which starts the
+            # next one: a log object holds the requests of its own time window
+            await self.services.access_logs.deliver(due_only=True)
         record_request(
             self.services,
             request,
@@ -379,8 +383,6 @@ class S3Dispatcher:
             response,
             self.clock(),
         )
-        if bucket_holder and self.services.access_logs.due(bucket_holder[0].name):
-            await self.services.access_logs.deliver(due_only=True)
         return response
 
     def _is_sns(self, request: Request, headers: dict[str, str], raw_path: str) -> bool:
