@@ -166,7 +166,7 @@ def build_services(
         access_logs=AccessLogService(buckets, objects, settings.credentials, clock),
         events=EventService(EventStore(meta), buckets, settings.region),
         directory=DirectoryService(directory, buckets.forget_projects),
-        usage=UsageService(directory),
+        usage=UsageService(directory, mailer),
         shares=ShareService(share_store, buckets, identity, mailer),
     )
 

@@ -138,6 +138,18 @@ def test_project_members_roles_and_limits(meta: MetadataStore) -> None:
         directory.get_project(name)
 
 
+def test_an_attention_notice_is_claimed_once_per_expiry(meta: MetadataStore) -> None:
+    directory = Directory(meta)
+    project = directory.create_project(unique("p"), expires_at=5)
+    assert directory.claim_attention_notice(project.id, 5)
+    assert not directory.claim_attention_notice(project.id, 5)
+    assert directory.claim_attention_notice(project.id, 7)  # extended, then lapsed again
+    admin = meta.create_user(unique("a"), is_admin=True)
+    meta.create_user(unique("n"))
+    assert admin.name in [u.name for u in directory.administrators()]
+    assert all(u.is_admin for u in directory.administrators())
+
+
 def test_counters_follow_writes_overwrites_and_deletes(meta: MetadataStore) -> None:
     directory = Directory(meta)
     owner = new_user(meta)

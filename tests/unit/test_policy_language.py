@@ -148,10 +148,6 @@ def test_invalid_utf8_bytes() -> None:
         ({"Statement": statement(Effect="Allowe")}, "Invalid effect: Allowe"),
         ({"Statement": statement(Effect="allow")}, "Invalid effect: allow"),
         ({"Statement": statement(Sid=1)}, "Invalid Sid"),
-        (
-            {"Statement": [statement(Sid="a"), statement(Sid="a")]},
-            "Statement IDs (SID) in a single policy must be unique",
-        ),
     ],
 )
 def test_malformed_documents(document: Any, reason: str) -> None:
@@ -701,6 +697,20 @@ def test_identity_policies_name_no_principal_and_reach_other_services() -> None:
 def test_malformed_identity_policies(statement: dict[str, Any]) -> None:
     with pytest.raises(MalformedPolicy):
         parse_identity_policy(json.dumps({"Statement": [statement]}))
+
+
+def test_statement_ids_are_unique_in_identity_policies_only() -> None:
+    """IAM refuses a repeated Sid; S3 takes bucket policies that repeat one (some in use
+    repeat a whole statement), and every statement counts."""
+    allow = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
+    twice = {"Statement": [{**allow, "Sid": "Same"}, {**allow, "Sid": "Same"}]}
+    with pytest.raises(MalformedPolicy, match=r"Statement IDs \(SID\) in a single policy"):
+        parse_identity_policy(json.dumps(twice))
+    deny = statement(Sid="Same", Effect="Deny", Action="s3:PutObject")
+    parsed = parse_policy(json.dumps({"Statement": [statement(Sid="Same"), deny]}), BUCKET)
+    key = f"arn:aws:s3:::{BUCKET}/k"
+    assert parsed.evaluate(RequestContext(user_arn("ann"), "s3:GetObject", key)) is Decision.ALLOW
+    assert parsed.evaluate(RequestContext(user_arn("ann"), "s3:PutObject", key)) is Decision.DENY
 
 
 def test_bucket_policies_still_refuse_sns_actions() -> None:

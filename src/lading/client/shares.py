@@ -81,7 +81,7 @@ class SharesClient(BaseClient):
         self.request("DELETE", f"/shares/{int(share_id)}")
 
     def list_outbox(self, *, limit: int = 100) -> Iterator[dict[str, Any]]:
-        """Every share notification message (admins only).
+        """Every notification message: shares, transfers, projects past their grace (admins).
 
         API: GET /_/api/v1/outbox
         """

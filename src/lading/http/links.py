@@ -119,6 +119,7 @@ async def link_key(request: Request) -> Response:
 
 async def _download(request: Request, services: Services, link: ShareLink, key: str) -> Response:
     bucket = await services.buckets.get_bucket(link.bucket_name)
+    await services.shares.refuse_if_denied(link, bucket, key, remote=_remote(request))
     obj = await services.objects.head_object(bucket, key)
     services.objects.check_readable(obj, None)
     span = parse_range(request.headers.get("range"), obj.size)
@@ -160,6 +161,9 @@ async def _index(request: Request, services: Services, link: ShareLink, token: s
         raise errors.InvalidArgument("The path of a folder ends with '/'.")
     bucket = await services.buckets.get_bucket(link.bucket_name)
     base = link.prefix + path
+    await services.shares.refuse_if_denied(
+        link, bucket, base, remote=_remote(request), listing=True
+    )
     listing = await services.buckets.list_objects(
         bucket,
         prefix=base,

@@ -116,6 +116,9 @@ _VERSIONED = {
 }
 # The owner can always manage the policy, so a Deny cannot lock the bucket for good.
 _POLICY_OPERATIONS = frozenset({"GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy"})
+# what only the bucket's owner (or an admin of its project) may do, whatever a bucket policy
+# or ACL grants: AWS's PutBucketLogging ("you must be the bucket owner")
+_OWNER_ONLY = frozenset({"PutBucketLogging"})
 
 
 def iam_action(operation: str, versioned: bool = False) -> str:
@@ -210,18 +213,33 @@ def _policy_decision(access: Access) -> tuple[pl.Decision, bool]:
     return policy.evaluate(ctx), policy.is_public()
 
 
+def denied_by_policy(access: Access) -> bool:
+    """Whether the bucket's policy explicitly denies the access. A share link is its own
+    grant, but an explicit Deny comes first for it as for every request."""
+    bucket = access.bucket
+    if bucket is None or "policy" not in bucket.configs:
+        return False
+    return _policy_decision(access)[0] is pl.Decision.DENY
+
+
 def authorize(access: Access) -> Verdict:
     """ALLOW, OBJECT_ACL (decide with the object's ACL) or raise AccessDenied.
 
     What the caller may do is then refused all the same (ProjectExpired) when it changes a
     bucket of an expired project: only those with access learn that the project expired.
     """
+    return judge(access)[0]
+
+
+def judge(access: Access) -> tuple[Verdict, bool]:
+    """`authorize`, and whether a grant of the bucket's ACL is what admits the request (the
+    "aclRequired" field of AWS's server access log)."""
     if access.principal.policies is not None:
         _identity_check(access, access.principal.policies)
-    verdict = _decide(access)
+    verdict, by_acl = _decide(access)
     if access.bucket is not None:
         projects.refuse_if_read_only(access.bucket.project, access.action, access.now_us)
-    return verdict
+    return verdict, by_acl
 
 
 def _identity_check(access: Access, policies: tuple[str, ...]) -> None:
@@ -248,31 +266,33 @@ def _identity_check(access: Access, policies: tuple[str, ...]) -> None:
         raise errors.AccessDenied()
 
 
-def _decide(access: Access) -> Verdict:
+def _decide(access: Access) -> tuple[Verdict, bool]:
     user = access.principal.user
     if access.action in (Action.LIST_BUCKETS, Action.CREATE_BUCKET):
         if user is None:
             raise errors.AccessDenied()
-        return Verdict.ALLOW
+        return Verdict.ALLOW, False
     bucket = access.bucket
     if bucket is None:
         raise errors.AccessDenied()
     owner = user is not None and user.id == bucket.owner.id
     member = projects.member_allows(bucket.project, user, access.action)
     if (owner or member) and not bucket.configs.get("policy"):
-        return _bucket_grant(access)  # the common case, with nothing to parse
+        return _bucket_grant(access), False  # the common case, with nothing to parse
     decision, public_policy = _policy_decision(access)
     if decision is pl.Decision.DENY and not (owner and access.operation in _POLICY_OPERATIONS):
         raise errors.AccessDenied()
     if owner or member or access.shared():
-        return _bucket_grant(access)
+        return _bucket_grant(access), False
+    if access.operation in _OWNER_ONLY:
+        raise errors.AccessDenied()
     flags = configs.public_access_flags(bucket.configs)
     if decision is pl.Decision.ALLOW and not (
         public_policy and flags["RestrictPublicBuckets"] and user is None
     ):
-        return _bucket_grant(access)
+        return _bucket_grant(access), False
     if access.action in OBJECT_PERMISSION:
-        return Verdict.OBJECT_ACL
+        return Verdict.OBJECT_ACL, False
     permission = _BUCKET_PERMISSION.get(access.action)
     if permission is not None and acls.allows(
         _bucket_acl(bucket),
@@ -281,7 +301,7 @@ def _decide(access: Access) -> Verdict:
         permission,
         ignore_public=flags["IgnorePublicAcls"],
     ):
-        return Verdict.ALLOW
+        return Verdict.ALLOW, True
     raise errors.AccessDenied()
 
 

@@ -746,6 +746,7 @@ def _parse(text: str | bytes, bucket: str, *, identity: bool) -> Policy:
     variables = version == _VARIABLES_VERSION
     statements = tuple(Statement(raw, bucket, variables, identity) for raw in raw_statements)
     sids = [s.sid for s in statements if s.sid is not None]
-    if len(sids) != len(set(sids)):
+    if identity and len(sids) != len(set(sids)):
+        # IAM requires unique statement ids; S3 takes bucket policies that repeat one
         raise _malformed("Statement IDs (SID) in a single policy must be unique")
     return Policy(text, version, policy_id, statements)

@@ -592,6 +592,31 @@ class Directory:
                 _project(r) for r in conn.execute(sa.select(t.projects).order_by(t.projects.c.id))
             ]
 
+    def claim_attention_notice(self, project_id: int, expires_at: int) -> bool:
+        """Mark that administrators are told about this expiry of the project; False when they
+        already were (by this pass or another process's)."""
+        c = t.projects.c
+
+        def work(conn: sa.Connection) -> bool:
+            done = conn.execute(
+                t.projects.update()
+                .where(c.id == project_id)
+                .where(
+                    sa.or_(c.attention_notice_for.is_(None), c.attention_notice_for != expires_at)
+                )
+                .values(attention_notice_for=expires_at)
+            )
+            return done.rowcount == 1
+
+        return self.meta._write(work)
+
+    def administrators(self) -> list[User]:
+        """The enabled administrators, by name."""
+        u = t.users.c
+        query = sa.select(t.users).where(u.is_admin.is_(True), u.enabled.is_(True)).order_by(u.name)
+        with self.meta._read() as conn:
+            return [_user(row) for row in conn.execute(query)]
+
     def update_project(
         self,
         name: str,

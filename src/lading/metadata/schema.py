@@ -604,3 +604,8 @@ iam_user_policies = sa.Table(
     sa.Column("policy_arn", sa.String(2048), primary_key=True),
     sa.Column("attached_at", Micros, nullable=False),
 )
+
+# --- notices to administrators (migration 0014) ------------------------------------------------
+# The expiry (epoch microseconds) for which administrators were told that a project's grace
+# period is over: one notice per expiry, however many passes see it.
+projects.append_column(sa.Column("attention_notice_for", Micros, nullable=True))

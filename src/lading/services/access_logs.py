@@ -3,7 +3,8 @@
 A bucket with a logging configuration (`bucket_configs` kind "logging": target bucket and
 prefix) has a line formatted for each request that names it, kept in memory. A source
 bucket's batch is delivered once it is `access_log_seconds` old (by a background check, or by
-the first request on the bucket after that time), and at shutdown, as one new object
+the first request on the bucket after that time, whose own record starts the next batch), and
+at shutdown, as one new object
 `<TargetPrefix>YYYY-MM-DD-HH-MM-SS-<UNIQUE>` of the target bucket owned by that bucket's
 owner, as AWS names them. Like AWS's, delivery is best effort: lines of a process that
 crashes before delivering them are lost.
@@ -22,6 +23,8 @@ from datetime import datetime
 from urllib.parse import quote
 
 from lading import errors
+from lading.iam.policy import bucket_policy
+from lading.iam.policy_language import SERVICE_PREFIX, Decision, RequestContext
 from lading.metadata.models import Bucket
 from lading.services.audit import RequestRecord
 from lading.services.buckets import BucketService
@@ -30,6 +33,7 @@ from lading.settings import CredentialSettings
 
 log = logging.getLogger(__name__)
 CONFIG = "logging"  # the bucket_configs kind
+LOGGING_SERVICE = "logging.s3.amazonaws.com"
 MAX_PENDING_LINES = 100_000
 
 # S3 operation -> the OPERATION field of AWS's access log (REST.<METHOD>.<RESOURCE>)
@@ -48,11 +52,13 @@ _OPERATIONS = {
     "PutObject": "REST.PUT.OBJECT",
     "PostObject": "REST.POST.OBJECT",
     "CopyObject": "REST.COPY.OBJECT",
+    "CopyObject:GET": "REST.COPY.OBJECT_GET",  # the source's side of a copy
     "DeleteObject": "REST.DELETE.OBJECT",
     "DeleteObjects": "REST.POST.MULTI_OBJECT_DELETE",
     "CreateMultipartUpload": "REST.POST.UPLOADS",
     "UploadPart": "REST.PUT.PART",
     "UploadPartCopy": "REST.COPY.PART",
+    "UploadPartCopy:GET": "REST.COPY.PART_GET",
     "CompleteMultipartUpload": "REST.POST.UPLOAD",
     "AbortMultipartUpload": "REST.DELETE.UPLOAD",
     "ListParts": "REST.GET.UPLOAD",
@@ -74,6 +80,8 @@ def operation_field(operation: str, method: str) -> str:
     found = _OPERATIONS.get(operation)
     if found:
         return found
+    if "." in operation:  # already in the log's terms (BATCH.DELETE.OBJECT)
+        return operation
     resource = operation
     for verb in ("Get", "Put", "Delete", "Post", "Head"):
         resource = resource.removeprefix(verb)
@@ -119,7 +127,7 @@ def log_line(record: RequestRecord, bucket: str, owner: str) -> str:
         dash(record.host),
         "TLSv1.3" if record.tls else "-",
         "-",
-        "-",
+        "Yes" if record.acl_required else "-",
     ]
     return " ".join(fields)
 
@@ -157,6 +165,23 @@ def target_of(bucket: Bucket) -> Target | None:
     )
 
 
+def delivery_allowed(source: Bucket, target: Bucket, prefix: str) -> bool:
+    """Whether the target's policy lets the logging service put the source's logs (as AWS)."""
+    text = target.configs.get("policy")
+    if text is None:
+        return False
+    context = RequestContext(
+        SERVICE_PREFIX + LOGGING_SERVICE,
+        "s3:PutObject",
+        f"arn:aws:s3:::{target.name}/{prefix}",
+        {
+            "aws:SourceArn": f"arn:aws:s3:::{source.name}",
+            "aws:SourceAccount": source.owner.name,
+        },
+    )
+    return bucket_policy(text, target.name).evaluate(context) is Decision.ALLOW
+
+
 async def _once(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
@@ -178,6 +203,8 @@ class AccessLogService:
         self._pending: dict[tuple[str, Target], list[str]] = {}
         self._started: dict[str, float] = {}  # source bucket -> when its batch began
         self._count = 0
+        self._delivering: set[str] = set()  # source buckets whose batch is being written
+        self._lock = asyncio.Lock()
 
     def capture(self, bucket: Bucket, record: RequestRecord) -> None:
         """Keep a line for a request on a logged bucket (no I/O: called on the hot path)."""
@@ -190,7 +217,11 @@ class AccessLogService:
         self._count += 1
 
     def due(self, source: str) -> bool:
-        """Whether the batch of a source bucket is old enough to be delivered."""
+        """Whether the batch of a source bucket is old enough to be delivered, or is being
+        delivered (a request then waits for it: its log object is in place once it is
+        answered)."""
+        if source in self._delivering:
+            return True
         started = self._started.get(source)
         return (
             started is not None and time.monotonic() - started >= self.settings.access_log_seconds
@@ -198,6 +229,10 @@ class AccessLogService:
 
     async def deliver(self, *, due_only: bool = False) -> int:
         """Write one object per source bucket with pending lines; returns how many."""
+        async with self._lock:
+            return await self._deliver(due_only)
+
+    async def _deliver(self, due_only: bool) -> int:
         if due_only:
             sources = {source for source in self._started if self.due(source)}
         else:
@@ -208,22 +243,36 @@ class AccessLogService:
             self._count -= len(lines)
         for source in sources:
             del self._started[source]
+        self._delivering = {source for source, _ in pending}
         written = 0
-        for (source, target), lines in pending.items():
-            try:
-                await self._write(source, target, lines)
-                written += 1
-            except errors.LadingError as exc:
-                log.warning(
-                    "access log of bucket %s not delivered to %s: %s",
-                    source,
-                    target.bucket,
-                    exc.message,
-                )
+        try:
+            for (source, target), lines in pending.items():
+                try:
+                    await self._write(source, target, lines)
+                    written += 1
+                except errors.LadingError as exc:
+                    log.warning(
+                        "access log of bucket %s not delivered to %s: %s",
+                        source,
+                        target.bucket,
+                        exc.message,
+                    )
+        finally:
+            self._delivering = set()
         return written
 
     async def _write(self, source: str, target: Target, lines: list[str]) -> None:
+        """Put one log object, if the target's owner and policy still admit it, as AWS checks
+        them at each delivery (a policy changed since PutBucketLogging stops the logs)."""
         bucket = await self.buckets.get_bucket(target.bucket)
+        origin = await self.buckets.get_bucket(source)
+        if origin.owner.id != bucket.owner.id or not delivery_allowed(
+            origin, bucket, target.prefix
+        ):
+            raise errors.AccessDenied(
+                f"The policy of bucket {bucket.name} no longer lets {LOGGING_SERVICE} put the "
+                f"logs of {source}."
+            )
         key = target.key(source, self.clock(), secrets.token_hex(8).upper())
         body = ("\n".join(lines) + "\n").encode()
         await self.objects.put_object(

@@ -57,6 +57,7 @@ class RequestRecord:
     auth_type: str = ""  # "AuthHeader", "QueryString" or "" (anonymous)
     signature: str = ""  # "SigV4", "SigV2" or "" (anonymous)
     tls: bool = False
+    acl_required: bool = False  # an ACL grant, not ownership, a role or a policy, admitted it
 
     @property
     def outcome(self) -> str:

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from lading import errors
 from lading.concurrency import run_blocking
 from lading.iam import shares as rules
+from lading.iam.policy import Access, Action, denied_by_policy
+from lading.iam.principals import Principal
 from lading.metadata.models import Bucket, LinkUse, Share, ShareLink, User
 from lading.metadata.shares import ShareStore
 from lading.services.buckets import BucketService
@@ -354,6 +356,35 @@ class ShareService:
             await self.record(link, remote=remote, key=link.prefix + key, nbytes=0, outcome=state)
             raise unavailable(state)
         return link
+
+    async def refuse_if_denied(
+        self, link: ShareLink, bucket: Bucket, key: str, *, remote: str, listing: bool = False
+    ) -> None:
+        """AccessDenied (recorded) when the bucket's policy explicitly denies what the link
+        does, judged as a request of the link's creator: a Deny binds links as it binds the
+        creator's own requests and presigned URLs."""
+        if "policy" not in bucket.configs:
+            return
+        try:
+            creator: User | None = await self.identity.user_by_id(link.created_by)
+        except errors.NoSuchUser:
+            creator = None
+        conditions: dict[str, str | list[str]] = {"aws:SourceIp": remote}
+        if listing:
+            conditions["s3:prefix"] = key
+        access = Access(
+            Principal(creator),
+            "ListObjects" if listing else "GetObject",
+            Action.READ_BUCKET if listing else Action.READ_OBJECT,
+            bucket,
+            None if listing else key,
+            conditions=lambda: conditions,
+            now_us=self.clock(),
+            prefix=key if listing else None,
+        )
+        if denied_by_policy(access):
+            await self.record(link, remote=remote, key=key, nbytes=0, outcome="denied")
+            raise errors.AccessDenied(f"The policy of bucket {bucket.name} denies this.")
 
     async def consume(self, link: ShareLink, *, remote: str, key: str, nbytes: int) -> None:
         """Count one download of nbytes; LinkUnavailable (recorded) when it would pass a limit."""

@@ -15,9 +15,12 @@ from lading import errors
 from lading.concurrency import run_blocking
 from lading.metadata.identity import Directory, Project, Sample, iso
 from lading.metadata.models import User
+from lading.services.mail import Mailer
 
 log = logging.getLogger(__name__)
 DAY_US = 86_400 * 1_000_000
+# the outbox recipient of a notice when no administrator has an e-mail address
+ADMINISTRATORS = "administrators"
 
 
 class UsageMeter:
@@ -90,11 +93,32 @@ def integrate(samples: list[Sample], start: int, end: int) -> tuple[float, int, 
     return total / DAY_US, peak, last
 
 
+def attention_notice(project: Project) -> tuple[str, str]:
+    """(subject, body) of the notice that a project's grace period is over."""
+    expired = iso(project.expires_at or 0)
+    subject = f"Project {project.name}: grace period over, archive or delete it"
+    body = "\n".join(
+        [
+            f"The project {project.name!r} expired on {expired}; its buckets have been",
+            f"read-only since, and its grace period of {project.grace_days} days is over.",
+            "Archive its data and delete the project, or extend its expiry.",
+            "",
+            f"Stored:   {project.used_bytes} bytes in {project.used_objects} objects",
+            "",
+            f"  lading project show {project.name}",
+            "  lading project list --needs-attention",
+            f"  lading project update {project.name} --expires YYYY-MM-DD   (to extend it)",
+        ]
+    )
+    return subject, body + "\n"
+
+
 class UsageService:
     """The per-process meter, the usage pass and the charge-back report."""
 
-    def __init__(self, directory: Directory) -> None:
+    def __init__(self, directory: Directory, mailer: Mailer | None = None) -> None:
         self.directory = directory
+        self.mailer = mailer
         self.meter = UsageMeter()
 
     async def flush(self, now_us: int) -> None:
@@ -104,7 +128,9 @@ class UsageService:
             await run_blocking(self.directory.record_traffic, now_us, counts)
 
     def usage_pass(self, now_us: int) -> list[Project]:
-        """Sample every project's storage; warn about projects past expiry and grace.
+        """Sample every project's storage; warn about projects past expiry and grace, and
+        tell the administrators once per expiry (a message in the outbox, mailed when SMTP
+        is set up, to each administrator with an e-mail address).
 
         Returns the projects needing attention (blocking: call from a worker thread).
         """
@@ -118,7 +144,18 @@ class UsageService:
                 iso(project.expires_at or 0),
                 project.grace_days,
             )
+            if self.mailer is not None and self.directory.claim_attention_notice(
+                project.id, project.expires_at or 0
+            ):
+                self._tell_administrators(project)
         return late
+
+    def _tell_administrators(self, project: Project) -> None:
+        assert self.mailer is not None
+        subject, body = attention_notice(project)
+        addresses = [u.email for u in self.directory.administrators() if u.email]
+        for recipient in addresses or [ADMINISTRATORS]:
+            self.mailer.send_blocking(recipient, subject, body)
 
     async def report(
         self, actor: User, project_names: list[str], start: int, end: int, now_us: int

@@ -2,16 +2,20 @@
 
 The bucket belongs to `owner` and to project P, where `owner` is admin and `writer` and
 `reader` have those roles. `grantee` has a user share "rw" on shared/, `member` belongs to a
-group with a share "r" on shared/, `other` is a user with no rights, `anonymous` signs
-nothing. Each row is one test: the whole row of allow/deny verdicts is compared at once, on
-SQLite and on PostgreSQL.
+group with a share "r" on shared/, `other` is a user with no rights but what the bucket
+policy (policy/p.txt) and an object ACL (acl/a.txt) give it, `anonymous` signs nothing. The
+bucket policy also denies everyone shared/denied.txt: the explicit Deny comes first, before
+ownership, project roles, shares, presigned URLs and share links. Each row is one test: the
+whole row of allow/deny verdicts is compared at once, on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -23,6 +27,7 @@ from tests.conftest import new_bucket_name
 from tests.integration.access.conftest import Actor, add_actor, anonymous_actor, root_api
 
 SHARED, PRIVATE = "shared/a.txt", "private/p.txt"
+DENIED, BY_POLICY, BY_ACL = "shared/denied.txt", "policy/p.txt", "acl/a.txt"
 ROLES = ("owner", "writer", "reader", "grantee", "member", "other")
 
 
@@ -32,6 +37,7 @@ class World:
     bucket: str
     actors: dict[str, Actor]
     link_url: str
+    project: str
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +57,29 @@ def world(deployment: RunningServer) -> World:
             )
     with owner.api(server) as api:
         api.request("POST", f"/projects/{project}/buckets", json={"name": bucket})
-    for key in (SHARED, PRIVATE):
+    for key in (SHARED, PRIVATE, DENIED, BY_POLICY):
         owner.s3.put_object(Bucket=bucket, Key=key, Body=key.encode())
+    other = actors["other"].name
+    owner.s3.put_object(Bucket=bucket, Key=BY_ACL, Body=BY_ACL.encode(), GrantRead=f'id="{other}"')
+    statements = [
+        {
+            "Sid": "NobodyReadsThis",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{bucket}/{DENIED}",
+        },
+        {
+            "Sid": "OtherReadsPolicy",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::lading:user/{other}"},
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{bucket}/policy/*",
+        },
+    ]
+    owner.s3.put_bucket_policy(
+        Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": statements})
+    )
     with owner.api(server, SharesClient) as shares:
         shares.create_share(
             bucket,
@@ -66,7 +93,7 @@ def world(deployment: RunningServer) -> World:
         )
     with owner.api(server, LinksClient) as links:
         link_url = links.create_link(bucket, prefix="shared/")["url"]
-    return World(server, bucket, actors, link_url)
+    return World(server, bucket, actors, link_url, project)
 
 
 # --- the action classes: each returns normally when allowed, raises when refused ------------
@@ -74,6 +101,33 @@ def world(deployment: RunningServer) -> World:
 
 def list_buckets(w: World, a: Actor) -> None:
     a.s3.list_buckets()
+
+
+def create_personal_bucket(w: World, a: Actor) -> None:
+    name = new_bucket_name()
+    a.s3.create_bucket(Bucket=name)
+    a.s3.delete_bucket(Bucket=name)
+
+
+def create_project_bucket(w: World, a: Actor) -> None:
+    def name_the_project(request: Any, **_: Any) -> None:
+        request.headers["x-lading-project"] = w.project
+
+    name = new_bucket_name()
+    a.s3.meta.events.register("before-sign.s3.CreateBucket", name_the_project)
+    try:
+        a.s3.create_bucket(Bucket=name)
+    finally:
+        a.s3.meta.events.unregister("before-sign.s3.CreateBucket", name_the_project)
+    w.actors["owner"].s3.delete_bucket(Bucket=name)
+
+
+def delete_bucket(w: World, a: Actor) -> None:
+    a.s3.delete_bucket(Bucket=w.bucket)  # BucketNotEmpty counts as allowed
+
+
+def put_bucket_acl(w: World, a: Actor) -> None:
+    a.s3.put_bucket_acl(Bucket=w.bucket, ACL="private")
 
 
 def head_bucket(w: World, a: Actor) -> None:
@@ -99,6 +153,45 @@ def head_shared(w: World, a: Actor) -> None:
 
 def get_private(w: World, a: Actor) -> None:
     a.s3.get_object(Bucket=w.bucket, Key=PRIVATE)["Body"].read()
+
+
+def get_denied(w: World, a: Actor) -> None:
+    a.s3.get_object(Bucket=w.bucket, Key=DENIED)["Body"].read()
+
+
+def get_by_policy(w: World, a: Actor) -> None:
+    assert a.s3.get_object(Bucket=w.bucket, Key=BY_POLICY)["Body"].read() == BY_POLICY.encode()
+
+
+def get_by_acl(w: World, a: Actor) -> None:
+    assert a.s3.get_object(Bucket=w.bucket, Key=BY_ACL)["Body"].read() == BY_ACL.encode()
+
+
+def presigned(w: World, a: Actor, method: str, key: str) -> httpx.Response:
+    operation = {"GET": "get_object", "PUT": "put_object"}[method]
+    url = a.s3.generate_presigned_url(operation, Params={"Bucket": w.bucket, "Key": key})
+    return httpx.request(method, url, content=b"x" if method == "PUT" else None)
+
+
+def presigned_get_shared(w: World, a: Actor) -> None:
+    response = presigned(w, a, "GET", SHARED)
+    if response.status_code == 403:
+        raise PermissionError(response.text)
+    assert response.status_code == 200 and response.content == SHARED.encode(), response.text
+
+
+def presigned_get_denied(w: World, a: Actor) -> None:
+    response = presigned(w, a, "GET", DENIED)
+    if response.status_code == 403:
+        raise PermissionError(response.text)
+    assert response.status_code == 200, response.text
+
+
+def presigned_put_shared(w: World, a: Actor) -> None:
+    response = presigned(w, a, "PUT", f"shared/presigned-{a.name}")
+    if response.status_code == 403:
+        raise PermissionError(response.text)
+    assert response.status_code == 200, response.text
 
 
 def put_shared(w: World, a: Actor) -> None:
@@ -172,14 +265,31 @@ def link_download(w: World, a: Actor) -> None:
     assert response.content == SHARED.encode()
 
 
+def link_download_denied(w: World, a: Actor) -> None:
+    response = httpx.get(f"{w.link_url}/denied.txt")
+    if response.status_code == 403:
+        raise PermissionError(response.text)
+    assert response.status_code == 200, response.text
+
+
 COLUMNS: list[Callable[[World, Actor], None]] = [
     list_buckets,
+    create_personal_bucket,
+    create_project_bucket,
+    delete_bucket,
+    put_bucket_acl,
     head_bucket,
     list_shared_prefix,
     list_whole_bucket,
     get_shared,
     head_shared,
     get_private,
+    get_denied,
+    get_by_policy,
+    get_by_acl,
+    presigned_get_shared,
+    presigned_get_denied,
+    presigned_put_shared,
     put_shared,
     put_private,
     copy_into_shared,
@@ -193,17 +303,47 @@ COLUMNS: list[Callable[[World, Actor], None]] = [
     put_bucket_cors,
     create_share,
     link_download,
+    link_download_denied,
 ]
 Y, N = "allow", "deny"
-# one verdict per column, in COLUMNS order
+# one verdict per column, in COLUMNS order; the columns in groups:
+#   list_buckets create_personal_bucket create_project_bucket delete_bucket put_bucket_acl
+#     head_bucket list_shared_prefix list_whole_bucket get_shared head_shared get_private
+#   get_denied get_by_policy get_by_acl presigned_get_shared presigned_get_denied
+#     presigned_put_shared put_shared
+#   put_private copy_into_shared delete_shared multipart_shared get_bucket_acl get_object_acl
+#     put_object_acl
+#   put_bucket_tagging get_bucket_policy put_bucket_cors create_share link_download
+#     link_download_denied
 EXPECTED = {
-    "owner": [Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y],
-    "writer": [Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, N, N, N, N, N, N, N, Y],
-    "reader": [Y, Y, Y, Y, Y, Y, Y, N, N, N, N, N, N, N, N, N, N, N, N, Y],
-    "grantee": [Y, Y, Y, N, Y, Y, N, Y, N, Y, Y, Y, N, N, N, N, N, N, N, Y],
-    "member": [Y, Y, Y, N, Y, Y, N, N, N, N, N, N, N, N, N, N, N, N, N, Y],
-    "other": [Y, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, Y],
-    "anonymous": [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, Y],
+    "owner": [Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y]
+    + [N, Y, Y, Y, N, Y, Y]
+    + [Y, Y, Y, Y, Y, Y, Y]
+    + [Y, Y, Y, Y, Y, N],
+    "writer": [Y, Y, Y, N, N, Y, Y, Y, Y, Y, Y]
+    + [N, Y, Y, Y, N, Y, Y]
+    + [Y, Y, Y, Y, N, N, N]
+    + [N, N, N, N, Y, N],
+    "reader": [Y, Y, N, N, N, Y, Y, Y, Y, Y, Y]
+    + [N, Y, Y, Y, N, N, N]
+    + [N, N, N, N, N, N, N]
+    + [N, N, N, N, Y, N],
+    "grantee": [Y, Y, N, N, N, Y, Y, N, Y, Y, N]
+    + [N, N, N, Y, N, Y, Y]
+    + [N, Y, Y, Y, N, N, N]
+    + [N, N, N, N, Y, N],
+    "member": [Y, Y, N, N, N, Y, Y, N, Y, Y, N]
+    + [N, N, N, Y, N, N, N]
+    + [N, N, N, N, N, N, N]
+    + [N, N, N, N, Y, N],
+    "other": [Y, Y, N, N, N, N, N, N, N, N, N]
+    + [N, Y, Y, N, N, N, N]
+    + [N, N, N, N, N, N, N]
+    + [N, N, N, N, Y, N],
+    "anonymous": [N, N, N, N, N, N, N, N, N, N, N]
+    + [N, N, N, N, N, N, N]
+    + [N, N, N, N, N, N, N]
+    + [N, N, N, N, Y, N],
 }
 DENIALS = {"AccessDenied", "403"}
 
@@ -213,15 +353,17 @@ def verdict(column: Callable[[World, Actor], None], world: World, actor: Actor) 
         column(world, actor)
     except ClientError as exc:
         code = exc.response["Error"]["Code"]
-        if code in DENIALS:
+        if code in DENIALS or code == "NoSuchEntity":  # a stranger learns of no project
             return N
-        if code.startswith("NoSuch"):
-            return Y  # authorized, and the configuration is simply absent
+        if code.startswith("NoSuch") or code == "BucketNotEmpty":
+            return Y  # authorized, and the configuration is simply absent (or objects remain)
         raise
     except APIError as exc:
         if exc.http_status in (401, 403):
             return N
         raise
+    except PermissionError:  # a presigned URL or a share link answered 403
+        return N
     return Y
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -164,6 +165,44 @@ def test_every_use_is_recorded(links: LinksClient, owned: str) -> None:
         ("used-up", "data/sub/deep.bin", 0),
     ]
     assert {u["remote"] for u in uses} == {"127.0.0.1"}
+
+
+def test_an_explicit_deny_of_the_bucket_policy_binds_links_too(
+    links: LinksClient, owned: str, owner: Actor
+) -> None:
+    made = links.create_link(owned, prefix="data/")
+    deny = [
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{owned}/data/sub/*",
+        },
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:ListBucket",
+            "Resource": f"arn:aws:s3:::{owned}",
+            "Condition": {"StringLike": {"s3:prefix": "data/sub/*"}},
+        },
+    ]
+    owner.s3.put_bucket_policy(
+        Bucket=owned, Policy=json.dumps({"Version": "2012-10-17", "Statement": deny})
+    )
+    refused = httpx.get(made["url"] + "/sub/deep.bin")
+    assert refused.status_code == 403 and "denies" in refused.text
+    assert httpx.get(made["url"], params={"path": "sub/"}).status_code == 403
+    assert httpx.get(made["url"] + "/run%201/result.csv").content == BODY
+    assert httpx.get(made["url"]).status_code == 200
+    uses = [(u["outcome"], u["key"]) for u in links.list_link_uses(made["id"])]
+    assert uses == [
+        ("denied", "data/sub/deep.bin"),
+        ("denied", "data/sub/"),
+        ("served", "data/run 1/result.csv"),
+        ("index", "data/"),
+    ]
+    owner.s3.delete_bucket_policy(Bucket=owned)
+    assert httpx.get(made["url"] + "/sub/deep.bin").content == b"deep"
 
 
 def test_the_token_is_stored_only_as_its_hash(

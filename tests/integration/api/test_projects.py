@@ -25,6 +25,7 @@ from lading.client import (
     NotFoundError,
     PermissionDeniedError,
     ProjectsClient,
+    SharesClient,
 )
 from lading.testing.server import RunningServer, run_server
 from tests.conftest import empty_bucket, make_client, new_bucket_name
@@ -250,7 +251,7 @@ def test_an_expired_project_refuses_writes_and_serves_reads(
 
 
 def test_projects_past_their_grace_period_need_attention(
-    site: RunningServer, projects: ProjectsClient, tmp_path: Path
+    site: RunningServer, projects: ProjectsClient, identity: IdentityClient, tmp_path: Path
 ) -> None:
     name = unique("late")
     long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
@@ -263,9 +264,26 @@ def test_projects_past_their_grace_period_need_attention(
     assert done.returncode == 0, done.stderr
     listed = {p["name"]: p for p in json.loads(done.stdout)}
     assert listed[name]["needs_attention"] is True and fresh not in listed
+    admin = identity.create_user(unique("admin"), email="storage-admin@lab.example", is_admin=True)
     done = lading_worker(site, "--once", "--now", iso(dt.datetime.now(dt.UTC)))
     assert f"project {name} expired on" in done.stderr
     assert f"project {fresh} " not in done.stderr
+
+    # the administrators are told once per expiry, in the outbox (mailed when SMTP is set)
+    def notices(project: str) -> list[dict[str, Any]]:
+        with SharesClient(site.url, access_key=site.access_key, secret_key=site.secret_key) as c:
+            return [m for m in c.list_outbox() if f"Project {project}:" in m["subject"]]
+
+    told = notices(name)
+    assert [(m["recipient"], m["status"]) for m in told] == [(admin["email"], "stored")]
+    assert "grace period over, archive or delete it" in told[0]["subject"]
+    assert f"lading project show {name}" in told[0]["body"]
+    assert notices(fresh) == []
+    lading_worker(site, "--once", "--now", iso(dt.datetime.now(dt.UTC)))
+    assert len(notices(name)) == 1
+    projects.update_project(name, expires_at=iso(long_ago - dt.timedelta(days=1)))
+    lading_worker(site, "--once", "--now", iso(dt.datetime.now(dt.UTC)))
+    assert len(notices(name)) == 2  # a new expiry, a new notice
 
 
 # --- quotas ------------------------------------------------------------------------------------

@@ -77,7 +77,7 @@ def test_users_groups_and_projects_from_the_command_line(
     assert added["members"] == [user["name"]]
     assert "imaging" in ok("group", "list", env=env).lower()
     assert ok("group", "remove-member", group, user["name"], "--json", env=env)["members"] == []
-    ok("group", "delete", group, env=env)
+    assert ok("group", "delete", group, "--json", env=env) == {"deleted": group}
 
     project = f"genomics-{stem}"
     made = ok(
@@ -114,7 +114,7 @@ def test_users_groups_and_projects_from_the_command_line(
     ann.delete_object(Bucket=bucket, Key="k")
     ann.delete_bucket(Bucket=bucket)
     ok("project", "remove-member", project, user["name"], "--json", env=env)
-    ok("project", "delete", project, env=env)
+    assert ok("project", "delete", project, "--json", env=env) == {"deleted": project}
     assert project not in {p["name"] for p in ok("project", "list", "--json", env=env)}
 
 

@@ -190,6 +190,19 @@ def test_put_and_get_bucket_logging(s3: Any, s3_alt: Any) -> None:
         with pytest.raises(botocore.exceptions.ClientError) as caught:
             s3_alt.put_bucket_logging(Bucket=source, BucketLoggingStatus={})
         assert caught.value.response["Error"]["Code"] == "AccessDenied"
+        # only the bucket's owner sets its logging, whatever its policy grants (as AWS)
+        anyone = {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": ["s3:PutBucketLogging", "s3:GetBucketLogging"],
+            "Resource": f"arn:aws:s3:::{source}",
+        }
+        s3.put_bucket_policy(Bucket=source, Policy=json.dumps({"Statement": [anyone]}))
+        with pytest.raises(botocore.exceptions.ClientError) as caught:
+            s3_alt.put_bucket_logging(Bucket=source, BucketLoggingStatus={})
+        assert caught.value.response["Error"]["Code"] == "AccessDenied"
+        assert s3_alt.get_bucket_logging(Bucket=source)["LoggingEnabled"]["TargetBucket"] == target
+        s3.delete_bucket_policy(Bucket=source)
         s3.put_bucket_logging(Bucket=source, BucketLoggingStatus={})
         assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=source)
     finally:
@@ -231,3 +244,92 @@ def test_access_log_records_are_delivered_in_aws_format(clocked_server: ClockedS
     assert " SigV4 " in put and " AuthHeader " in put
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=target)["Contents"]]
     assert all(k.startswith("logs/2") and len(k) == len("logs/") + 19 + 1 + 16 for k in keys)
+
+
+def test_access_logs_say_when_an_acl_admitted_and_stop_when_the_policy_does(
+    clocked_server: ClockedServer,
+) -> None:
+    server = clocked_server
+    s3 = make_client(server.url, server.access_key, server.secret_key)
+    with AuditClient(server.url, access_key=server.access_key, secret_key=server.secret_key) as c:
+        guest = c.request("POST", "/users", json={"name": f"guest-{uuid.uuid4().hex[:6]}"})
+    other = make_client(server.url, guest["access_key"], guest["secret_key"])
+    source, target = new_bucket_name(), new_bucket_name()
+    s3.create_bucket(Bucket=source)
+    s3.create_bucket(Bucket=target)
+    allow_logs(s3, target, source)
+    s3.put_bucket_logging(Bucket=source, BucketLoggingStatus=logging_status(target, "logs/"))
+    s3.put_object(Bucket=source, Key="by-acl", Body=b"a", ACL="public-read")
+    s3.put_object(Bucket=source, Key="own", Body=b"b")
+    s3.put_bucket_acl(Bucket=source, ACL="public-read")
+    other.get_object(Bucket=source, Key="by-acl")  # the object's ACL admits the guest
+    other.list_objects_v2(Bucket=source)  # and the bucket's ACL
+    s3.get_object(Bucket=source, Key="own")  # the owner needs no ACL
+
+    def lines() -> list[str]:
+        found: list[str] = []
+        for item in s3.list_objects_v2(Bucket=target, Prefix="logs/").get("Contents", []):
+            body = s3.get_object(Bucket=target, Key=item["Key"])["Body"].read().decode()
+            found.extend(body.splitlines())
+        return found
+
+    def guests() -> list[str]:
+        found = [x for x in lines() if x.split(" ")[5] == guest["name"]]
+        return found if len(found) >= 2 else []
+
+    delivered = eventually(guests)
+    assert len(delivered) == 2, lines()
+    assert all(line.endswith(" Yes") for line in delivered), delivered
+    owners = [x for x in lines() if " REST.GET.OBJECT own " in x]
+    assert len(owners) == 1 and owners[0].endswith(" -")
+
+    # the target's owner takes the permission back: nothing more is delivered
+    s3.delete_bucket_policy(Bucket=target)
+    before = s3.list_objects_v2(Bucket=target).get("KeyCount", 0)
+    s3.get_object(Bucket=source, Key="own")
+    time.sleep(1.5)  # three times access_log_seconds
+    s3.get_object(Bucket=source, Key="own")
+    assert s3.list_objects_v2(Bucket=target).get("KeyCount", 0) == before
+
+
+def test_copies_and_multi_object_deletes_are_logged_as_aws_logs_them(
+    clocked_server: ClockedServer,
+) -> None:
+    s3 = make_client(clocked_server.url, clocked_server.access_key, clocked_server.secret_key)
+    source, copies, target = new_bucket_name(), new_bucket_name(), new_bucket_name()
+    for name in (source, copies, target):
+        s3.create_bucket(Bucket=name)
+    allow_logs(s3, target, source)
+    s3.put_bucket_logging(Bucket=source, BucketLoggingStatus=logging_status(target, "logs/"))
+    s3.put_object(Bucket=source, Key="orig", Body=b"12345")
+    s3.put_object(Bucket=source, Key="gone-1", Body=b"a")
+    s3.put_object(Bucket=source, Key="gone-2", Body=b"b")
+    s3.copy_object(Bucket=copies, Key="copy", CopySource={"Bucket": source, "Key": "orig"})
+    s3.copy_object(Bucket=source, Key="same", CopySource={"Bucket": source, "Key": "orig"})
+    s3.delete_objects(
+        Bucket=source, Delete={"Objects": [{"Key": "gone-1"}, {"Key": "gone-2"}, {"Key": "x"}]}
+    )
+
+    def operations() -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        for item in s3.list_objects_v2(Bucket=target, Prefix="logs/").get("Contents", []):
+            body = s3.get_object(Bucket=target, Key=item["Key"])["Body"].read().decode()
+            found.extend(
+                (f[1], f[7] + " " + f[8]) for f in (x.split(" ") for x in body.splitlines())
+            )
+        return found if len(found) >= 10 else []
+
+    found = eventually(operations)
+    # batches may end in log objects of the same second, which list in any order
+    assert sorted(op for bucket, op in found if "REST.PUT.OBJECT" not in op) == sorted(
+        [
+            "REST.COPY.OBJECT_GET orig",  # the source's side of the copy into another bucket
+            "REST.COPY.OBJECT same",  # a copy within the bucket: both sides
+            "REST.COPY.OBJECT_GET orig",
+            "REST.POST.MULTI_OBJECT_DELETE -",
+            "BATCH.DELETE.OBJECT gone-1",
+            "BATCH.DELETE.OBJECT gone-2",
+            "BATCH.DELETE.OBJECT x",  # S3 deletes a missing key without complaint
+        ]
+    )
+    assert {bucket for bucket, _ in found} == {source}

@@ -13,7 +13,15 @@ from typing import Any
 import botocore.exceptions
 import pytest
 
-from lading.client import ConflictError, KeysClient, NotFoundError, PermissionDeniedError
+from lading.client import (
+    AuditClient,
+    AuthClient,
+    AuthenticationError,
+    ConflictError,
+    KeysClient,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from lading.client.errors import BadRequestError
 from lading.testing.server import RunningServer
 from tests.conftest import make_client, new_bucket_name
@@ -201,3 +209,44 @@ def test_key_rotation_loses_no_request(server: RunningServer) -> None:
     assert refused(owner) == "InvalidAccessKeyId"
     listed = current["client"].list_objects_v2(Bucket=bucket)
     assert listed["KeyCount"] == uploaded[0]
+
+
+def test_secrets_and_passwords_are_never_logged_or_audited_and_hashed_with_argon2(
+    server: RunningServer,
+) -> None:
+    user = new_user(server)
+    with keys_of(server, user) as keys:
+        made = keys.create_key()
+        keys.request("PUT", "/me/password", json={"password": "never-logged-pw-1"})
+    good = make_client(server.url, made["access_key"], made["secret_key"])
+    bucket = new_bucket_name()
+    good.create_bucket(Bucket=bucket)
+    good.put_object(Bucket=bucket, Key="k", Body=b"x")
+    forged = make_client(server.url, made["access_key"], made["secret_key"][::-1])
+    with pytest.raises(botocore.exceptions.ClientError):
+        forged.put_object(Bucket=bucket, Key="k", Body=b"y")
+    with AuthClient(server.url) as anonymous, pytest.raises(AuthenticationError):
+        anonymous.login(user["user"], "never-logged-wrong-pw")
+    with AuditClient(server.url, access_key=server.access_key, secret_key=server.secret_key) as c:
+
+        def audited() -> str:
+            return json.dumps(list(c.list_audit(user=user["user"])))
+
+        deadline = time.monotonic() + 10
+        while made["access_key"] not in audited() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        records = audited()
+    assert made["access_key"] in records  # the key is named, its secret never
+    for secret in (made["secret_key"], user["secret_key"], "never-logged-pw"):
+        assert secret not in records
+        assert secret not in server.log()
+    db = sqlite3.connect(server.data_dir / "metadata.db")
+    [stored] = db.execute(
+        "SELECT password_hash FROM user_passwords JOIN users ON users.id = user_id "
+        "WHERE users.name = ?",
+        (user["user"],),
+    ).fetchall()
+    db.close()
+    assert stored[0].startswith("$argon2id$") and "never-logged" not in stored[0]
+    good.delete_object(Bucket=bucket, Key="k")
+    good.delete_bucket(Bucket=bucket)

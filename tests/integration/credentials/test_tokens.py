@@ -198,7 +198,23 @@ def test_cli_login_whoami_keys_and_logout(server: RunningServer, tmp_path: Path)
     assert third.returncode != 0 and "TooManyAccessKeys" in third.stderr
     assert lading("key", "disable", key["access_key"], env=env).returncode == 0
     assert lading("key", "enable", key["access_key"], env=env).returncode == 0
-    assert lading("key", "delete", key["access_key"], env=env).returncode == 0
+    moved = lading("key", "expire", key["access_key"], "2098-06-30", "--json", env=env)
+    assert moved.returncode == 0, moved.stderr
+    assert json.loads(moved.stdout)["expires"].startswith("2098-06-30")
+    shown = json.loads(lading("key", "show", key["access_key"], "--json", env=env).stdout)
+    assert shown["expires"].startswith("2098-06-30") and shown["status"] == "active"
+    past = lading("key", "expire", key["access_key"], "2001-01-01", "--json", env=env)
+    assert json.loads(past.stdout)["expired"] is True  # a date gone by ends the key now
+    never = json.loads(
+        lading("key", "expire", key["access_key"], "never", "--json", env=env).stdout
+    )
+    assert never["expires"] is None and never["expired"] is False
+    bad = lading("key", "expire", key["access_key"], "soon", env=env)
+    assert bad.returncode == 2 and "is not a date like 2027-06-30" in bad.stderr
+    deleted = lading("key", "delete", key["access_key"], "--json", env=env)
+    assert json.loads(deleted.stdout) == {"deleted": key["access_key"]}
+    gone = lading("key", "show", key["access_key"], env=env)
+    assert gone.returncode == 1 and "HTTP 404" in gone.stderr
     # an access token that has expired is refreshed on its own
     entries = json.loads(stored.read_text())
     entries[server.url]["expires_at"] = 0

@@ -362,6 +362,29 @@ def test_a_policy_requiring_customer_keys(s3: Any, bucket: str) -> None:
         s3.delete_bucket_policy(Bucket=bucket)
 
 
+def test_a_bucket_policy_may_repeat_a_statement_id(s3: Any, anon: Any, bucket: str) -> None:
+    # S3 takes them (IAM does not); every statement counts
+    statements = [
+        {
+            "Sid": "Logs",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{bucket}/{prefix}/*",
+        }
+        for prefix in ("one", "two")
+    ]
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Statement": statements}))
+    try:
+        for key in ("one/k", "two/k"):
+            s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+            assert anon.get_object(Bucket=bucket, Key=key)["Body"].read() == b"x"
+    finally:
+        s3.delete_bucket_policy(Bucket=bucket)
+        for key in ("one/k", "two/k"):
+            s3.delete_object(Bucket=bucket, Key=key)
+
+
 @pytest.mark.parametrize(
     ("document", "reason"),
     [

@@ -80,7 +80,8 @@ class UseOut(BaseModel):
     key: str
     bytes: int
     outcome: str = Field(
-        description="served, index, head, or the refusal: revoked, expired, used-up, byte-cap"
+        description="served, index, head, or the refusal: revoked, expired, used-up, "
+        "byte-cap, denied (an explicit Deny of the bucket policy)"
     )
 
 

@@ -15,12 +15,7 @@ from lading import errors
 from lading.http.s3 import xml
 from lading.http.s3.common import xml_response
 from lading.http.s3.dispatch import ReqCtx
-from lading.iam.policy import bucket_policy
-from lading.iam.policy_language import SERVICE_PREFIX, Decision, RequestContext
-from lading.metadata.models import Bucket
-from lading.services.access_logs import CONFIG
-
-LOGGING_SERVICE = "logging.s3.amazonaws.com"
+from lading.services.access_logs import CONFIG, LOGGING_SERVICE, delivery_allowed
 
 _REPEATED = frozenset({"Grant"})
 MAX_PREFIX = 512
@@ -95,20 +90,3 @@ def key_format(raw: object) -> dict[str, Any]:
     if source not in ("EventTime", "DeliveryTime"):
         raise errors.MalformedXML("PartitionDateSource is EventTime or DeliveryTime.")
     return {"PartitionedPrefix": {"PartitionDateSource": source}}
-
-
-def delivery_allowed(source: Bucket, target: Bucket, prefix: str) -> bool:
-    """Whether the target's policy lets the logging service put the source's logs (as AWS)."""
-    text = target.configs.get("policy")
-    if text is None:
-        return False
-    context = RequestContext(
-        SERVICE_PREFIX + LOGGING_SERVICE,
-        "s3:PutObject",
-        f"arn:aws:s3:::{target.name}/{prefix}",
-        {
-            "aws:SourceArn": f"arn:aws:s3:::{source.name}",
-            "aws:SourceAccount": source.owner.name,
-        },
-    )
-    return bucket_policy(text, target.name).evaluate(context) is Decision.ALLOW

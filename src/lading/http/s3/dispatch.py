@@ -38,6 +38,7 @@ from lading.iam.policy import (
     Verdict,
     authorize,
     bucket_owns,
+    judge,
     may_list,
     object_allows,
 )
@@ -72,6 +73,7 @@ class ReqCtx:
     source_access: Access | None = None
     source_verdict: Verdict = Verdict.ALLOW
     received: bytes | None = None  # the body, when it was read whole before the handler
+    seen: Seen = field(default_factory=lambda: Seen(0.0))  # what the access log will say
 
     @property
     def object_acl_pending(self) -> bool:
@@ -93,6 +95,9 @@ class ReqCtx:
             owner = None
         if not object_allows(access, obj, owner, verdict):
             raise errors.AccessDenied()
+        user = access.principal.user
+        if user is None or user.id != obj.owner_id:
+            self.seen.acl_required = True  # the object's ACL admitted a non-owner
 
     def hide_missing(self, exc: errors.NotFound) -> errors.LadingError:
         """What a missing object is to a caller authorized only by object ACLs: S3 answers
@@ -401,6 +406,10 @@ class S3Dispatcher:
             found = cors.answer(config, origin, request.method)
             if found is not None:
                 response.headers.update(found.headers)
+        if bucket_holder and self.services.access_logs.due(bucket_holder[0].name):
+            # the batch that is due goes out before this request's record, which starts the
+            # next one: a log object holds the requests of its own time window
+            await self.services.access_logs.deliver(due_only=True)
         record_request(
             self.services,
             request,
@@ -413,8 +422,6 @@ class S3Dispatcher:
             response,
             self.clock(),
         )
-        if bucket_holder and self.services.access_logs.due(bucket_holder[0].name):
-            await self.services.access_logs.deliver(due_only=True)
         return response
 
     def _is_sns(self, request: Request, headers: dict[str, str], raw_path: str) -> bool:
@@ -518,6 +525,7 @@ class S3Dispatcher:
             decoder,
             request_id,
             received=form,
+            seen=seen,
         )
         if op.bucket is not None and op.name != "CreateBucket":
             ctx.bucket = await self.services.buckets.get_bucket(op.bucket)
@@ -551,7 +559,7 @@ class S3Dispatcher:
             prefix=query.get("prefix"),
         )
         if op.name != "PostObject":
-            ctx.verdict = authorize(ctx.access)
+            ctx.verdict, seen.acl_required = judge(ctx.access)
         # else the form carries the signature and names the key: the PostObject handler
         # verifies it and authorizes with the form's principal
         expect_owner(headers, "x-amz-expected-bucket-owner", ctx.bucket)

@@ -214,6 +214,7 @@ async def delete_objects(ctx: ReqCtx) -> Response:
                 bypass_governance=bypass_governance(ctx.headers),
             )
             marker_id = deleted.version_id if deleted.delete_marker else None
+            ctx.seen.batch_deleted.append((entry.key, marker_id or entry.version_id or ""))
             outcomes.append(
                 xml.DeleteOutcome(
                     entry.key,
@@ -254,6 +255,7 @@ async def source_object(ctx: ReqCtx) -> ObjectVersion:
     await ctx.check_object(source, source=True)
     if source.is_delete_marker:
         raise errors.InvalidRequest("The source of a copy request may not be a delete marker.")
+    ctx.seen.copied_from = (ctx.source_bucket, key, source.version_id, source.size)
     read_conditions(ctx.headers, "x-amz-copy-source-if-").check(source, copy_source=True)
     return source
 

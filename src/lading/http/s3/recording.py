@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,6 +26,11 @@ class Seen:
     principal: Principal = ANONYMOUS
     access_key: str = ""  # the key a request claims, known before it is accepted
     error_code: str = ""
+    acl_required: bool = False  # an ACL grant admitted the request
+    # a copy's source: its bucket, key, version id and size (its bucket's log gets a record)
+    copied_from: tuple[Bucket, str, str, int] | None = None
+    # the (key, version id) each DeleteObjects request deleted, one log record each
+    batch_deleted: list[tuple[str, str]] = field(default_factory=list)
 
 
 def record_request(
@@ -82,6 +87,7 @@ def record_request(
         auth_type=auth_type,
         signature=signature,
         tls=request.scope.get("scheme", "http") == "https",  # what request.url would say
+        acl_required=seen.acl_required,
     )
     if record.method == "PUT" and op is not None and op.key:
         declared = headers.get("x-amz-decoded-content-length") or headers.get("content-length")
@@ -92,3 +98,32 @@ def record_request(
     services.audit.capture(record)
     if logged and bucket is not None:
         services.access_logs.capture(bucket, record)
+        for key, version_id in seen.batch_deleted:  # AWS adds one record per deleted key
+            services.access_logs.capture(
+                bucket,
+                replace(
+                    record,
+                    operation="BATCH.DELETE.OBJECT",
+                    key=key,
+                    version_id=version_id,
+                    status=204,
+                    bytes_sent=None,
+                    object_size=None,
+                ),
+            )
+    copied = seen.copied_from
+    if copied is not None and response.status_code < 300 and ACCESS_LOG in copied[0].configs:
+        # AWS logs a copy twice: the PUT part in the destination's log (above), the GET part
+        # in the source's
+        source, key, version_id, size = copied
+        services.access_logs.capture(
+            source,
+            replace(
+                record,
+                operation=f"{record.operation}:GET",
+                key=key,
+                version_id="" if version_id == "null" else version_id,
+                bytes_sent=None,
+                object_size=size,
+            ),
+        )

@@ -1,4 +1,4 @@
-"""`lading link create|list|revoke|uses` against a real server."""
+"""`lading link create|list|show|revoke|uses` against a real server."""
 
 from __future__ import annotations
 
@@ -46,6 +46,11 @@ def test_link_create_list_uses_revoke(server: RunningServer, owner: Actor, tmp_p
     assert "token" not in listed[0]
     uses = json.loads(run("link", "uses", str(made["id"]), "--json").stdout)
     assert [(u["outcome"], u["key"], u["bytes"]) for u in uses] == [("served", "out/report.txt", 6)]
+    shown = json.loads(run("link", "show", str(made["id"]), "--json").stdout)
+    assert (shown["id"], shown["uses"], shown["bytes_served"]) == (made["id"], 1, 6)
+    assert "token" not in shown and "url" not in shown
+    missing = run("link", "show", "999999")
+    assert missing.returncode == 1 and "HTTP 404" in missing.stderr
     text = run("link", "uses", str(made["id"])).stdout
     assert "served" in text and "out/report.txt" in text
     revoked = run("link", "revoke", str(made["id"]))

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
+from lading.cli.output import json_option
 from lading.cli.remote import Remote, api_errors, remote_options
 
 
 @click.command()
 @remote_options
+@json_option
 @click.argument("access_key")
-def delete(remote: Remote, access_key: str) -> None:
+def delete(remote: Remote, as_json: bool, access_key: str) -> None:
     """Delete an access key for good.
 
     \b
@@ -22,4 +26,4 @@ def delete(remote: Remote, access_key: str) -> None:
 
     with api_errors(), remote.client(KeysClient) as client:
         client.delete_key(access_key)
-    click.echo(f"deleted {access_key}")
+    click.echo(json.dumps({"deleted": access_key}) if as_json else f"deleted {access_key}")

@@ -9,6 +9,7 @@ from lading.cli.main import LazyGroup
 COMMANDS = {
     "create": "lading.cli.commands.link.create:create",
     "list": "lading.cli.commands.link.list:list_links",
+    "show": "lading.cli.commands.link.show:show",
     "revoke": "lading.cli.commands.link.revoke:revoke",
     "uses": "lading.cli.commands.link.uses:uses",
 }
@@ -23,6 +24,7 @@ def link() -> None:
     Examples:
       lading link create raw-data --prefix run-42/ --expires 7d --max-uses 10
       lading link list --bucket raw-data
+      lading link show 5
       lading link uses 5
       lading link revoke 5
     """
