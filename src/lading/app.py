@@ -75,7 +75,9 @@ def build_stores(settings: Settings, *, serving: bool = False) -> tuple[Metadata
         pool_size=settings.metadata.pool_size,
         background_checkpoints=serving,
     )
-    files = LocalBlobStore(settings.data_dir, fsync=settings.storage.fsync)
+    files = LocalBlobStore(
+        settings.data_dir, fsync=settings.storage.fsync, direct_io=settings.storage.direct_io
+    )
     hooks = (UsageCounter(), CatalogIndexer(), OutboxWriter(settings.region))
     meta = MetadataStore(engine, hooks=hooks)
     return meta, RoutedBlobStore(files, meta)

@@ -23,6 +23,11 @@ class StorageSettings(BaseModel):
         description="sweep unreferenced blobs older than this at start; raise it when several "
         "nodes share the data directory",
     )
+    direct_io: bool = Field(
+        True,
+        description="write the bytes of a blob past its first 8 MiB with O_DIRECT where the file "
+        "system allows it (no page-cache copy, little left for the final fsync)",
+    )
     inline_kib: int = Field(
         64,
         ge=0,

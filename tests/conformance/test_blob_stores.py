@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from lading.storage.base import BlobStore
-from lading.storage.local import DROP_BEHIND_BYTES, LocalBlobStore
+from lading.storage.local import (
+    ALIGN,
+    DIRECT_BYTES,
+    DROP_BEHIND_BYTES,
+    STAGE_BYTES,
+    LocalBlobStore,
+)
 from lading.storage.memory import MemoryBlobStore
 from lading.testing.store_suite import BlobStoreSuite
 
@@ -37,6 +43,39 @@ class TestLocal(BlobStoreSuite):
         assert store.path_of(blob_id).stat().st_size == size
         assert store.read(blob_id, size - len(piece), len(piece)) == piece
         assert store.read(blob_id, 0, 16) == piece[:16]
+
+    @pytest.mark.parametrize("direct_io", [True, False])
+    @pytest.mark.parametrize(
+        "pieces",
+        [
+            [777_777] * 30,  # crosses DIRECT_BYTES unaligned, ends unaligned
+            [DIRECT_BYTES, ALIGN * 3, STAGE_BYTES * 2],  # crosses aligned, ends on a stage
+            [DIRECT_BYTES - 1, 1, 5],  # a tail shorter than one block
+        ],
+    )
+    def test_large_blob_written_direct_reads_back_whole(
+        self, tmp_path: Path, direct_io: bool, pieces: list[int]
+    ) -> None:
+        """Past DIRECT_BYTES a blob turns to O_DIRECT (or stays buffered where it cannot):
+        whatever the piece sizes, the blob holds exactly the bytes written, in order."""
+        store = LocalBlobStore(tmp_path / "data", fsync=True)
+        store.direct_io = direct_io
+        data = [os.urandom(n) for n in pieces]
+        writer = store.open_writer()
+        for piece in data:
+            writer.write(piece)
+        blob_id = writer.commit()
+        expected = b"".join(data)
+        assert store.path_of(blob_id).read_bytes() == expected
+        assert store.read(blob_id, DIRECT_BYTES - 3, 10) == expected[DIRECT_BYTES - 3 :][:10]
+
+    def test_abort_of_a_direct_writer_leaves_nothing(self, tmp_path: Path) -> None:
+        store = LocalBlobStore(tmp_path / "data", fsync=True)
+        writer = store.open_writer()
+        writer.write(os.urandom(DIRECT_BYTES + STAGE_BYTES + 123))
+        writer.abort()
+        assert list(store.iter_blobs()) == []
+        assert not list((tmp_path / "data").rglob("*.part"))
 
 
 class TestMemory(BlobStoreSuite):

@@ -420,15 +420,22 @@ class ObjectService:
         encryptor = self._encryptor(sse) if sse is not None else None
         size = 0
 
-        def flush(chunks: list[bytes]) -> None:
+        def write(chunks: list[bytes]) -> None:
             nonlocal writer
             if writer is None:
                 writer = self.blobs.open_writer()
-            for data in chunks:  # hashing and writing release the GIL: the loop keeps reading
+            for data in chunks:
                 writer.write(data if encryptor is None else encryptor.feed(data))
+
+        def digest(chunks: list[bytes]) -> None:
+            for data in chunks:
                 md5.update(data)
                 if extra is not None:
                     extra.update(data)
+
+        def flush(chunks: list[bytes]) -> None:
+            write(chunks)
+            digest(chunks)
 
         def finish(chunks: list[bytes], expected: str | None) -> T:
             flush(chunks)
@@ -466,11 +473,12 @@ class ObjectService:
                 stored,
             )
 
-        # double-buffered: while a worker thread writes and hashes one batch of chunks, the
+        # double-buffered: while one worker thread writes a batch of chunks and another hashes
+        # it (each releases the GIL, and each alone took as long as receiving the batch), the
         # loop receives the next; at most two batches (2 x FLUSH_BYTES) are held in memory
         batch: list[bytes] = []
         batched = 0
-        pending: asyncio.Future[None] | None = None
+        pending: asyncio.Future[Any] | None = None
         try:
             async for chunk in body:
                 size += len(chunk)
@@ -481,8 +489,9 @@ class ObjectService:
                 if batched >= FLUSH_BYTES:
                     if pending is not None:
                         await pending
-                    pending = asyncio.ensure_future(
-                        run_blocking(flush, batch, executor=self.writes)
+                    pending = asyncio.gather(
+                        run_blocking(write, batch, executor=self.writes),
+                        run_blocking(digest, batch, executor=self.writes),
                     )
                     batch, batched = [], 0
             if pending is not None:

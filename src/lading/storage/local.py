@@ -8,11 +8,19 @@ the cache then recycles its pages for the next large upload instead of growing i
 never touched before, which made the kernel's copy of each written byte the largest cost of
 a large PUT (several times the MD5 of the same bytes), and a bulk ingest no longer pushes
 small, often-read objects out of the cache. A read of such a blob soon after comes from disk.
+
+Past DIRECT_BYTES a blob's bytes go to disk with O_DIRECT, in aligned pieces of STAGE_BYTES,
+where the file system allows it: on a VM's disk buffered writes and the final fsync reached a
+third of the speed of direct ones (and cost the kernel a copy of every byte), and writing as
+the bytes arrive leaves the fsync little to wait for. The first DIRECT_BYTES and the unaligned
+tail are written buffered, and the fsync makes all of it durable.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import mmap
 import os
 import uuid
 from collections.abc import Iterator
@@ -27,6 +35,9 @@ def _new_id() -> str:
 
 PART = ".part"
 DROP_BEHIND_BYTES = 8 * 1024 * 1024  # blobs this large leave the page cache once synced
+DIRECT_BYTES = 8 * 1024 * 1024  # bytes of a blob written buffered before it turns to O_DIRECT
+STAGE_BYTES = 1024 * 1024  # the aligned buffer each direct write sends
+ALIGN = 4096  # offsets and lengths of direct writes: a multiple of any logical block size
 
 
 class LocalBlobWriter:
@@ -40,7 +51,10 @@ class LocalBlobWriter:
         self._dir = self._final.rpartition("/")[0]
         self._tmp = self._final + PART
         self._size = 0
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+        self._stage: mmap.mmap | None = None  # once direct: bytes waiting for a full piece
+        self._staged = 0  # bytes in the stage
+        self._offset = 0  # where the stage's first byte goes in the file
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL  # read: turning direct re-reads a block
         try:
             self._fd = os.open(self._tmp, flags, 0o600)
         except FileNotFoundError:  # a new fan-out directory
@@ -49,12 +63,66 @@ class LocalBlobWriter:
 
     def write(self, data: bytes) -> None:
         self._size += len(data)
+        if self._stage is not None:
+            self._write_direct(memoryview(data))
+            return
         view = memoryview(data)
         while view:
             written = os.write(self._fd, view)
             view = view[written:]
+        if self._size >= DIRECT_BYTES and self._store.fsync and self._store.direct_io:
+            self._go_direct()
+
+    def _go_direct(self) -> None:
+        """Turn to O_DIRECT, staging from the last aligned offset (its bytes read back)."""
+        self._offset = self._size - self._size % ALIGN
+        head = os.pread(self._fd, self._size - self._offset, self._offset)  # before O_DIRECT
+        flags = fcntl.fcntl(self._fd, fcntl.F_GETFL)
+        try:
+            fcntl.fcntl(self._fd, fcntl.F_SETFL, flags | os.O_DIRECT)
+        except OSError:  # the file system has no direct I/O (tmpfs, some FUSE mounts)
+            self._store.direct_io = False
+            return
+        self._stage = mmap.mmap(-1, STAGE_BYTES)  # page-aligned, as O_DIRECT needs
+        self._stage[: len(head)] = head
+        self._staged = len(head)
+
+    def _write_direct(self, view: memoryview) -> None:
+        stage = self._stage
+        assert stage is not None
+        while view:
+            n = min(len(view), STAGE_BYTES - self._staged)
+            stage[self._staged : self._staged + n] = view[:n]
+            self._staged += n
+            view = view[n:]
+            if self._staged == STAGE_BYTES:
+                self._pwrite(memoryview(stage), self._offset)
+                self._offset += STAGE_BYTES
+                self._staged = 0
+
+    def _pwrite(self, view: memoryview, offset: int) -> None:
+        while view:
+            written = os.pwrite(self._fd, view, offset)
+            view = view[written:]
+            offset += written
+
+    def _end_direct(self) -> None:
+        """Write what is staged: its aligned part directly, the rest buffered."""
+        stage = self._stage
+        assert stage is not None
+        aligned = self._staged - self._staged % ALIGN
+        with memoryview(stage) as view:
+            if aligned:
+                self._pwrite(view[:aligned], self._offset)
+            flags = fcntl.fcntl(self._fd, fcntl.F_GETFL)
+            fcntl.fcntl(self._fd, fcntl.F_SETFL, flags & ~os.O_DIRECT)
+            self._pwrite(view[aligned : self._staged], self._offset + aligned)
+        stage.close()
+        self._stage = None
 
     def commit(self) -> str:
+        if self._stage is not None:
+            self._end_direct()
         if self._store.fsync:
             os.fsync(self._fd)
             if self._size >= DROP_BEHIND_BYTES:  # clean pages only: after the fsync
@@ -67,6 +135,9 @@ class LocalBlobWriter:
         return self._id
 
     def abort(self) -> None:
+        if self._stage is not None:
+            self._stage.close()
+            self._stage = None
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
@@ -79,12 +150,13 @@ class LocalBlobStore:
 
     features = StoreFeatures(hardlink_copy=True)
 
-    def __init__(self, root: Path, *, fsync: bool = True) -> None:
+    def __init__(self, root: Path, *, fsync: bool = True, direct_io: bool = True) -> None:
         self.root = root
         self.blob_dir = root / "blobs"
         self.blob_root = os.fspath(self.blob_dir)
         self._durable_tops: set[str] = set()  # first-level directories synced into blob_root
         self.fsync = fsync
+        self.direct_io = direct_io  # large blobs go O_DIRECT, until the file system refuses it
         self.blob_dir.mkdir(parents=True, exist_ok=True)
 
     def path_of(self, blob_id: str) -> Path:
