@@ -581,8 +581,8 @@ class MetadataStore:
         self.engine = engine
         self.hooks = hooks  # run inside every object-changing transaction, in order
         self._group: GroupCommit | None = None
-        self._driver_queries: dict[str, DriverQuery] | None = None  # SQLite's hot statements
-        self._listing_queries: dict[tuple[bool, bool, bool], DriverQuery] | None = None
+        # SQLite's hot statements, run on its driver (`_rows`, `_first`); none elsewhere
+        self._hot: dict[object, DriverQuery] = {}
         self._writer_lock: WriterLock | contextlib.nullcontext[None] = contextlib.nullcontext()
         # reads are lookups in local, memory-mapped pages (SQLite in WAL mode never makes a
         # reader wait for a writer): cheap enough to run on an event loop
@@ -590,20 +590,17 @@ class MetadataStore:
         if engine.dialect.name == "sqlite":
             self._group = GroupCommit(engine, self._write_alone, self._locked)
             readers = threading.local()  # one reading connection per thread, shared
-            self._driver_queries = {
-                "current": DriverQuery(engine, _CURRENT, readers=readers),
-                "version": DriverQuery(engine, _VERSION, readers=readers),
-                "delete": DriverQuery(engine, _DELETE_VERSION),
-                "insert": DriverQuery(engine, _INSERT, column_keys=_INSERTED_COLUMNS),
-                "inline_insert": DriverQuery(engine, _INLINE_INSERT),
-                "inline_read": DriverQuery(engine, _INLINE_READ, readers=readers),
+            self._hot = {
+                _CURRENT: DriverQuery(engine, _CURRENT, readers=readers),
+                _VERSION: DriverQuery(engine, _VERSION, readers=readers),
+                _DELETE_VERSION: DriverQuery(engine, _DELETE_VERSION),
+                _INSERT: DriverQuery(engine, _INSERT, column_keys=_INSERTED_COLUMNS),
+                _INLINE_INSERT: DriverQuery(engine, _INLINE_INSERT),
+                _INLINE_READ: DriverQuery(engine, _INLINE_READ, readers=readers),
             }
-            self._listing_queries = {
-                shape: DriverQuery(
-                    engine, query, row_type=None if shape[2] else ListedObject, readers=readers
-                )
-                for shape, query in _LISTING.items()
-            }
+            for shape, query in _LISTING.items():
+                listed = None if shape[2] else ListedObject
+                self._hot[query] = DriverQuery(engine, query, row_type=listed, readers=readers)
             if engine.url.database and engine.url.database != ":memory:":
                 self._writer_lock = WriterLock(f"{engine.url.database}.writer-lock")
 
@@ -643,6 +640,23 @@ class MetadataStore:
             return await self._group.run_async(work)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(executor, self._write_alone, work)
+
+    def _rows(self, conn: sa.Connection, statement: Any, params: dict[str, Any]) -> list[Any]:
+        """The rows (none for a write without RETURNING) of a hot statement in conn's
+        transaction: on SQLite's driver, compiled once; elsewhere through SQLAlchemy."""
+        hot = self._hot.get(statement)
+        if hot is not None:
+            return hot.rows(conn, params)
+        result = conn.execute(statement, params)
+        return list(result.all()) if result.returns_rows else []
+
+    def _first(self, statement: Any, params: dict[str, Any]) -> Any:
+        """The first row or None of a hot lookup, outside any transaction."""
+        hot = self._hot.get(statement)
+        if hot is not None:
+            return hot.first(params)
+        with self._read() as conn:
+            return conn.execute(statement, params).first()
 
     def _changed(self, conn: sa.Connection, change: ObjectChange) -> None:
         for hook in self.hooks:
@@ -914,11 +928,7 @@ class MetadataStore:
         A current delete marker raises NoSuchKey; asking for a delete marker by id returns it.
         """
         params = {"p_bucket": bucket.id, "p_key": key, "p_version": version_id}
-        if self._driver_queries is not None:
-            row = self._driver_queries["current" if version_id is None else "version"].first(params)
-        else:
-            with self._read() as conn:
-                row = conn.execute(_CURRENT if version_id is None else _VERSION, params).first()
+        row = self._first(_CURRENT if version_id is None else _VERSION, params)
         if row is None:
             if version_id is not None:
                 raise errors.NoSuchVersion(bucket.name, key, version_id)
@@ -980,13 +990,8 @@ class MetadataStore:
 
         def work(conn: sa.Connection) -> list[str]:
             target = {"p_bucket": bucket.id, "p_key": obj.key, "p_version": obj.version_id}
-            driver = self._driver_queries
-            if driver is not None:
-                found = driver["current"].rows(conn, target)
-                current_row = found[0] if found else None
-            else:
-                current_row = conn.execute(_CURRENT, target).first()
-            current = _object(current_row) if current_row is not None else None
+            found = self._rows(conn, _CURRENT, target)
+            current = _object(found[0]) if found else None
             if check is not None:
                 check(current)
             garbage: list[str] = []
@@ -1006,26 +1011,15 @@ class MetadataStore:
                 conn.execute(t.parts.delete().where(t.parts.c.upload_id == upload_id))
                 conn.execute(t.uploads.delete().where(t.uploads.c.upload_id == upload_id))
             replaced = None
-            deleted = (
-                driver["delete"].rows(conn, target)
-                if driver is not None
-                else conn.execute(_DELETE_VERSION, target).all()
-            )
-            for row in deleted:
+            for row in self._rows(conn, _DELETE_VERSION, target):
                 garbage += [blob for blob, _size in row.segments]
                 replaced = row
             if current is not None and current.version_id != obj.version_id:
                 conn.execute(_DEMOTE, {"p_row": current.row_id})
             if inline is not None:
                 blob = {"blob_id": inline[0], "data": inline[1], "created_at": obj.last_modified}
-                if driver is not None:
-                    driver["inline_insert"].rows(conn, blob)
-                else:
-                    conn.execute(_INLINE_INSERT, blob)
-            if driver is not None:
-                driver["insert"].rows(conn, _object_values(obj))
-            else:
-                conn.execute(_INSERT, _object_values(obj))
+                self._rows(conn, _INLINE_INSERT, blob)
+            self._rows(conn, _INSERT, _object_values(obj))
             if self.hooks:
                 before = _object(replaced) if replaced is not None else None
                 self._changed(conn, ObjectChange("written", bucket, obj, cause, before))
@@ -1167,7 +1161,7 @@ class MetadataStore:
         if bounded:
             where["p_upper"] = upper
         with self._read() as conn:
-            if self._listing_queries is not None:
+            if self._hot:
                 conn.begin()  # one snapshot for every batch of the page, as SQLAlchemy's reads
             while True:
                 room = max_keys - len(objs) - len(prefixes)
@@ -1213,10 +1207,10 @@ class MetadataStore:
         SQLite runs the statement on its driver (a thousand rows through SQLAlchemy's result
         machinery cost more than the query); PostgreSQL through SQLAlchemy's statement cache.
         """
-        if self._listing_queries is not None:
-            return self._listing_queries[shape].rows(conn, params)
-        rows = conn.execute(_LISTING[shape], params).all()
-        return list(rows) if shape[2] else [ListedObject._make(row) for row in rows]
+        rows = self._rows(conn, _LISTING[shape], params)
+        if shape[2] or self._hot:  # a probe's ids, or the records SQLite's driver built
+            return rows
+        return [ListedObject._make(row) for row in rows]
 
     def list_versions(
         self,
@@ -1497,11 +1491,7 @@ class MetadataStore:
 
     def read_inline(self, blob_id: str, offset: int, length: int) -> bytes:
         """Bytes of an inline blob; FileNotFoundError for an unknown id (as a blob store)."""
-        if self._driver_queries is not None:
-            row = self._driver_queries["inline_read"].first({"p_blob": blob_id})
-        else:
-            with self._read() as conn:
-                row = conn.execute(_INLINE_READ, {"p_blob": blob_id}).first()
+        row = self._first(_INLINE_READ, {"p_blob": blob_id})
         if row is None:
             raise FileNotFoundError(blob_id)
         data: bytes = row.data

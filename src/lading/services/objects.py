@@ -437,20 +437,25 @@ class ObjectService:
             write(chunks)
             digest(chunks)
 
+        def record(blob_id: str, inline: bytes | None = None) -> WrittenBlob:
+            """What was written, once every byte is hashed."""
+            return WrittenBlob(
+                blob_id,
+                size,
+                md5.digest(),
+                extra.b64() if extra is not None else "",
+                extra.digest() if extra is not None else b"",
+                encryptor.envelope if encryptor is not None else None,
+                inline,
+            )
+
         def finish(chunks: list[bytes], expected: str | None) -> T:
             flush(chunks)
             self._verify_digests(md5.digest(), extra, checks, expected)
             assert writer is not None
             if encryptor is not None:
                 writer.write(encryptor.finish())
-            written = WrittenBlob(
-                writer.commit(),
-                size,
-                md5.digest(),
-                extra.b64() if extra is not None else "",
-                extra.digest() if extra is not None else b"",
-                encryptor.envelope if encryptor is not None else None,
-            )
+            written = record(writer.commit())
             try:
                 return then(written)
             except BaseException:
@@ -458,20 +463,10 @@ class ObjectService:
                 raise
 
         def inline_blob(data: bytes, expected: str | None) -> WrittenBlob:
-            md5.update(data)
-            if extra is not None:
-                extra.update(data)
+            digest([data])
             self._verify_digests(md5.digest(), extra, checks, expected)
             stored = data if encryptor is None else encryptor.feed(data) + encryptor.finish()
-            return WrittenBlob(
-                new_inline_id(),
-                size,
-                md5.digest(),
-                extra.b64() if extra is not None else "",
-                extra.digest() if extra is not None else b"",
-                encryptor.envelope if encryptor is not None else None,
-                stored,
-            )
+            return record(new_inline_id(), stored)
 
         # double-buffered: while one worker thread writes a batch of chunks and another hashes
         # it (each releases the GIL, and each alone took as long as receiving the batch), the
