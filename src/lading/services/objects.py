@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import hashlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
@@ -42,6 +43,7 @@ T = TypeVar("T")
 
 FLUSH_BYTES = 1024 * 1024  # bytes gathered before a hop to the writer thread
 READ_BYTES = 1024 * 1024  # bytes read per hop when streaming a GET
+READ_AHEAD = 3  # pieces of a GET being read at once, the one being sent included
 MAX_KEY_BYTES = 1024
 MAX_METADATA_BYTES = 2048
 MAX_OBJECT_BYTES = 5 * 1024**4  # 5 TiB, reachable through multipart
@@ -294,6 +296,20 @@ class Deleted:
 
     version_id: str | None
     delete_marker: bool
+
+
+def _spans(
+    segments: tuple[Segment, ...], start: int, end: int
+) -> Iterator[tuple[int, Segment, int, int]]:
+    """(index, segment, offset, stop) of each segment overlapping bytes start..end (inclusive):
+    the segment's own byte range offset..stop (exclusive) within it."""
+    position = 0
+    for index, segment in enumerate(segments):
+        seg_start, seg_end = position, position + segment.size - 1
+        position += segment.size
+        if seg_end < start or seg_start > end:
+            continue
+        yield index, segment, max(start, seg_start) - seg_start, min(end, seg_end) - seg_start + 1
 
 
 class ObjectService:
@@ -646,28 +662,46 @@ class ObjectService:
         An encrypted object is decrypted as it is read (`customer_key` opens SSE-C).
         """
         envelopes = segment_envelopes(obj)
-        position = 0
-        for index, segment in enumerate(obj.segments):
-            seg_start, seg_end = position, position + segment.size - 1
-            position += segment.size
-            if seg_end < start or seg_start > end:
-                continue
-            offset = max(start, seg_start) - seg_start
-            stop = min(end, seg_end) - seg_start + 1
-            if envelopes is not None:
-                envelope = envelopes[index]
-                async for data in self._decrypt(segment, envelope, customer_key, offset, stop):
-                    yield data
-                continue
-            while offset < stop:
-                length = min(READ_BYTES, stop - offset)
-                data = await run_blocking(self.blobs.read, segment.blob_id, offset, length)
-                if len(data) != length:
-                    raise errors.LadingError(
-                        f"blob {segment.blob_id} is shorter than its metadata says"
-                    )
+        if envelopes is None:
+            async for data in self._read_plain(obj.segments, start, end):
                 yield data
-                offset += length
+            return
+        for index, segment, offset, stop in _spans(obj.segments, start, end):
+            envelope = envelopes[index]
+            async for data in self._decrypt(segment, envelope, customer_key, offset, stop):
+                yield data
+
+    async def _read_plain(
+        self, segments: tuple[Segment, ...], start: int, end: int
+    ) -> AsyncIterator[bytes]:
+        """Bytes start..end (inclusive) of unencrypted segments, READ_AHEAD pieces in flight.
+
+        A piece is read while the ones before it are sent: reading from disk (a large blob
+        is written past the page cache) and sending no longer take turns.
+        """
+        loop = asyncio.get_running_loop()
+        pieces = (
+            (segment.blob_id, position, min(READ_BYTES, stop - position))
+            for _, segment, offset, stop in _spans(segments, start, end)
+            for position in range(offset, stop, READ_BYTES)
+        )
+        reading: collections.deque[asyncio.Future[bytes]] = collections.deque()
+        try:
+            for piece in pieces:
+                reading.append(loop.run_in_executor(None, self._read_piece, *piece))
+                if len(reading) >= READ_AHEAD:
+                    yield await reading.popleft()
+            while reading:
+                yield await reading.popleft()
+        finally:
+            for future in reading:  # the client went away: nobody waits for these
+                future.cancel()
+
+    def _read_piece(self, blob_id: str, offset: int, length: int) -> bytes:
+        data = self.blobs.read(blob_id, offset, length)
+        if len(data) != length:
+            raise errors.LadingError(f"blob {blob_id} is shorter than its metadata says")
+        return data
 
     async def _decrypt(
         self,

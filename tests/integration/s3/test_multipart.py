@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import urllib.request
 from typing import Any
 
 import pytest
@@ -245,3 +246,47 @@ def test_conditional_complete_refuses_to_overwrite(s3: Any, bucket: str) -> None
         )
     assert code_of(exc) == "PreconditionFailed"
     assert s3.get_object(Bucket=bucket, Key="mp")["Body"].read() == b"existing"
+
+
+def _three_parts(s3: Any, bucket: str, key: str) -> bytes:
+    """A 13 MiB object of parts 5, 5 and 3 MiB with distinct random bytes; returns them."""
+    data = os.urandom(13 * MIB)
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    parts = []
+    for number, (start, stop) in enumerate(((0, 5), (5, 10), (10, 13)), start=1):
+        body = data[start * MIB : stop * MIB]
+        etag = s3.upload_part(
+            Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body
+        )["ETag"]
+        parts.append({"PartNumber": number, "ETag": etag})
+    s3.complete_multipart_upload(
+        Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+    )
+    return data
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [
+        (0, 13 * MIB - 1),  # every piece of every part, read ahead while sent
+        (MIB - 7, 11 * MIB + 3),  # starts and ends inside pieces, crosses both part edges
+        (5 * MIB - 1, 5 * MIB),  # one byte on each side of an edge
+        (12 * MIB + 5, 13 * MIB - 1),  # the tail of the last part only
+    ],
+)
+def test_ranges_across_parts(s3: Any, bucket: str, first: int, last: int) -> None:
+    data = _three_parts(s3, bucket, "three")
+    got = s3.get_object(Bucket=bucket, Key="three", Range=f"bytes={first}-{last}")
+    assert got["ContentRange"] == f"bytes {first}-{last}/{13 * MIB}"
+    assert got["Body"].read() == data[first : last + 1]
+
+
+def test_a_client_leaving_mid_get_leaves_the_server_serving(
+    server: Any, s3: Any, bucket: str
+) -> None:
+    data = _three_parts(s3, bucket, "left")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "left"})
+    for _ in range(5):  # more abandoned reads than the server reads ahead
+        with urllib.request.urlopen(url) as response:
+            assert response.read(100_000) == data[:100_000]
+    assert s3.get_object(Bucket=bucket, Key="left")["Body"].read() == data
