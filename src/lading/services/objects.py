@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 FLUSH_BYTES = 1024 * 1024  # bytes gathered before a hop to the writer thread
+LANE_BATCHES = 4  # batches a large PUT's writing or hashing may fall behind its receiving
 READ_BYTES = 1024 * 1024  # bytes read per hop when streaming a GET
 READ_AHEAD = 3  # pieces of a GET being read at once, the one being sent included
 MAX_KEY_BYTES = 1024
@@ -298,6 +299,39 @@ class Deleted:
     delete_marker: bool
 
 
+class _Lane:
+    """Runs fn on batches in worker threads, one at a time and in order, with at most
+    LANE_BATCHES of them waiting: push() returns as soon as there is room."""
+
+    def __init__(self, fn: Callable[[list[bytes]], None], executor: Executor | None) -> None:
+        self.fn = fn
+        self.executor = executor
+        self.running: collections.deque[asyncio.Task[None]] = collections.deque()
+        self.used = False
+
+    async def push(self, batch: list[bytes]) -> None:
+        while len(self.running) >= LANE_BATCHES:
+            await self.running.popleft()  # raises what the lane raised
+        before = self.running[-1] if self.running else None
+        self.running.append(asyncio.ensure_future(self._after(before, batch)))
+        self.used = True
+
+    async def _after(self, before: asyncio.Task[None] | None, batch: list[bytes]) -> None:
+        if before is not None:
+            await asyncio.shield(before)  # a failure ends the lane: every later batch fails
+        await run_blocking(self.fn, batch, executor=self.executor)
+
+    async def drain(self) -> None:
+        """Wait for every batch; raises what the lane raised."""
+        while self.running:
+            await self.running.popleft()
+
+    async def settle(self) -> None:
+        """Wait for every batch, whatever became of it (before cleaning up after a failure)."""
+        await asyncio.gather(*self.running, return_exceptions=True)
+        self.running.clear()
+
+
 def _spans(
     segments: tuple[Segment, ...], start: int, end: int
 ) -> Iterator[tuple[int, Segment, int, int]]:
@@ -484,12 +518,12 @@ class ObjectService:
             stored = data if encryptor is None else encryptor.feed(data) + encryptor.finish()
             return record(new_inline_id(), stored)
 
-        # double-buffered: while one worker thread writes a batch of chunks and another hashes
-        # it (each releases the GIL, and each alone took as long as receiving the batch), the
-        # loop receives the next; at most two batches (2 x FLUSH_BYTES) are held in memory
+        # two lanes: one worker thread after another writes the batches of chunks, and others
+        # hash them, each lane in order and up to LANE_BATCHES behind the loop receiving the
+        # next (each releases the GIL); neither waits for the other, as it did in lock-step
+        lanes = (_Lane(write, self.writes), _Lane(digest, self.writes))
         batch: list[bytes] = []
         batched = 0
-        pending: asyncio.Future[Any] | None = None
         try:
             async for chunk in body:
                 size += len(chunk)
@@ -498,25 +532,20 @@ class ObjectService:
                 batch.append(chunk)
                 batched += len(chunk)
                 if batched >= FLUSH_BYTES:
-                    if pending is not None:
-                        await pending
-                    pending = asyncio.gather(
-                        run_blocking(write, batch, executor=self.writes),
-                        run_blocking(digest, batch, executor=self.writes),
-                    )
+                    for lane in lanes:
+                        await lane.push(batch)
                     batch, batched = [], 0
-            if pending is not None:
-                await pending
-                pending = None
+            if lanes[0].used:
+                for lane in lanes:
+                    await lane.drain()
             elif inline is not None and size <= inline[0]:
                 return await inline[1](inline_blob(b"".join(batch), checks.expected()))
             return await run_blocking(finish, batch, checks.expected(), executor=self.writes)
         except BaseException:
-            if pending is not None:
-                with anyio.CancelScope(shield=True):
-                    await asyncio.gather(pending, return_exceptions=True)
-            if writer is not None:
-                with anyio.CancelScope(shield=True):
+            with anyio.CancelScope(shield=True):
+                for lane in lanes:
+                    await lane.settle()
+                if writer is not None:
                     await run_blocking(writer.abort)
             raise
 

@@ -427,8 +427,16 @@ def test_put_larger_than_5_gib_is_refused_before_the_body(
     conn.close()
 
 
+@pytest.mark.parametrize(
+    ("declared", "sent"),
+    [
+        (1024 * 1024, 100_000),  # within the first batch, nothing written yet
+        (64 * 1024 * 1024, 9 * 1024 * 1024 + 5),  # batches being written and hashed
+    ],
+    ids=["first-batch", "mid-stream"],
+)
 def test_client_hanging_up_mid_body_stores_nothing(
-    server: RunningServer, s3: Any, bucket: str
+    server: RunningServer, s3: Any, bucket: str, declared: int, sent: int
 ) -> None:
     import socket
 
@@ -436,7 +444,7 @@ def test_client_hanging_up_mid_body_stores_nothing(
         server,
         "PUT",
         f"/{bucket}/cut",
-        headers={"Content-Length": str(1024 * 1024)},
+        headers={"Content-Length": str(declared)},
         payload="UNSIGNED-PAYLOAD",
     )
     parts = urlsplit(server.url)
@@ -444,7 +452,7 @@ def test_client_hanging_up_mid_body_stores_nothing(
     head += "".join(f"{name}: {value}\r\n" for name, value in request.headers.items())
     errors_before = server.log().count("unhandled error")
     with socket.create_connection((parts.hostname or "", parts.port or 80)) as sock:
-        sock.sendall(head.encode() + b"\r\n" + b"x" * 100_000)
+        sock.sendall(head.encode() + b"\r\n" + b"x" * sent)
     deadline = time.monotonic() + 10
     while half_written(server.data_dir) and time.monotonic() < deadline:
         time.sleep(0.05)
