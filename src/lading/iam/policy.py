@@ -326,6 +326,14 @@ def bucket_owns(access: Access, obj: ObjectVersion) -> bool:
     return bucket.project is not None and obj.owner_id in bucket.project.roles
 
 
+def bucket_account(bucket: Bucket) -> frozenset[int]:
+    """The owner ids of the objects `bucket_owns` counts the bucket's: its owner's, its
+    project members' and ANONYMOUS_OWNER (what a search filters on, where it cannot ask
+    `bucket_owns` object by object)."""
+    members = bucket.project.roles if bucket.project is not None else ()
+    return frozenset((bucket.owner.id, ANONYMOUS_OWNER, *members))
+
+
 def lent_write(access: Access) -> bool:
     """Whether a write is admitted by one of the bucket's shares alone: what it stores is the
     bucket owner's (a share lends the bucket, so its owner keeps what comes in)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -279,15 +279,17 @@ class CatalogQueries:
         *,
         replace: bool,
         remove: Sequence[str] = (),
+        owners: Set[int] | None = None,
     ) -> Entry:
         """Set attributes on a version (the current one by default); returns the entry.
 
         `replace` drops every other typed attribute first (PUT); else only the named ones
-        change and `remove` names attributes to drop (PATCH). Raises NoSuchKey/NoSuchVersion.
+        change and `remove` names attributes to drop (PATCH). Raises NoSuchKey/NoSuchVersion,
+        and AccessDenied if `owners` is given and the version's owner is not one of them.
         """
 
         def work(conn: sa.Connection) -> int:
-            object_id = self._version_id(conn, bucket, key, version_id)
+            object_id = self._version_id(conn, bucket, key, version_id, owners)
             typed = sa.not_(_A.name.contains(":"))
             if replace:
                 doomed: Any = typed
@@ -308,9 +310,14 @@ class CatalogQueries:
         return found[0]
 
     def _version_id(
-        self, conn: sa.Connection, bucket: Bucket, key: str, version_id: str | None
+        self,
+        conn: sa.Connection,
+        bucket: Bucket,
+        key: str,
+        version_id: str | None,
+        owners: Set[int] | None = None,
     ) -> int:
-        query = sa.select(_O.id, _O.is_delete_marker).where(
+        query = sa.select(_O.id, _O.is_delete_marker, _O.owner_id).where(
             _O.bucket_id == bucket.id, _O.key == key
         )
         if version_id is None:
@@ -322,6 +329,8 @@ class CatalogQueries:
             if version_id is not None:
                 raise errors.NoSuchVersion(bucket.name, key, version_id)
             raise errors.NoSuchKey(bucket.name, key)
+        if owners is not None and row.owner_id not in owners:
+            raise errors.AccessDenied()
         return int(row.id)
 
     def _rewrite_extent(
@@ -362,15 +371,22 @@ class CatalogQueries:
             },
         )
 
-    def get_entry(self, bucket: Bucket, key: str, version_id: str | None = None) -> Entry:
-        """One version's entry; raises NoSuchKey / NoSuchVersion."""
+    def get_entry(
+        self,
+        bucket: Bucket,
+        key: str,
+        version_id: str | None = None,
+        owners: Set[int] | None = None,
+    ) -> Entry:
+        """One version's entry; raises NoSuchKey / NoSuchVersion, and AccessDenied if
+        `owners` is given and the version's owner is not one of them."""
         with self.store._read() as conn:
-            object_id = self._version_id(conn, bucket, key, version_id)
+            object_id = self._version_id(conn, bucket, key, version_id, owners)
         return self.entries([object_id])[0]
 
     # --- search --------------------------------------------------------------------------------
 
-    def _base(self, bucket_ids: Sequence[int]) -> sa.Select[Any]:
+    def _base(self) -> sa.Select[Any]:
         b, owner = self._buckets, self._owners
         return (
             sa.select(_O.id)
@@ -384,13 +400,21 @@ class CatalogQueries:
         )
 
     def _conditions(
-        self, bucket_ids: Sequence[int], node: Any, text: str | None, box: Any, interval: Any
+        self,
+        scope: Mapping[int, Set[int] | None],
+        node: Any,
+        text: str | None,
+        box: Any,
+        interval: Any,
     ) -> list[sa.ColumnElement[bool]]:
         selective = node is not None or bool(text) or box is not None or interval is not None
         # with another condition, drive the query from the catalog indexes, not the bucket's
         # whole listing (`+ 0` keeps SQLite's planner off the objects index)
         bucket_column = _O.bucket_id + 0 if selective else _O.bucket_id
-        conditions: list[sa.ColumnElement[bool]] = [bucket_column.in_(list(bucket_ids))]
+        conditions: list[sa.ColumnElement[bool]] = [bucket_column.in_(list(scope))]
+        owned = _owned(scope)
+        if owned is not None:
+            conditions.append(owned)
         # the filter drives the query unless full text looks more selective
         text_drives = bool(text) and (node is None or filter_rank(node) > 2)
         if node is not None:
@@ -436,7 +460,7 @@ class CatalogQueries:
 
     def search(
         self,
-        bucket_ids: Sequence[int],
+        scope: Mapping[int, Set[int] | None],
         *,
         node: Any = None,
         text: str | None = None,
@@ -448,15 +472,17 @@ class CatalogQueries:
         facets: Sequence[str] = (),
         extents_only: bool = False,
     ) -> Page:
-        """A page of current versions in `bucket_ids` that match, in `sort` order.
+        """A page of current versions in the buckets of `scope` that match, in `sort` order.
 
-        `node` is a parsed CQL2 filter, `text` a full-text query, `box` and `interval` the
-        STAC spatial and temporal filters. `cursor` continues a previous page of the same
-        query. InvalidArgument for an unknown sort field or a cursor of another query.
+        `scope` maps a bucket id to the owner ids whose objects count there (None: every
+        object); facet counts see the same objects. `node` is a parsed CQL2 filter, `text` a
+        full-text query, `box` and `interval` the STAC spatial and temporal filters. `cursor`
+        continues a previous page of the same query. InvalidArgument for an unknown sort
+        field or a cursor of another query.
         """
-        if not bucket_ids:
+        if not scope:
             return Page([], None, {name: [] for name in facets})
-        conditions = self._conditions(bucket_ids, node, text, box, interval)
+        conditions = self._conditions(scope, node, text, box, interval)
         if extents_only:
             conditions.append(_O.id.in_(sa.select(t.catalog_extents.c.object_id)))
         order = [s for s in sort if s.field != "id"] or [Sort("bucket"), Sort("key")]
@@ -467,7 +493,7 @@ class CatalogQueries:
                 )
         columns = [SORTABLE[s.field] for s in order] + [_O.id]
         directions = [s.descending for s in order] + [False]
-        query = self._base(bucket_ids).add_columns(*columns[:-1]).where(*conditions)
+        query = self._base().add_columns(*columns[:-1]).where(*conditions)
         if cursor:
             query = query.where(_after(columns, directions, _decode_cursor(cursor, len(columns))))
         query = query.order_by(
@@ -479,9 +505,7 @@ class CatalogQueries:
                 # equality on one value from a range over half the table
                 conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
             rows = conn.execute(query).all()
-            facet_counts = {
-                name: self._facet(conn, name, bucket_ids, conditions) for name in facets
-            }
+            facet_counts = {name: self._facet(conn, name, conditions) for name in facets}
             more = len(rows) > limit
             rows = rows[:limit]
             entries = self._entries(conn, [r[0] for r in rows])
@@ -495,10 +519,9 @@ class CatalogQueries:
         self,
         conn: sa.Connection,
         name: str,
-        bucket_ids: Sequence[int],
         conditions: list[sa.ColumnElement[bool]],
     ) -> list[tuple[Any, int]]:
-        matching = self._base(bucket_ids).where(*conditions)
+        matching = self._base().where(*conditions)
         if name in self.target.system:
             column = self.target.system[name]
             counted = (
@@ -613,6 +636,27 @@ class CatalogQueries:
         )
         with self.store._read() as conn:
             return tuple(conn.execute(query).one())
+
+
+def _owned(scope: Mapping[int, Set[int] | None]) -> sa.ColumnElement[bool] | None:
+    """The condition that keeps, in each bucket of `scope` limited to some owners, only their
+    objects; None if no bucket is limited."""
+    free: list[int] = []
+    limited: dict[frozenset[int], list[int]] = {}
+    for bucket_id, owners in scope.items():
+        if owners is None:
+            free.append(bucket_id)
+        else:
+            limited.setdefault(frozenset(owners), []).append(bucket_id)
+    if not limited:
+        return None
+    if not free and len(limited) == 1:  # the common case: one owner set for every bucket
+        return _O.owner_id.in_(sorted(next(iter(limited))))
+    bucket = _O.bucket_id + 0  # tests rows found, not a way to find them
+    alternatives: list[sa.ColumnElement[bool]] = [bucket.in_(free)] if free else []
+    for owners, bucket_ids in limited.items():
+        alternatives.append(sa.and_(bucket.in_(bucket_ids), _O.owner_id.in_(sorted(owners))))
+    return sa.or_(*alternatives)
 
 
 def _after(

@@ -2,7 +2,10 @@
 
 Indexing happens in the metadata store's change hook (lading.metadata.catalog.index_change),
 inside every object transaction; this service sets typed attributes and searches. Results
-hold only objects of buckets the caller may read, as `lading.iam.policy.authorize` decides.
+hold only objects the bucket's own grants let the caller read, as `lading.iam.policy.authorize`
+decides: in a bucket without BucketOwnerEnforced, that is the objects of the bucket's account
+(`bucket_owns`) and the caller's own. An object readable only through a grant in its own ACL
+stays out of the catalog, as do objects of buckets the caller may not read.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from lading import errors
+from lading import configs, errors
 from lading.catalog.attributes import (
     SYSTEM_FIELDS,
     Attribute,
@@ -25,7 +28,7 @@ from lading.catalog.attributes import (
 )
 from lading.catalog.query import parse_filter, text_parser
 from lading.concurrency import run_blocking
-from lading.iam.policy import Access, Action, Verdict, authorize
+from lading.iam.policy import Access, Action, Verdict, authorize, bucket_account
 from lading.iam.principals import Principal
 from lading.metadata.catalog import CatalogQueries, Entry, Page, Sort
 from lading.metadata.models import Bucket
@@ -159,14 +162,27 @@ class CatalogService:
     # --- authorization -------------------------------------------------------------------------
 
     @staticmethod
-    def _allows(principal: Principal, bucket: Bucket, operation: str, action: Action) -> bool:
-        """Whether the bucket policy, ownership or bucket ACL grant this on every key (the
-        catalog does not tell apart the objects of other writers: BUCKET_OWNED counts)."""
+    def _verdict(
+        principal: Principal, bucket: Bucket, operation: str, action: Action, key: str = "*"
+    ) -> Verdict | None:
+        """What the bucket policy, ownership or bucket ACL grant: ALLOW, BUCKET_OWNED (only
+        on objects of the bucket's account), or None (object ACLs alone do not open the
+        catalog)."""
         try:
-            verdict = authorize(Access(principal, operation, action, bucket, "*"))
-            return verdict is not Verdict.OBJECT_ACL
+            verdict = authorize(Access(principal, operation, action, bucket, key))
         except errors.AccessDenied:
-            return False
+            return None
+        return None if verdict is Verdict.OBJECT_ACL else verdict
+
+    @staticmethod
+    def _owners(principal: Principal, bucket: Bucket) -> frozenset[int] | None:
+        """Whose objects the bucket's grants reach: everyone's (None) if the bucket is
+        BucketOwnerEnforced, else those of its account (`bucket_owns`) and the caller's."""
+        if configs.object_ownership(bucket.configs) == configs.ENFORCED:
+            return None
+        account = bucket_account(bucket)
+        user = principal.user
+        return account | {user.id} if user is not None else account
 
     async def readable_buckets(
         self, principal: Principal, names: Sequence[str] = ()
@@ -175,21 +191,30 @@ class CatalogService:
 
         A named bucket the caller may not read raises AccessDenied (NoSuchBucket if absent).
         """
+        return [bucket for bucket, _ in await self._readable_scopes(principal, names)]
+
+    async def _readable_scopes(
+        self, principal: Principal, names: Sequence[str] = ()
+    ) -> list[tuple[Bucket, frozenset[int] | None]]:
+        """`readable_buckets`, each with the owners whose objects it shows (None: all)."""
         if names:
             chosen = [await self.buckets.get_bucket(name) for name in names]
-            for bucket in chosen:
-                if not self._allows(principal, bucket, "GetObject", Action.READ_OBJECT):
-                    raise errors.AccessDenied()
-            return chosen
-        candidates = await run_blocking(self._candidate_names, principal)
+        else:
+            chosen = []
+            for name in await run_blocking(self._candidate_names, principal):
+                try:
+                    chosen.append(await self.buckets.get_bucket(name))
+                except errors.NoSuchBucket:
+                    continue
         found = []
-        for name in candidates:
-            try:
-                bucket = await self.buckets.get_bucket(name)
-            except errors.NoSuchBucket:
+        for bucket in chosen:
+            verdict = self._verdict(principal, bucket, "GetObject", Action.READ_OBJECT)
+            if verdict is None:
+                if names:
+                    raise errors.AccessDenied()
                 continue
-            if self._allows(principal, bucket, "GetObject", Action.READ_OBJECT):
-                found.append(bucket)
+            owned = verdict is Verdict.BUCKET_OWNED
+            found.append((bucket, self._owners(principal, bucket) if owned else None))
         return found
 
     def _candidate_names(self, principal: Principal) -> list[str]:
@@ -197,30 +222,38 @@ class CatalogService:
         user = principal.user
         return self.queries.candidate_bucket_names(user.id if user is not None else None)
 
-    async def _writable(self, principal: Principal, bucket_name: str) -> Bucket:
+    async def _writable(
+        self, principal: Principal, bucket_name: str
+    ) -> tuple[Bucket, frozenset[int] | None]:
+        """The bucket, and the owners of the objects whose attributes the caller may set."""
         bucket = await self.buckets.get_bucket(bucket_name)
-        if not self._allows(principal, bucket, "PutObjectTagging", Action.WRITE_OBJECT):
+        if self._verdict(principal, bucket, "PutObjectTagging", Action.WRITE_OBJECT) is None:
             raise errors.AccessDenied()
-        return bucket
+        return bucket, self._owners(principal, bucket)
 
-    async def _readable(self, principal: Principal, bucket_name: str, key: str) -> Bucket:
+    async def _readable(
+        self, principal: Principal, bucket_name: str, key: str
+    ) -> tuple[Bucket, frozenset[int] | None]:
+        """The bucket, and the owners of the objects whose entries the caller may read."""
         bucket = await self.buckets.get_bucket(bucket_name)
-        try:
-            verdict = authorize(Access(principal, "GetObject", Action.READ_OBJECT, bucket, key))
-        except errors.AccessDenied:
-            raise
-        if verdict is Verdict.OBJECT_ACL:
-            raise errors.AccessDenied()  # object ACLs alone do not open the catalog entry
-        return bucket
+        verdict = self._verdict(principal, bucket, "GetObject", Action.READ_OBJECT, key)
+        if verdict is None:
+            raise errors.AccessDenied()
+        owned = verdict is Verdict.BUCKET_OWNED
+        return bucket, self._owners(principal, bucket) if owned else None
 
     # --- attributes ----------------------------------------------------------------------------
 
     async def get_entry(
         self, principal: Principal, bucket_name: str, key: str, version_id: str | None = None
     ) -> Entry:
-        """An object's entry; AccessDenied, NoSuchBucket, NoSuchKey, NoSuchVersion."""
-        bucket = await self._readable(principal, bucket_name, key)
-        return await run_blocking(self.queries.get_entry, bucket, key, version_id)
+        """An object's entry; AccessDenied, NoSuchBucket, NoSuchKey, NoSuchVersion.
+
+        AccessDenied too, as for GetObject, for an object of another account than the
+        bucket's (unless BucketOwnerEnforced), even if its own ACL would grant the read.
+        """
+        bucket, owners = await self._readable(principal, bucket_name, key)
+        return await run_blocking(self.queries.get_entry, bucket, key, version_id, owners)
 
     async def set_attributes(
         self,
@@ -234,7 +267,9 @@ class CatalogService:
     ) -> Entry:
         """Set typed attributes (PUT: `replace` all; PATCH: merge, a null value removes one).
 
-        InvalidArgument for a bad name or value, before anything changes.
+        InvalidArgument for a bad name or value, before anything changes; AccessDenied, as for
+        PutObjectTagging, on an object of another account than the bucket's (unless
+        BucketOwnerEnforced) that the caller does not own.
         """
         if not isinstance(document, Mapping):
             raise errors.InvalidArgument("attributes are a JSON object of name: value")
@@ -244,10 +279,10 @@ class CatalogService:
         attributes = parse_attributes(
             {name: value for name, value in document.items() if value is not None}
         )
-        bucket = await self._writable(principal, bucket_name)
+        bucket, owners = await self._writable(principal, bucket_name)
         return await run_blocking(
             lambda: self.queries.set_attributes(
-                bucket, key, version_id, attributes, replace=replace, remove=remove
+                bucket, key, version_id, attributes, replace=replace, remove=remove, owners=owners
             )
         )
 
@@ -268,10 +303,10 @@ class CatalogService:
         for name in request.facets:
             if name in SYSTEM_FIELDS and name not in self.queries.target.system:
                 raise errors.InvalidArgument(f"cannot count facets of {name!r}")
-        buckets = await self.readable_buckets(principal, request.buckets)
+        scopes = await self._readable_scopes(principal, request.buckets)
         page: Page = await run_blocking(
             lambda: self.queries.search(
-                [b.id for b in buckets],
+                {bucket.id: owners for bucket, owners in scopes},
                 node=node,
                 text=request.q,
                 box=box,

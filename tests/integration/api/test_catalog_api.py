@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from botocore.exceptions import ClientError
 
 from lading.client import (
     AuthenticationError,
@@ -112,6 +114,56 @@ def test_other_users_can_neither_read_nor_write(
         alt_catalog.search(buckets=[bucket])
     assert alt_catalog.search("secret = 'yes'")["items"] == []
     assert catalog.get_attributes(bucket, "k")["attributes"] == {"secret": "yes"}
+
+
+def _keys(client: CatalogClient, bucket: str, **options: Any) -> list[str]:
+    return [i["key"] for i in client.search_all(buckets=[bucket], fields=["key"], **options)]
+
+
+def test_a_bucket_owner_finds_another_users_objects_only_once_it_enforces_ownership(
+    catalog: CatalogClient, alt_catalog: CatalogClient, bucket: str, s3: Any, s3_alt: Any
+) -> None:
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": ["s3:PutObject", "s3:GetObject", "s3:PutObjectTagging"],
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+    }
+    policy = {"Version": "2012-10-17", "Statement": [statement]}
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    s3.put_object(Bucket=bucket, Key="mine", Body=b"x")
+    s3_alt.put_object(Bucket=bucket, Key="theirs", Body=b"y", Metadata={"secret": "s"})
+    catalog.set_attributes(bucket, "mine", {"group": "g"})
+    alt_catalog.set_attributes(bucket, "theirs", {"group": "g"})
+    with pytest.raises(ClientError) as caught:
+        s3.get_object(Bucket=bucket, Key="theirs")
+    assert caught.value.response["Error"]["Code"] == "AccessDenied"
+    # the bucket owner: neither in results, pages, full text nor facet counts
+    assert _keys(catalog, bucket, limit=1) == ["mine"]
+    assert _keys(catalog, bucket, q="theirs") == []
+    page = catalog.search("group = 'g'", buckets=[bucket], facets=["group", "owner"])
+    assert [i["key"] for i in page["items"]] == ["mine"]
+    assert page["facets"]["group"] == [{"value": "g", "count": 1}]
+    assert len(page["facets"]["owner"]) == 1
+    for call in (
+        lambda: catalog.get_attributes(bucket, "theirs"),
+        lambda: catalog.set_attributes(bucket, "theirs", {"group": "h"}),
+    ):
+        with pytest.raises(PermissionDeniedError) as denied:
+            call()
+        assert (denied.value.http_status, denied.value.code) == (403, "AccessDenied")
+    # the writer reads its own object, and the owner's through the policy
+    assert _keys(alt_catalog, bucket) == ["mine", "theirs"]
+    assert alt_catalog.get_attributes(bucket, "theirs")["attributes"] == {"group": "g"}
+    s3.put_bucket_ownership_controls(
+        Bucket=bucket,
+        OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+    )
+    assert _keys(catalog, bucket, limit=1) == ["mine", "theirs"]
+    page = catalog.search(buckets=[bucket], facets=["group"])
+    assert page["facets"]["group"] == [{"value": "g", "count": 2}]
+    entry = catalog.get_attributes(bucket, "theirs")
+    assert entry["metadata"] == {"secret": "s"} and entry["attributes"] == {"group": "g"}
 
 
 def test_search_pages_sorts_counts_and_refuses_bad_filters(

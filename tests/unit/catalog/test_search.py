@@ -38,6 +38,7 @@ def put(
     metadata: dict[str, str] | None = None,
     tags: dict[str, str] | None = None,
     version_id: str = "null",
+    owner: User | None = None,
 ) -> None:
     store.put_object(
         bucket,
@@ -51,7 +52,7 @@ def put(
             content_type=content_type,
             metadata=metadata or {},
             tags=tags or {},
-            owner_id=bucket.owner.id,
+            owner_id=(owner or bucket.owner).id,
         ),
     )
 
@@ -287,6 +288,66 @@ def test_results_hold_only_buckets_the_caller_may_read(world: World, store: Meta
     finally:
         store.set_bucket_config(world.bucket, "policy", None)
     assert world.keys(stranger, buckets=()) == set()
+
+
+def test_other_writers_objects_stay_out_unless_the_bucket_owner_enforces(
+    store: MetadataStore, catalog: CatalogService
+) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    owner = store.create_user(f"bo-{suffix}")
+    writer = store.create_user(f"w-{suffix}")
+    plain = store.create_bucket(f"plain-{suffix}", owner, "us-east-1")
+    enforced = store.create_bucket(f"enf-{suffix}", owner, "us-east-1")
+    rule = {"Rule": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    store.set_bucket_config(enforced, "ownership", json.dumps(rule))
+    me = Principal(owner)
+    for bucket in (plain, enforced):
+        put(store, bucket, "mine", 1, metadata={"kind": "k"})
+        put(store, bucket, "theirs", 2, metadata={"kind": "k"}, owner=writer)
+
+    def found(**request: Any) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+        request.setdefault("buckets", [plain.name, enforced.name])
+        result = run(catalog.search(me, SearchRequest(sortby=["bucket", "key"], **request)))
+        return [(e.bucket, e.key) for e in result.entries], result.facets
+
+    expected = [(plain.name, "mine"), (enforced.name, "mine"), (enforced.name, "theirs")]
+    entries, facets = found(facets=["bucket", "owner"])
+    assert entries == expected
+    assert sorted(facets["bucket"]) == sorted([(plain.name, 1), (enforced.name, 2)])
+    assert facets["owner"] == [(owner.name, 2), (writer.name, 1)]
+    assert found(buckets=[plain.name], filter="meta:kind = 'k'")[0] == expected[:1]
+    assert found(q="theirs")[0] == expected[2:]
+    assert found(buckets=[plain.name], q="theirs")[0] == []
+    pages, cursor = [], None
+    while True:
+        page = run(catalog.search(me, SearchRequest(buckets=[plain.name], limit=1, cursor=cursor)))
+        pages.append([e.key for e in page.entries])
+        if not (cursor := page.next_cursor):
+            break
+    assert pages == [["mine"]]
+    with pytest.raises(errors.AccessDenied):
+        run(catalog.get_entry(me, plain.name, "theirs"))
+    with pytest.raises(errors.AccessDenied):
+        run(catalog.set_attributes(me, plain.name, "theirs", {"a": 1}, replace=True))
+    assert run(catalog.get_entry(me, enforced.name, "theirs")).key == "theirs"
+    # the writer sees its own object once a bucket grant lets it read
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": [user_arn(writer.name)]},
+                "Action": ["s3:GetObject", "s3:PutObjectTagging"],
+                "Resource": [f"arn:aws:s3:::{plain.name}/*"],
+            }
+        ],
+    }
+    store.set_bucket_config(plain, "policy", json.dumps(policy))
+    them = Principal(writer)
+    run(catalog.set_attributes(them, plain.name, "theirs", {"run": 1}, replace=True))
+    result = run(catalog.search(them, SearchRequest(buckets=[plain.name], filter="run = 1")))
+    assert [e.key for e in result.entries] == ["theirs"]
+    assert run(catalog.get_entry(them, plain.name, "mine")).key == "mine"
 
 
 def test_attribute_errors_change_nothing(world: World) -> None:
