@@ -169,6 +169,37 @@ def test_a_webhook_to_a_link_local_address_is_refused(open_server: RunningServer
         assert [t["task_id"] for t in client.list_transfers()] == before
 
 
+def test_a_webhook_is_not_redirected_to_a_link_local_address(open_server: RunningServer) -> None:
+    class Redirect(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            self.send_response(307)
+            self.send_header("Location", METADATA_SERVICE)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    redirecting = http.server.HTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=redirecting.serve_forever, daemon=True).start()
+    try:
+        with transfers(open_server) as client:
+            if "lab" not in [e["name"] for e in client.list_endpoints()]:
+                client.create_endpoint("lab", "posix", config={"root": "lab"})
+            item = {"source_path": "run", "destination_path": "moved", "recursive": True}
+            url = f"http://127.0.0.1:{redirecting.server_address[1]}/hook"
+            task = client.submit_transfer("lab", "lab", [item], notify_webhook=url)
+            assert client.wait_transfer(task["task_id"], timeout=60)["status"] == "SUCCEEDED"
+            wait_for(
+                lambda: list(client.transfer_events(task["task_id"]))[-1]["kind"] == "notify_failed"
+            )
+            last = list(client.transfer_events(task["task_id"]))[-1]
+        assert "169.254.0.0/16" in json.dumps(last)
+    finally:
+        redirecting.shutdown()
+        redirecting.server_close()
+
+
 # --- deny_private and allow_networks -------------------------------------------------------------
 
 
@@ -211,9 +242,8 @@ def test_an_allowed_network_overrides_deny_private(
         s3 = make_client(allowing.url, allowing.access_key, allowing.secret_key)
         got = s3.get_object(Bucket=store["config"]["bucket"], Key="copy/a.txt")["Body"].read()
         assert got == b"alpha"
-        with pytest.raises(BadRequestError, match="10.0.0.0/8"):  # not in the allowed network
-            with transfers(allowing) as client:
-                s3_endpoint(client, allowing, "private", "http://10.0.0.1:9000/")
+        with transfers(allowing) as client, pytest.raises(BadRequestError, match="10.0.0.0/8"):
+            s3_endpoint(client, allowing, "private", "http://10.0.0.1:9000/")  # not allowed
     finally:
         allowing.kill()
 
@@ -225,9 +255,7 @@ def test_urls_stored_while_allowed_are_not_contacted_once_denied(
     tmp_path_factory: pytest.TempPathFactory, lab: Path, hook: Hook
 ) -> None:
     """What a URL leads to can change after it was stored (DNS, or here the policy)."""
-    server = start(
-        tmp_path_factory.mktemp("changing"), lab, LADING_TRANSFERS__SERVER_WORKERS="0"
-    )
+    server = start(tmp_path_factory.mktemp("changing"), lab, LADING_TRANSFERS__SERVER_WORKERS="0")
     try:
         item = {"source_path": "run", "destination_path": "again", "recursive": True}
         with transfers(server) as client:
