@@ -40,6 +40,7 @@ from lading.metadata.migrate import upgrade
 from lading.metadata.shares import ShareStore
 from lading.metadata.store import MetadataStore, create_engine, now_us
 from lading.metadata.transfers import TransferStore
+from lading.outbound import OutboundPolicy
 from lading.services.access_logs import AccessLogService
 from lading.services.audit import AuditService
 from lading.services.buckets import BucketService
@@ -156,17 +157,20 @@ def build_services(
     identity = IdentityService(meta, keyring, clock)
     share_store = ShareStore(meta)
     mailer = Mailer(share_store, settings.smtp)
+    outbound = OutboundPolicy.from_settings(settings.outbound)
     return Services(
         buckets=buckets,
         objects=objects,
         multipart=MultipartService(meta, objects, settings.s3.min_part_size),
         identity=identity,
         catalog=CatalogService(meta, CatalogQueries(meta), buckets),
-        transfers=TransferService(TransferStore(meta), keyring, settings.transfers, mailer=mailer),
+        transfers=TransferService(
+            TransferStore(meta), keyring, settings.transfers, outbound=outbound, mailer=mailer
+        ),
         credentials=CredentialService(identity, settings.credentials, clock),
         audit=AuditService(meta, settings.credentials),
         access_logs=AccessLogService(buckets, objects, settings.credentials, clock),
-        events=EventService(EventStore(meta), buckets, settings.region),
+        events=EventService(EventStore(meta), buckets, settings.region, outbound=outbound),
         directory=DirectoryService(directory, buckets.forget_projects),
         usage=UsageService(directory, mailer),
         shares=ShareService(share_store, buckets, identity, mailer),
@@ -262,7 +266,8 @@ def open_for_work(settings: Settings) -> tuple[MetadataStore, Services]:
 
 def build_deliverer(settings: Settings, meta: MetadataStore) -> Deliverer:
     """The process's deliverer of bucket notification events."""
-    return Deliverer(EventStore(meta), settings.events)
+    outbound = OutboundPolicy.from_settings(settings.outbound)
+    return Deliverer(EventStore(meta), settings.events, outbound=outbound)
 
 
 def utc_now() -> dt.datetime:

@@ -32,10 +32,11 @@ import aio_pika
 import aio_pika.abc
 import httpx
 
-from lading import notifications
+from lading import errors, notifications
 from lading.concurrency import run_blocking
 from lading.metadata.events import EventStore, PendingEvent, Topic
 from lading.metadata.store import now_us
+from lading.outbound import OutboundPolicy
 from lading.settings import EventSettings
 
 log = logging.getLogger(__name__)
@@ -77,15 +78,21 @@ class _Amqp:
 class Publisher:
     """Connections to push endpoints, opened on first use and dropped when they fail."""
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, outbound: OutboundPolicy) -> None:
         self.timeout = timeout
+        self.outbound = outbound
         self._amqp: dict[str, _Amqp] = {}
         self._http: dict[bool, httpx.AsyncClient] = {}
 
     async def publish(self, topic: Topic, payload: str) -> None:
-        """Send one event; raises DeliveryFailed."""
+        """Send one event; raises DeliveryFailed (also for an endpoint the policy denies)."""
         endpoint = topic.attributes.get("push-endpoint", "")
         scheme = urlsplit(endpoint).scheme
+        if scheme:
+            try:  # right before connecting: what the name resolves to may have changed
+                await run_blocking(self.outbound.check_url, endpoint)
+            except errors.DestinationNotAllowed as exc:
+                raise DeliveryFailed(exc.message) from exc
         try:
             if scheme in ("amqp", "amqps"):
                 work = self._amqp_publish(topic, amqp_url(topic), payload)
@@ -184,6 +191,7 @@ class Deliverer:
         events: EventStore,
         settings: EventSettings,
         *,
+        outbound: OutboundPolicy,
         clock: Callable[[], int] = now_us,
         rand: Callable[[], float] = random.random,
     ) -> None:
@@ -192,7 +200,7 @@ class Deliverer:
         self.clock = clock
         self.rand = rand
         self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
-        self.publisher = Publisher(settings.publish_timeout_seconds)
+        self.publisher = Publisher(settings.publish_timeout_seconds, outbound)
         self._last_trim = 0
 
     async def run(self) -> None:

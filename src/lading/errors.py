@@ -45,7 +45,8 @@ wire messages; `message` is a human sentence.
     │   └── InvalidCredentials            (wrong password, bad or expired token)
     ├── InvalidRequest
     │   ├── InvalidArgument
-    │   │   └── InvalidTargetBucketForLogging
+    │   │   ├── InvalidTargetBucketForLogging
+    │   │   └── DestinationNotAllowed(host, address, network)
     │   ├── InvalidBucketName(bucket)
     │   ├── InvalidLocationConstraint
     │   ├── KeyTooLong(key)
@@ -643,6 +644,26 @@ class InvalidCredentials(AuthError):
 
 class InvalidTargetBucketForLogging(InvalidArgument):
     default_message = "The target bucket for logging does not exist or is not owned by you."
+
+
+class DestinationNotAllowed(InvalidArgument):
+    """A user's URL leads to an address the server must not connect to (`outbound` settings).
+
+    `host` is the URL's host (never the whole URL, which may hold credentials), `address` one
+    it resolves to and `network` the denied network that holds it ("" when the URL has no host).
+    """
+
+    def __init__(self, host: str, address: str = "", network: str = "") -> None:
+        self.host, self.address, self.network = host, address, network
+        if not host:
+            message = "The URL has no host to connect to."
+        else:
+            via = f" (through {address})" if address and address != host else ""
+            message = (
+                f"The server does not connect to {host}{via}: the network {network} is "
+                "denied by the administrator's outbound settings."
+            )
+        super().__init__(message)
 
 
 # --- identity and projects -------------------------------------------------------------------

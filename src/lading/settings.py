@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, IPvAnyNetwork, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -84,6 +85,46 @@ class TransferSettings(BaseModel):
     part_size_mib: int = Field(16, ge=5, description="part size of large files (MiB)")
     upload_cutoff_mib: int = Field(
         200, ge=0, description="files up to this size (MiB) are sent in one streamed write"
+    )
+
+
+# link-local (the cloud metadata service 169.254.169.254), unspecified, multicast
+DEFAULT_DENY_NETWORKS = (
+    "169.254.0.0/16",
+    "fe80::/10",
+    "0.0.0.0/8",
+    "::/128",
+    "224.0.0.0/4",
+    "ff00::/8",
+)
+# loopback, RFC 1918 and IPv6 unique-local: denied only with outbound.deny_private
+PRIVATE_NETWORKS = (
+    "127.0.0.0/8",
+    "::1/128",
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "fc00::/7",
+)
+
+
+class OutboundSettings(BaseModel):
+    """Addresses the server may connect to for URLs users give it (S3 endpoints, push
+    endpoints, webhooks); every address a host resolves to is checked."""
+
+    deny_networks: list[IPvAnyNetwork] = Field(
+        default_factory=lambda: [ip_network(n) for n in DEFAULT_DENY_NETWORKS],
+        description="CIDR networks the server never connects to for a user's URL (default: "
+        "link-local, unspecified and multicast)",
+    )
+    allow_networks: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="CIDR networks allowed even when a deny rule covers them",
+    )
+    deny_private: bool = Field(
+        False,
+        description="also deny loopback, RFC 1918 and unique-local networks (off: transfers "
+        "between internal endpoints are common)",
     )
 
 
@@ -226,6 +267,7 @@ class Settings(BaseSettings):
     metadata: MetadataSettings = MetadataSettings()
     s3: S3Settings = S3Settings()
     transfers: TransferSettings = TransferSettings()
+    outbound: OutboundSettings = OutboundSettings()
 
     credentials: CredentialSettings = CredentialSettings()
     events: EventSettings = EventSettings()

@@ -10,16 +10,25 @@ from lading import errors, notifications
 from lading.concurrency import run_blocking
 from lading.metadata.events import CONFIG, EventStore, Topic
 from lading.metadata.models import Bucket, User
+from lading.outbound import OutboundPolicy
 from lading.services.buckets import BucketService
 
 
 class EventService:
     """Topics belong to the user who created them; their ARN names the user as the account."""
 
-    def __init__(self, events: EventStore, buckets: BucketService, region: str) -> None:
+    def __init__(
+        self,
+        events: EventStore,
+        buckets: BucketService,
+        region: str,
+        *,
+        outbound: OutboundPolicy,
+    ) -> None:
         self.events = events
         self.buckets = buckets
         self.region = region
+        self.outbound = outbound
 
     def arn(self, topic: Topic) -> str:
         return topic.arn(self.region)
@@ -28,7 +37,20 @@ class EventService:
         """Create a topic, or replace the attributes of the caller's topic of that name."""
         notifications.validate_topic_name(name)
         checked = notifications.validate_attributes(attributes)
+        await self._check_endpoint(checked)
         return await run_blocking(self.events.put_topic, owner, name, checked)
+
+    async def _check_endpoint(self, attributes: Mapping[str, str]) -> None:
+        """InvalidTopicParameter when the push-endpoint leads where the server may not go."""
+        endpoint = attributes.get("push-endpoint", "")
+        if not endpoint:
+            return
+        try:
+            await run_blocking(self.outbound.check_url, endpoint)
+        except errors.DestinationNotAllowed as exc:
+            raise errors.InvalidTopicParameter(
+                f"Invalid parameter: push-endpoint: {exc.message}"
+            ) from exc
 
     async def get_topic(self, caller: User, arn: str) -> Topic:
         """The topic of an ARN; TopicAccessDenied for another user's, NoSuchTopic if none."""
@@ -54,6 +76,8 @@ class EventService:
         else:
             attributes.pop(name, None)
         checked = notifications.validate_attributes(attributes)
+        if name == "push-endpoint":
+            await self._check_endpoint(checked)
         await run_blocking(self.events.set_topic_attributes, topic, checked)
 
     async def delete_topic(self, caller: User, arn: str) -> None:

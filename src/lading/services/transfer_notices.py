@@ -18,6 +18,7 @@ from typing import Any
 
 from lading import errors
 from lading.metadata.transfers import TaskRow, TransferStore
+from lading.outbound import OutboundPolicy
 from lading.services.mail import Mailer
 
 log = logging.getLogger(__name__)
@@ -115,11 +116,31 @@ def message(task: Mapping[str, Any]) -> tuple[str, str]:
     return subject, "\n".join(lines) + "\n"
 
 
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a webhook's redirects only to hosts the outbound policy allows."""
+
+    def __init__(self, outbound: OutboundPolicy) -> None:
+        self.outbound = outbound
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        self.outbound.check_url(newurl)  # DestinationNotAllowed
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 @dataclass
 class Notifier:
     """Sends a task's notices and records each attempt as an event of the task."""
 
     store: TransferStore
+    outbound: OutboundPolicy
     mailer: Mailer | None = None
 
     def task_changed(self, task: TaskRow, view: Mapping[str, Any]) -> None:
@@ -137,11 +158,15 @@ class Notifier:
         request = urllib.request.Request(
             url, data=body, headers={"Content-Type": "application/json"}, method="POST"
         )
+        opener = urllib.request.build_opener(_CheckedRedirects(self.outbound))
         try:
-            with urllib.request.urlopen(request, timeout=10) as answer:
+            self.outbound.check_url(url)  # again: what the name resolves to may have changed
+            with opener.open(request, timeout=10) as answer:
                 self.store.add_events(
                     task.id, [("notified", None, {"webhook_status": answer.status})]
                 )
+        except errors.DestinationNotAllowed as exc:
+            self.store.add_events(task.id, [("notify_failed", None, {"error": exc.message})])
         except OSError as exc:
             self.store.add_events(task.id, [("notify_failed", None, {"error": str(exc)})])
 

@@ -205,9 +205,14 @@ class TransferWorker:
         items = _items(task)
         by_path = {join(items[r.item].destination, r.path): r for r in rows}
         outcomes = _Outcomes()
-        engine = self._engine(
-            task, checkpoint=_RowCheckpoint(self, {p: r.id for p, r in by_path.items()})
-        )
+        try:
+            engine = self._engine(
+                task, checkpoint=_RowCheckpoint(self, {p: r.id for p, r in by_path.items()})
+            )
+        except TransferFailure as exc:  # an endpoint its driver cannot be made for
+            store.release(ids)
+            self.service.fail(task.id, exc.message)
+            return
         engine.events = outcomes
         stop = threading.Event()
         beat = threading.Thread(

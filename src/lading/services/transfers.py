@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from croniter import croniter  # type: ignore[import-untyped]
 from cryptography.exceptions import InvalidTag
@@ -35,12 +36,13 @@ from lading.metadata.transfers import (
     TaskRow,
     TransferStore,
 )
+from lading.outbound import OutboundPolicy
 from lading.services.mail import Mailer
 from lading.services.transfer_notices import Notifier, notify_settings
 from lading.settings import TransferSettings
 from lading.transfer.drivers import registry
 from lading.transfer.drivers.base import EndpointDriver, check_path
-from lading.transfer.errors import InvalidPath, TransferFailure
+from lading.transfer.errors import EndpointNotAllowed, InvalidPath, TransferFailure
 from lading.transfer.plan import FilterRule, SyncLevel
 
 _SECRET_AAD = b"lading/transfer-endpoint/credentials/v1\x00"
@@ -77,6 +79,15 @@ def unseal(keyring: Keyring, text: str | None) -> dict[str, str]:
         raise errors.LadingError("An endpoint's stored credentials failed their check.") from None
     found: dict[str, str] = json.loads(plain)
     return found
+
+
+def check_s3_endpoint(outbound: OutboundPolicy, config: Mapping[str, Any]) -> None:
+    """DestinationNotAllowed when an S3 endpoint's URL (or its virtual-host name) is denied."""
+    url = str(config.get("url", ""))
+    outbound.check_url(url)
+    host = urlsplit(url).hostname or ""
+    if config.get("addressing_style") == "virtual" and config.get("bucket") and host:
+        outbound.check_host(f"{config['bucket']}.{host}")  # where botocore connects
 
 
 def endpoint_view(row: EndpointRow) -> dict[str, Any]:
@@ -148,11 +159,14 @@ class TransferService:
         store: TransferStore,
         keyring: Keyring,
         settings: TransferSettings,
+        *,
+        outbound: OutboundPolicy,
         sleep: Callable[[float], None] = time.sleep,
         mailer: Mailer | None = None,
     ) -> None:
         self.store = store
-        self.notifier = Notifier(store, mailer)
+        self.outbound = outbound
+        self.notifier = Notifier(store, outbound, mailer)
         self._drivers: OrderedDict[tuple[int, str, str, str], EndpointDriver] = OrderedDict()
         self._drivers_lock = threading.Lock()
         self.schedules = ScheduleStore(store.meta)
@@ -181,6 +195,8 @@ class TransferService:
             registry.check_config(kind, config, self.settings.posix_roots)
         except ValueError as exc:
             raise _bad(f"{exc}.") from exc
+        if kind == "s3":
+            check_s3_endpoint(self.outbound, config)  # DestinationNotAllowed
         secret = None
         if credentials:
             if kind != "s3" or set(credentials) != {"access_key", "secret_key"}:
@@ -202,8 +218,15 @@ class TransferService:
         """The driver of a stored endpoint, with its credentials unsealed.
 
         Drivers are kept for reuse (an S3 client is costly to make, and the relay routes ask
-        for one per request), keyed by everything they are built from.
+        for one per request), keyed by everything they are built from. An S3 endpoint's host
+        is checked against the outbound policy every time (EndpointNotAllowed), since what
+        it resolves to may have changed since it was registered.
         """
+        if row.kind == "s3":
+            try:
+                check_s3_endpoint(self.outbound, row.config)
+            except errors.DestinationNotAllowed as exc:
+                raise EndpointNotAllowed(exc.message) from exc
         key = (row.id, row.kind, json.dumps(row.config, sort_keys=True), row.secret or "")
         with self._drivers_lock:
             found = self._drivers.get(key)
@@ -307,6 +330,8 @@ class TransferService:
             on_failed=sub.notify_on_failed,
             on_inactive=sub.notify_on_inactive,
         )
+        if notify["webhook"]:
+            self.outbound.check_url(notify["webhook"])  # DestinationNotAllowed
         if len(sub.submission_id) > 128 or len(sub.label) > 255:
             raise _bad("submission_id is at most 128 characters, label at most 255.")
         deadline = None

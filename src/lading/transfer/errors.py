@@ -7,6 +7,7 @@
     │   └── ChecksumMismatch(path, expected, got)   the copy is redone
     └── Fatal                 fail the file at once
         ├── EndpointAccessDenied
+        ├── EndpointNotAllowed       the outbound policy forbids connecting to its host
         ├── NoSuchPath(path)
         ├── NoSuchContainer(name)    a bucket or root that does not exist
         ├── PathOutsideRoot(path)
@@ -60,6 +61,10 @@ class Fatal(TransferFailure):
 
 class EndpointAccessDenied(Fatal):
     default_message = "Access denied by the endpoint."
+
+
+class EndpointNotAllowed(Fatal):
+    default_message = "The server's outbound settings forbid connecting to the endpoint."
 
 
 class NoSuchPath(Fatal):
