@@ -10,8 +10,10 @@ import gc
 import json
 import logging
 import os
+import stat
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -68,9 +70,28 @@ SETTINGS_ENV = "LADING_RESOLVED_SETTINGS"
 KEYS_FILE = "encryption-keys.json"  # generated SSE-S3 master keys, in the data directory
 
 
+def make_data_dir(path: Path, *, warn: bool = False) -> None:
+    """Create the data directory for the server's user alone (0700).
+
+    With `warn`, log a warning when an existing one is open to others: it holds the
+    database (sealed secrets, password hashes) and every blob. An existing directory's
+    mode is the administrator's to change.
+    """
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if warn and mode & 0o077:
+        log.warning(
+            "data directory %s is open to other users (mode %o); it holds secrets and every "
+            "object: chmod 700 %s",
+            path,
+            mode,
+            path,
+        )
+
+
 def build_stores(settings: Settings, *, serving: bool = False) -> tuple[MetadataStore, BlobStore]:
     """The stores; `serving` stores leave SQLite checkpoints to the server's background task."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_data_dir(settings.data_dir)
     engine = create_engine(
         settings.metadata_url,
         pool_size=settings.metadata.pool_size,
@@ -179,6 +200,7 @@ def build_services(
 
 def prepare_data_dir(settings: Settings) -> NewCredentials | None:
     """Migrate, ensure root keys and sweep, once before serving; returns keys made now."""
+    make_data_dir(settings.data_dir, warn=True)
     meta, blobs = build_stores(settings)
     try:
         keyring = build_keyring(settings)  # a bad key configuration stops the start here

@@ -367,8 +367,14 @@ def record(
     version_id: str,
     event_time: int,
     opaque: str = "",
+    source_ip: str = "",
+    request_id: str = "",
 ) -> dict[str, Any]:
-    """One S3 event record in AWS's format (eventName without the "s3:" prefix)."""
+    """One S3 event record in AWS's format (eventName without the "s3:" prefix).
+
+    `source_ip` and `request_id` are the request's that made the change (empty for the
+    server's own changes, such as lifecycle expiration).
+    """
     obj: dict[str, Any] = {
         "key": quote_plus(key, safe="/"),
         "size": size,
@@ -384,8 +390,10 @@ def record(
         "eventTime": _iso(event_time),
         "eventName": name.removeprefix("s3:"),
         "userIdentity": {"principalId": principal},
-        "requestParameters": {"sourceIPAddress": ""},
-        "responseElements": {},
+        "requestParameters": {"sourceIPAddress": source_ip},
+        "responseElements": (
+            {"x-amz-request-id": request_id, "x-amz-id-2": request_id} if request_id else {}
+        ),
         "s3": {
             "s3SchemaVersion": "1.0",
             "configurationId": rule_id,

@@ -121,6 +121,8 @@ class OutboxWriter:
                 version_id=version.version_id if change.bucket.versioning else "",
                 event_time=moment,
                 opaque=topic.attributes.get("OpaqueData", ""),
+                source_ip=change.origin.source_ip if change.origin is not None else "",
+                request_id=change.origin.request_id if change.origin is not None else "",
             )
             conn.execute(
                 t.event_outbox.insert().values(

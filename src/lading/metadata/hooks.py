@@ -18,6 +18,14 @@ ChangeKind = Literal["written", "removed", "updated"]
 
 
 @dataclass(frozen=True, slots=True)
+class Origin:
+    """The API request behind a change, as S3 event records report it."""
+
+    source_ip: str = ""
+    request_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ObjectChange:
     """One change to one object version.
 
@@ -36,6 +44,8 @@ class ObjectChange:
     # "written" only: the version of the same id this write replaced (an unversioned
     # overwrite of the `null` version), which is gone now
     replaced: ObjectVersion | None = None
+    # the request that asked for the change; None for the server's own (lifecycle, ...)
+    origin: Origin | None = None
 
 
 class ChangeHook(Protocol):

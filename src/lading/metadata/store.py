@@ -27,7 +27,7 @@ from sqlalchemy import event
 from lading import errors
 from lading.blob_ids import is_inline, new_inline_id
 from lading.metadata import schema as t
-from lading.metadata.hooks import ChangeHook, ObjectChange
+from lading.metadata.hooks import ChangeHook, ObjectChange, Origin
 from lading.metadata.models import (
     NULL_VERSION,
     AccessKey,
@@ -949,11 +949,13 @@ class MetadataStore:
         upload_id: str | None = None,
         cause: str = "Put",
         inline: tuple[str, bytes] | None = None,
+        origin: Origin | None = None,
     ) -> list[str]:
         """Make obj the current version of its key; returns blob ids no longer referenced.
 
         See _put_object_work for the arguments."""
-        return self._write(self._put_object_work(bucket, obj, check, upload_id, cause, inline))
+        work = self._put_object_work(bucket, obj, check, upload_id, cause, inline, origin)
+        return self._write(work)
 
     async def put_object_async(
         self,
@@ -964,10 +966,11 @@ class MetadataStore:
         cause: str = "Put",
         inline: tuple[str, bytes] | None = None,
         executor: Executor | None = None,
+        origin: Origin | None = None,
     ) -> list[str]:
         """put_object for a coroutine: a small PUT's row and bytes are committed without a
         thread hop of their own on SQLite (`executor` runs the transaction elsewhere)."""
-        work = self._put_object_work(bucket, obj, check, None, cause, inline)
+        work = self._put_object_work(bucket, obj, check, None, cause, inline, origin)
         return await self._write_async(work, executor)
 
     def _put_object_work(
@@ -978,6 +981,7 @@ class MetadataStore:
         upload_id: str | None,
         cause: str,
         inline: tuple[str, bytes] | None,
+        origin: Origin | None = None,
     ) -> Callable[[sa.Connection], list[str]]:
         """The transaction making obj the current version of its key.
 
@@ -987,7 +991,7 @@ class MetadataStore:
         raise from it).
         With `upload_id`, the upload and its parts are removed in the same transaction;
         its part blobs that obj does not reference are returned for deletion. The hooks see
-        a "written" change with `cause`.
+        a "written" change with `cause` and `origin`.
         """
 
         def work(conn: sa.Connection) -> list[str]:
@@ -1024,7 +1028,7 @@ class MetadataStore:
             self._rows(conn, _INSERT, _object_values(obj))
             if self.hooks:
                 before = _object(replaced) if replaced is not None else None
-                self._changed(conn, ObjectChange("written", bucket, obj, cause, before))
+                self._changed(conn, ObjectChange("written", bucket, obj, cause, before, origin))
             return self._drop_inline(conn, garbage)
 
         return work
@@ -1037,6 +1041,7 @@ class MetadataStore:
         *,
         check: Callable[[ObjectVersion], None] | None = None,
         cause: str = "Delete",
+        origin: Origin | None = None,
     ) -> tuple[ObjectVersion | None, list[str]]:
         """Remove a version (default: the `null` version); returns it and its blobs.
 
@@ -1065,7 +1070,7 @@ class MetadataStore:
             if removed.is_latest:
                 self._promote_newest(conn, bucket.id, key)
             if self.hooks:
-                self._changed(conn, ObjectChange("removed", bucket, removed, cause))
+                self._changed(conn, ObjectChange("removed", bucket, removed, cause, origin=origin))
             return removed, self._drop_inline(conn, [s.blob_id for s in removed.segments])
 
         return self._write(work)
@@ -1089,6 +1094,7 @@ class MetadataStore:
         version_id: str | None,
         changes: Callable[[ObjectVersion], dict[str, Any]],
         cause: str = "Update",
+        origin: Origin | None = None,
     ) -> ObjectVersion:
         """Change a version's attributes in place (tags, ACL, lock); returns the new record.
 
@@ -1112,7 +1118,7 @@ class MetadataStore:
                 conn.execute(sa.select(t.objects).where(t.objects.c.id == row.id)).one()
             )
             if values and self.hooks:
-                self._changed(conn, ObjectChange("updated", bucket, updated, cause))
+                self._changed(conn, ObjectChange("updated", bucket, updated, cause, origin=origin))
             return updated
 
         return self._write(work)

@@ -12,6 +12,7 @@ from typing import Any
 from lading import checksums, errors
 from lading.concurrency import run_blocking
 from lading.encryption import ALGORITHM, SSE_C, Envelope, customer_key_md5
+from lading.metadata.hooks import Origin
 from lading.metadata.identity import Directory
 from lading.metadata.models import Bucket, ObjectVersion, Part, ProjectAccess, Segment, Upload
 from lading.metadata.store import MetadataStore, now_us
@@ -208,6 +209,7 @@ class MultipartService:
         requested: list[CompletedPart],
         conditions: WriteConditions | None = None,
         checksum: str | None = None,
+        origin: Origin | None = None,
     ) -> ObjectVersion:
         """Check the part list against what was uploaded and commit the object manifest.
 
@@ -270,6 +272,7 @@ class MultipartService:
                 [],
                 upload_id=upload.upload_id,
                 cause="CompleteMultipartUpload",
+                origin=origin,
             )
         except errors.NoSuchUpload:  # completed by a concurrent request meanwhile
             done = await self.completed_object(bucket, upload.key, requested)

@@ -34,6 +34,7 @@ from lading.encryption import (
     sse_c_data_key,
     unwrap,
 )
+from lading.metadata.hooks import Origin
 from lading.metadata.models import NULL_VERSION, Bucket, ObjectVersion, Segment
 from lading.metadata.store import MetadataStore, now_us
 from lading.storage.base import BlobStore, BlobWriter, delete_blobs
@@ -582,10 +583,12 @@ class ObjectService:
         declared_size: int | None = None,
         sse: Sse | None = None,
         cause: str = "Put",
+        origin: Origin | None = None,
     ) -> ObjectVersion:
         """Store a whole object; acknowledged only after the bytes and the row are durable.
 
-        `cause` names the write for the change hooks (bucket notifications): "Put" or "Post".
+        `cause` names the write for the change hooks (bucket notifications): "Put" or "Post";
+        `origin` is the request that asked for it.
         """
         validate_key(key)
         validate_metadata(new.metadata)
@@ -618,7 +621,7 @@ class ObjectService:
 
         def store(written: WrittenBlob) -> ObjectVersion:
             obj = version(written)
-            garbage = self.meta.put_object(bucket, obj, check=check, cause=cause)
+            garbage = self.meta.put_object(bucket, obj, check=check, cause=cause, origin=origin)
             delete_blobs(self.blobs, garbage)
             return obj
 
@@ -630,6 +633,7 @@ class ObjectService:
                 obj,
                 check=check,
                 cause=cause,
+                origin=origin,
                 inline=(written.blob_id, written.inline),
                 executor=self.writes,
             )
@@ -661,6 +665,7 @@ class ObjectService:
         fresh_blobs: list[str],
         upload_id: str | None = None,
         cause: str = "Put",
+        origin: Origin | None = None,
     ) -> ObjectVersion:
         """Commit obj as the current version; on failure drop the blobs written for it."""
 
@@ -668,7 +673,7 @@ class ObjectService:
         try:
             garbage = await run_blocking(
                 lambda: self.meta.put_object(
-                    bucket, obj, check=check, upload_id=upload_id, cause=cause
+                    bucket, obj, check=check, upload_id=upload_id, cause=cause, origin=origin
                 ),
                 executor=self.writes,
             )
@@ -807,6 +812,7 @@ class ObjectService:
         owner_id: int = 0,
         bypass_governance: bool = False,
         cause: str = "Delete",
+        origin: Origin | None = None,
     ) -> Deleted:
         """Delete a key or one version; idempotent.
 
@@ -841,7 +847,9 @@ class ObjectService:
                 conditions.check(current)
 
             garbage = await run_blocking(
-                lambda: self.meta.put_object(bucket, marker, check=check_current, cause=cause),
+                lambda: self.meta.put_object(
+                    bucket, marker, check=check_current, cause=cause, origin=origin
+                ),
                 executor=self.writes,
             )
             await self.discard(garbage)
@@ -854,7 +862,9 @@ class ObjectService:
             locked(version)
 
         removed, garbage = await run_blocking(
-            lambda: self.meta.delete_object(bucket, key, version_id, check=check, cause=cause)
+            lambda: self.meta.delete_object(
+                bucket, key, version_id, check=check, cause=cause, origin=origin
+            )
         )
         await self.discard(garbage)
         if removed is None:
@@ -868,6 +878,7 @@ class ObjectService:
         version_id: str | None,
         changes: Callable[[ObjectVersion], dict[str, Any]],
         cause: str = "Update",
+        origin: Origin | None = None,
     ) -> ObjectVersion:
         """Change tags, ACL or lock of a version in place (no new version).
 
@@ -875,7 +886,7 @@ class ObjectService:
         "ObjectAcl:Put", "ObjectRetention:Put", "ObjectLegalHold:Put".
         """
         return await run_blocking(
-            lambda: self.meta.update_object(bucket, key, version_id, changes, cause)
+            lambda: self.meta.update_object(bucket, key, version_id, changes, cause, origin)
         )
 
     async def copy_object(
@@ -890,6 +901,7 @@ class ObjectService:
         conditions: WriteConditions | None = None,
         sse: Sse | None = None,
         source_customer_key: bytes | None = None,
+        origin: Origin | None = None,
     ) -> ObjectVersion:
         """Copy source to bucket/key; `new` None keeps the source's metadata (COPY directive).
 
@@ -952,7 +964,7 @@ class ObjectService:
             },
         )
         linked_ids = [s.blob_id for s in linked]
-        return await self.commit(bucket, obj, conditions, linked_ids, cause="Copy")
+        return await self.commit(bucket, obj, conditions, linked_ids, cause="Copy", origin=origin)
 
     async def _recode(
         self, source: ObjectVersion, sse: Sse | None, customer_key: bytes | None

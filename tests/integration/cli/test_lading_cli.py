@@ -75,6 +75,19 @@ def test_a_new_data_directory_is_the_server_users_alone(tmp_path: Path) -> None:
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
 
 
+def test_a_data_directory_open_to_others_is_served_with_a_warning(tmp_path: Path) -> None:
+    data = tmp_path / "shared"
+    data.mkdir(mode=0o755)
+    data.chmod(0o755)  # whatever the umask
+    server = run_server(data)
+    try:
+        warning = f"data directory {data} is open to other users (mode 755)"
+        assert server.log().count(warning) == 1  # once per start, not once per worker
+        assert stat.S_IMODE(data.stat().st_mode) == 0o755  # the administrator's to change
+    finally:
+        server.kill()
+
+
 def test_add_user_while_serving_gives_working_keys(server: object, tmp_path: Path) -> None:
     from lading.testing.server import RunningServer
 

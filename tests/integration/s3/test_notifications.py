@@ -311,20 +311,27 @@ def test_each_change_is_named_and_filters_apply(
             ]
         },
     )
-    s3.put_object(Bucket=bucket, Key="data/a.csv", Body=b"a,b\n")
+
+    def request_id(response: dict[str, Any]) -> str:
+        return str(response["ResponseMetadata"]["RequestId"])
+
+    made = [request_id(s3.put_object(Bucket=bucket, Key="data/a.csv", Body=b"a,b\n"))]
     s3.put_object(Bucket=bucket, Key="data/b.txt", Body=b"no")  # suffix does not match
     s3.put_object(Bucket=bucket, Key="other/c.csv", Body=b"no")  # prefix does not match
-    s3.copy_object(
-        Bucket=bucket, Key="data/copy.csv", CopySource={"Bucket": bucket, "Key": "data/a.csv"}
+    copy_source = {"Bucket": bucket, "Key": "data/a.csv"}
+    made.append(
+        request_id(s3.copy_object(Bucket=bucket, Key="data/copy.csv", CopySource=copy_source))
     )
-    s3.put_object_tagging(
-        Bucket=bucket, Key="data/a.csv", Tagging={"TagSet": [{"Key": "k", "Value": "v"}]}
-    )
+    tags = {"TagSet": [{"Key": "k", "Value": "v"}]}
+    made.append(request_id(s3.put_object_tagging(Bucket=bucket, Key="data/a.csv", Tagging=tags)))
     etag = s3.head_object(Bucket=bucket, Key="data/a.csv")["ETag"].strip('"')
-    s3.delete_object(Bucket=bucket, Key="data/a.csv")
+    made.append(request_id(s3.delete_object(Bucket=bucket, Key="data/a.csv")))
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    s3.delete_object(Bucket=bucket, Key="data/copy.csv")
+    made.append(request_id(s3.delete_object(Bucket=bucket, Key="data/copy.csv")))
     records = consumer.records(5)
+    # each record names the request that made the change, as S3's do
+    assert [r["responseElements"]["x-amz-request-id"] for r in records] == made
+    assert {r["requestParameters"]["sourceIPAddress"] for r in records} == {"127.0.0.1"}
     assert summary(records) == [
         ("ObjectCreated:Put", "data/a.csv", 4),
         ("ObjectCreated:Copy", "data/copy.csv", 4),
@@ -671,10 +678,14 @@ def test_lading_worker_delivers_lifecycle_expirations(
         )
         assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout.strip().splitlines()[-1])["expired"] == 1
-        assert summary(consumer.records(2)) == [
+        records = consumer.records(2)
+        assert summary(records) == [
             ("ObjectCreated:Put", "old", 3),
             ("LifecycleExpiration:Delete", "old", 3),
         ]
+        # the expiration is the server's own doing: no request, no source address
+        assert records[1]["requestParameters"] == {"sourceIPAddress": ""}
+        assert records[1]["responseElements"] == {}
         empty_bucket(s3, name)
     finally:
         server.kill()

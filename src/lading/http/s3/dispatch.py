@@ -44,6 +44,7 @@ from lading.iam.policy import (
 )
 from lading.iam.principals import ANONYMOUS, Principal
 from lading.iam.shares import needs_groups
+from lading.metadata.hooks import Origin
 from lading.metadata.models import Bucket, ObjectVersion
 from lading.services.container import Services
 from lading.services.objects import verify_content_md5
@@ -74,6 +75,12 @@ class ReqCtx:
     source_verdict: Verdict = Verdict.ALLOW
     received: bytes | None = None  # the body, when it was read whole before the handler
     seen: Seen = field(default_factory=lambda: Seen(0.0))  # what the access log will say
+
+    @property
+    def origin(self) -> Origin:
+        """This request, as the event records of the changes it makes report it."""
+        client = self.request.client
+        return Origin(client.host if client is not None else "", self.request_id)
 
     @property
     def object_acl_pending(self) -> bool:

@@ -162,6 +162,7 @@ async def complete_multipart_upload(ctx: ReqCtx) -> Response:
         requested,
         write_conditions(ctx.headers),
         checksum=_object_checksum(ctx, upload),
+        origin=ctx.origin,
     )
     body = xml.complete_upload(ctx.location(upload.key), bucket.name, upload.key, obj)
     headers = {**version_header(obj), **sse.response_headers(obj.encryption)}

@@ -33,7 +33,12 @@ async def _update(ctx: ReqCtx, values: dict[str, Any], cause: str) -> ObjectVers
     if ctx.object_acl_pending:
         await _object(ctx)
     return await ctx.services.objects.update_object(
-        ctx.need_bucket(), ctx.need_key(), ctx.query.get("versionId"), lambda _v: values, cause
+        ctx.need_bucket(),
+        ctx.need_key(),
+        ctx.query.get("versionId"),
+        lambda _v: values,
+        cause,
+        origin=ctx.origin,
     )
 
 
@@ -116,6 +121,7 @@ async def put_object_retention(ctx: ReqCtx) -> Response:
         ctx.query.get("versionId"),
         changes,
         "ObjectRetention:Put",
+        origin=ctx.origin,
     )
     return Response(status_code=200, headers=version_header(obj))
 

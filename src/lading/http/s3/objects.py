@@ -165,6 +165,7 @@ async def put_object(ctx: ReqCtx) -> Response:
         conditions=write_conditions(ctx.headers),
         declared_size=ctx.declared_size,
         sse=sse.requested(ctx.headers, bucket),
+        origin=ctx.origin,
     )
     headers = {
         "etag": obj.etag,
@@ -193,6 +194,7 @@ async def delete_object(ctx: ReqCtx) -> Response:
         delete_conditions(ctx.headers),
         owner_id=ctx.user_id,
         bypass_governance=bypass_governance(ctx.headers),
+        origin=ctx.origin,
     )
     return Response(status_code=204, headers=_deleted_headers(deleted))
 
@@ -212,6 +214,7 @@ async def delete_objects(ctx: ReqCtx) -> Response:
                 conditions,
                 owner_id=ctx.user_id,
                 bypass_governance=bypass_governance(ctx.headers),
+                origin=ctx.origin,
             )
             marker_id = deleted.version_id if deleted.delete_marker else None
             ctx.seen.batch_deleted.append((entry.key, marker_id or entry.version_id or ""))
@@ -280,6 +283,7 @@ async def copy_object(ctx: ReqCtx) -> Response:
         conditions=write_conditions(ctx.headers),
         sse=sse.requested(ctx.headers, bucket),
         source_customer_key=source_customer_key(ctx, source),
+        origin=ctx.origin,
     )
     headers = version_header(obj)
     headers.update(sse.response_headers(obj.encryption))

@@ -465,6 +465,7 @@ async def post_object(ctx: ReqCtx) -> Response:
             declared_size=size,
             sse=sse.requested(headers, bucket),
             cause="Post",
+            origin=ctx.origin,
         )
     finally:
         for spooled in uploads:
