@@ -14,9 +14,10 @@ only the objects of the bucket's own account: those of its owner or of a member 
 Unless the bucket's ownership controls are BucketOwnerEnforced, an object another user wrote
 (ObjectWriter, the default without ownership controls, or BucketOwnerPreferred without the
 bucket-owner-full-control ACL) is that user's: reading it, its ACL or its attributes, or
-changing its ACL, then needs a grant in the object's ACL. `authorize` answers BUCKET_OWNED for
-those actions and the handler settles it with `bucket_owns`, then `object_allows`. Deleting
-and listing stay the bucket's.
+changing its ACL, then needs a grant in the object's ACL; changing its tags, retention or legal
+hold is its owner's alone (no ACL grants those). `authorize` answers BUCKET_OWNED for those
+actions and the handler settles it with `bucket_owns`, then `object_allows`. Deleting and
+listing stay the bucket's.
 """
 
 from __future__ import annotations
@@ -68,6 +69,11 @@ OBJECT_PERMISSION = {
     Action.READ_OBJECT_ACP: "READ_ACP",
     Action.WRITE_OBJECT_ACP: "WRITE_ACP",
 }
+# Writes to an existing object's attributes (WRITE_OBJECT, which no ACL grants on an object):
+# like its reads, they reach only the objects of the bucket's own account.
+OBJECT_ATTRIBUTE_WRITES = frozenset(
+    {"PutObjectTagging", "DeleteObjectTagging", "PutObjectRetention", "PutObjectLegalHold"}
+)
 
 # IAM action names that are not "s3:" + the operation name.
 _IAM_ACTIONS = {
@@ -309,9 +315,8 @@ def _bucket_grant(access: Access) -> Verdict:
     """What a grant of the bucket gives: ALLOW, or BUCKET_OWNED for an object permission
     unless the bucket owner owns every object (BucketOwnerEnforced)."""
     assert access.bucket is not None
-    if access.action in OBJECT_PERMISSION and (
-        configs.object_ownership(access.bucket.configs) != configs.ENFORCED
-    ):
+    per_object = access.action in OBJECT_PERMISSION or access.operation in OBJECT_ATTRIBUTE_WRITES
+    if per_object and configs.object_ownership(access.bucket.configs) != configs.ENFORCED:
         return Verdict.BUCKET_OWNED
     return Verdict.ALLOW
 
@@ -367,12 +372,15 @@ def object_allows(
         if verdict is Verdict.BUCKET_OWNED:
             return True
         owner_name = ""
+    permission = OBJECT_PERMISSION.get(access.action)
+    if permission is None:  # tags, retention, legal hold: no ACL grants them to others
+        return False
     flags = configs.public_access_flags(bucket.configs)
     return acls.allows(
         obj.acl,
         owner_name,
         user.name if user is not None else None,
-        OBJECT_PERMISSION[access.action],
+        permission,
         ignore_public=flags["IgnorePublicAcls"],
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -133,6 +134,9 @@ def _status(err: pytest.ExceptionInfo[ClientError]) -> tuple[int, str]:
     return response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"]
 
 
+_TAGS = {"TagSet": [{"Key": "stage", "Value": "raw"}]}
+
+
 def _writable_by_all(s3: Any, bucket: str) -> None:
     """A policy that lets anyone write into the bucket, and nothing more."""
     policy = {
@@ -167,6 +171,9 @@ def test_the_bucket_owner_needs_a_grant_to_read_what_another_user_owns(
         lambda: s3.get_object_acl(Bucket=name, Key="theirs"),
         lambda: s3.get_object_tagging(Bucket=name, Key="theirs"),
         lambda: s3.put_object_acl(Bucket=name, Key="theirs", ACL="public-read"),
+        # the object's attributes are its owner's to change, as its ACL is
+        lambda: s3.put_object_tagging(Bucket=name, Key="theirs", Tagging=_TAGS),
+        lambda: s3.delete_object_tagging(Bucket=name, Key="theirs"),
     ]
     for call in refused:
         with pytest.raises(ClientError) as err:
@@ -181,6 +188,7 @@ def test_the_bucket_owner_needs_a_grant_to_read_what_another_user_owns(
     # the bucket's own rights stay: listing, and deleting what it holds
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=name)["Contents"]]
     assert keys == ["theirs"]
+    assert s3_alt.get_object_tagging(Bucket=name, Key="theirs")["TagSet"] == []  # unchanged
     s3.delete_object(Bucket=name, Key="theirs")
     assert "Contents" not in s3.list_objects_v2(Bucket=name)
 
@@ -242,3 +250,31 @@ def test_bucket_owner_enforced_gives_the_owner_every_object(
         Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
     )
     assert s3.get_object(Bucket=name, Key="theirs")["Body"].read() == b"alt's data"
+    s3.put_object_tagging(Bucket=name, Key="theirs", Tagging=_TAGS)  # the owner's now
+    assert s3.get_object_tagging(Bucket=name, Key="theirs")["TagSet"] == _TAGS["TagSet"]
+
+
+def test_the_bucket_owner_cannot_lock_another_users_object(
+    s3: Any, s3_alt: Any, alt_user: dict[str, str], created: list[str]
+) -> None:
+    name = new_bucket_name()
+    s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    created.append(name)
+    _writable_by_all(s3, name)
+    version = s3_alt.put_object(Bucket=name, Key="theirs", Body=b"alt's data")["VersionId"]
+    until = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    refused = [
+        lambda: s3.put_object_legal_hold(Bucket=name, Key="theirs", LegalHold={"Status": "ON"}),
+        lambda: s3.put_object_retention(
+            Bucket=name,
+            Key="theirs",
+            Retention={"Mode": "GOVERNANCE", "RetainUntilDate": until},
+        ),
+    ]
+    for call in refused:
+        with pytest.raises(ClientError) as err:
+            call()
+        assert _status(err) == (403, "AccessDenied")
+    # nothing was locked: the bucket owner can still delete the version for good
+    s3.delete_object(Bucket=name, Key="theirs", VersionId=version)
+    assert "Versions" not in s3.list_object_versions(Bucket=name)

@@ -103,6 +103,8 @@ async def put_object_retention(ctx: ReqCtx) -> Response:
     if until <= now:
         raise errors.InvalidArgument("The retain until date must be in the future!")
     bypass = bypass_governance(ctx.headers)
+    if ctx.object_acl_pending:
+        await _object(ctx)
 
     def changes(current: ObjectVersion) -> dict[str, Any]:
         # retention in force may only grow and keep its mode, unless GOVERNANCE and the
