@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from lading import errors, notifications
 from lading.metadata import schema as t
-from lading.metadata.hooks import ObjectChange
+from lading.metadata.hooks import ObjectChange, Origin
 from lading.metadata.models import User
 from lading.metadata.store import MetadataStore, now_us
 
@@ -98,6 +98,7 @@ class OutboxWriter:
             sa.select(t.users.c.name).where(t.users.c.id == version.owner_id)
         ).scalar()
         moment = version.last_modified if change.kind == "written" else now_us()
+        origin = change.origin or Origin()  # none: the server's own change
         for rule in matched:
             try:
                 arn = notifications.parse_arn(rule.topic_arn)
@@ -121,8 +122,8 @@ class OutboxWriter:
                 version_id=version.version_id if change.bucket.versioning else "",
                 event_time=moment,
                 opaque=topic.attributes.get("OpaqueData", ""),
-                source_ip=change.origin.source_ip if change.origin is not None else "",
-                request_id=change.origin.request_id if change.origin is not None else "",
+                source_ip=origin.source_ip,
+                request_id=origin.request_id,
             )
             conn.execute(
                 t.event_outbox.insert().values(

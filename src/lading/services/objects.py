@@ -308,14 +308,12 @@ class _Lane:
         self.fn = fn
         self.executor = executor
         self.running: collections.deque[asyncio.Task[None]] = collections.deque()
-        self.used = False
 
     async def push(self, batch: list[bytes]) -> None:
         while len(self.running) >= LANE_BATCHES:
             await self.running.popleft()  # raises what the lane raised
         before = self.running[-1] if self.running else None
         self.running.append(asyncio.ensure_future(self._after(before, batch)))
-        self.used = True
 
     async def _after(self, before: asyncio.Task[None] | None, batch: list[bytes]) -> None:
         if before is not None:
@@ -536,10 +534,9 @@ class ObjectService:
                     for lane in lanes:
                         await lane.push(batch)
                     batch, batched = [], 0
-            if lanes[0].used:
-                for lane in lanes:
-                    await lane.drain()
-            elif inline is not None and size <= inline[0]:
+            for lane in lanes:
+                await lane.drain()
+            if writer is None and inline is not None and size <= inline[0]:  # nothing flushed
                 return await inline[1](inline_blob(b"".join(batch), checks.expected()))
             return await run_blocking(finish, batch, checks.expected(), executor=self.writes)
         except BaseException:
@@ -753,11 +750,7 @@ class ObjectService:
         decryptor = Decryptor(envelope, data_key, span.first_chunk, span.skip, stop - offset)
 
         def step(position: int, length: int) -> bytes:
-            data = self.blobs.read(segment.blob_id, position, length)
-            if len(data) != length:
-                raise errors.LadingError(
-                    f"blob {segment.blob_id} is shorter than its metadata says"
-                )
+            data = self._read_piece(segment.blob_id, position, length)
             return decryptor.feed(data)  # decrypting releases the GIL: one hop for both
 
         position = span.cipher_start
