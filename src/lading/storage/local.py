@@ -14,19 +14,29 @@ where the file system allows it: on a VM's disk buffered writes and the final fs
 third of the speed of direct ones (and cost the kernel a copy of every byte), and writing as
 the bytes arrive leaves the fsync little to wait for. The first DIRECT_BYTES and the unaligned
 tail are written buffered, and the fsync makes all of it durable.
+
+Reads follow the same rule: a read of DIRECT_READ_BYTES or more that the page cache does not
+wholly hold (cachestat(2) tells) goes O_DIRECT into a buffer the reading thread keeps, and
+only what the cache holds is read through it. Filling the cache is what a cold read of a
+large blob costs most on a VM whose memory the host takes back (a 1 GiB object just uploaded
+in parts: 300 MiB/s through the cache, over 1 GiB/s direct), and it would evict the small,
+often-read objects for bytes that are seldom read twice.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import mmap
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 from lading.storage.base import BlobStore, BlobWriter, StoreFeatures
+from lading.storage.pagecache import PageCache
 
 
 def _new_id() -> str:
@@ -37,7 +47,9 @@ PART = ".part"
 DROP_BEHIND_BYTES = 8 * 1024 * 1024  # blobs this large leave the page cache once synced
 DIRECT_BYTES = 8 * 1024 * 1024  # bytes of a blob written buffered before it turns to O_DIRECT
 STAGE_BYTES = 1024 * 1024  # the aligned buffer each direct write sends
-ALIGN = 4096  # offsets and lengths of direct writes: a multiple of any logical block size
+ALIGN = 4096  # offsets and lengths of direct I/O: a multiple of any logical block size
+DIRECT_READ_BYTES = 256 * 1024  # reads this long bypass the cache unless it holds them
+DIRECT_READ_MAX = 4 * 1024 * 1024  # longer reads go through the cache (no buffer that large)
 
 
 class LocalBlobWriter:
@@ -158,6 +170,8 @@ class LocalBlobStore:
         self.fsync = fsync
         self.direct_io = direct_io  # large blobs go O_DIRECT, until the file system refuses it
         self.blob_dir.mkdir(parents=True, exist_ok=True)
+        self._cache = PageCache()
+        self._buffers = threading.local()  # each reading thread's aligned buffer
 
     def path_of(self, blob_id: str) -> Path:
         return Path(self.blob_path(blob_id))
@@ -207,9 +221,40 @@ class LocalBlobStore:
     def read(self, blob_id: str, offset: int, length: int) -> bytes:
         fd = os.open(self.blob_path(blob_id), os.O_RDONLY)
         try:
+            if DIRECT_READ_BYTES <= length <= DIRECT_READ_MAX and self.direct_io:
+                cached = self._cache.cached_pages(fd, offset, length)
+                if cached is not None and cached < self._cache.pages_in(offset, length):
+                    data = self._read_direct(fd, offset, length)
+                    if data is not None:
+                        return data
             return os.pread(fd, length, offset)
         finally:
             os.close(fd)
+
+    def _read_direct(self, fd: int, offset: int, length: int) -> bytes | None:
+        """Up to length bytes at offset, read with O_DIRECT; None if the file system refuses."""
+        start = offset - offset % ALIGN
+        span = -(-(offset + length - start) // ALIGN) * ALIGN
+        buffer = getattr(self._buffers, "buffer", None)
+        if buffer is None:  # page-aligned, as O_DIRECT needs, and reused: no fresh pages
+            buffer = self._buffers.buffer = mmap.mmap(-1, DIRECT_READ_MAX + 2 * ALIGN)
+        view = memoryview(buffer)
+        try:
+            flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+            fcntl.fcntl(fd, fcntl.F_SETFL, flags | os.O_DIRECT)
+            done = 0
+            while done < span:  # short only at the end of the file
+                got = os.preadv(fd, [view[done:span]], start + done)
+                done += got
+                if got == 0 or got % ALIGN:
+                    break
+        except OSError as exc:  # EINVAL: the file system has no direct I/O (tmpfs, some FUSE)
+            if exc.errno != errno.EINVAL:
+                raise
+            self.direct_io = False
+            return None
+        skip = offset - start
+        return bytes(view[skip : max(skip, min(done, skip + length))])
 
     def link_blob(self, blob_id: str) -> str:
         source = self.path_of(blob_id)
