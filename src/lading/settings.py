@@ -27,7 +27,8 @@ class StorageSettings(BaseModel):
     direct_io: bool = Field(
         True,
         description="write the bytes of a blob past its first 8 MiB with O_DIRECT where the file "
-        "system allows it (no page-cache copy, little left for the final fsync)",
+        "system allows it (no page-cache copy, little left for the final fsync), and read "
+        "ranges of 256 KiB to 4 MiB that the page cache does not hold with O_DIRECT too",
     )
     inline_kib: int = Field(
         64,
