@@ -16,8 +16,8 @@ the bytes arrive leaves the fsync little to wait for. The first DIRECT_BYTES and
 tail are written buffered, and the fsync makes all of it durable.
 
 Reads follow the same rule: a read of DIRECT_READ_BYTES or more that the page cache does not
-wholly hold (cachestat(2) tells) goes O_DIRECT into a buffer the reading thread keeps, and
-only what the cache holds is read through it. Filling the cache is what a cold read of a
+wholly hold (cachestat(2) tells) goes O_DIRECT into a buffer the reading thread keeps; a read
+the cache holds is served from it. Filling the cache is what a cold read of a
 large blob costs most on a VM whose memory the host takes back (a 1 GiB object just uploaded
 in parts: 300 MiB/s through the cache, over 1 GiB/s direct), and it would evict the small,
 often-read objects for bytes that are seldom read twice.
