@@ -179,12 +179,13 @@ def build_services(
     share_store = ShareStore(meta)
     mailer = Mailer(share_store, settings.smtp)
     outbound = OutboundPolicy.from_settings(settings.outbound)
+    shares = ShareService(share_store, buckets, identity, mailer)
     return Services(
         buckets=buckets,
         objects=objects,
         multipart=MultipartService(meta, objects, settings.s3.min_part_size),
         identity=identity,
-        catalog=CatalogService(meta, CatalogQueries(meta), buckets),
+        catalog=CatalogService(meta, CatalogQueries(meta), buckets, shares.groups_of),
         transfers=TransferService(
             TransferStore(meta), keyring, settings.transfers, outbound=outbound, mailer=mailer
         ),
@@ -194,7 +195,7 @@ def build_services(
         events=EventService(EventStore(meta), buckets, settings.region, outbound=outbound),
         directory=DirectoryService(directory, buckets.forget_projects),
         usage=UsageService(directory, mailer),
-        shares=ShareService(share_store, buckets, identity, mailer),
+        shares=shares,
     )
 
 

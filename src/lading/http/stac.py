@@ -120,10 +120,9 @@ async def conformance() -> dict[str, Any]:
 @router.get("/collections", summary="Readable buckets as collections")
 async def collections(request: Request, svc: Svc) -> dict[str, Any]:
     principal = await principal_of(request)
-    buckets = await svc.catalog.readable_buckets(principal)
     found = [
-        stac.collection(stac_url(request), b.name, b.created_at, await svc.catalog.bucket_extent(b))
-        for b in buckets
+        stac.collection(stac_url(request), b.name, b.created_at, extent)
+        for b, extent in await svc.catalog.readable_extents(principal)
     ]
     base = stac_url(request)
     return {
@@ -138,8 +137,7 @@ async def collections(request: Request, svc: Svc) -> dict[str, Any]:
 @router.get("/collections/{name}", summary="One bucket as a collection")
 async def get_collection(request: Request, svc: Svc, name: str) -> dict[str, Any]:
     principal = await principal_of(request)
-    bucket = (await svc.catalog.readable_buckets(principal, [name]))[0]
-    extent = await svc.catalog.bucket_extent(bucket)
+    bucket, extent = (await svc.catalog.readable_extents(principal, [name]))[0]
     return stac.collection(stac_url(request), bucket.name, bucket.created_at, extent)
 
 

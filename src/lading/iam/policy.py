@@ -22,6 +22,7 @@ listing stay the bucket's.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import functools
 import json
@@ -175,10 +176,6 @@ class Access:
         if bucket is None or not bucket.shares:
             return False
         user = self.principal.user
-        restricted = (
-            "public-access-block" in bucket.configs
-            and (configs.public_access_flags(bucket.configs)["RestrictPublicBuckets"])
-        )
         return share_rules.allows(
             bucket.shares,
             user_id=user.id if user is not None else None,
@@ -188,13 +185,35 @@ class Access:
             key=self.key,
             prefix=self.prefix,
             now_us=self.now_us or time.time_ns() // 1000,
-            public=not restricted,
+            public=not _restricts_public(bucket),
+        )
+
+    def shared_read_prefixes(self) -> frozenset[str]:
+        """The key prefixes under which the bucket's shares let the principal read."""
+        bucket = self.bucket
+        if bucket is None or not bucket.shares:
+            return frozenset()
+        user = self.principal.user
+        return share_rules.read_prefixes(
+            bucket.shares,
+            user_id=user.id if user is not None else None,
+            groups=self.principal.groups,
+            now_us=self.now_us or time.time_ns() // 1000,
+            public=not _restricts_public(bucket),
         )
 
     def resource(self) -> str:
         assert self.bucket is not None
         base = f"arn:aws:s3:::{self.bucket.name}"
         return f"{base}/{self.key}" if self.key is not None else base
+
+
+def _restricts_public(bucket: Bucket) -> bool:
+    """Whether the public access block restricts the public bucket (public shares then
+    count for nothing)."""
+    return "public-access-block" in bucket.configs and bool(
+        configs.public_access_flags(bucket.configs)["RestrictPublicBuckets"]
+    )
 
 
 def _policy_decision(access: Access) -> tuple[pl.Decision, bool]:
@@ -319,6 +338,43 @@ def _bucket_grant(access: Access) -> Verdict:
     if per_object and configs.object_ownership(access.bucket.configs) != configs.ENFORCED:
         return Verdict.BUCKET_OWNED
     return Verdict.ALLOW
+
+
+def readable_keys(access: Access) -> tuple[Verdict, frozenset[str] | None]:
+    """What of a bucket an object read (`access`, its key unset) reaches without the objects'
+    own ACLs: the verdict (ALLOW, or BUCKET_OWNED: the objects of the bucket's account), and
+    the key prefixes it holds for, None for every key. AccessDenied if there are none.
+
+    A grant of the whole bucket (ownership, a project role, the policy, a share of the prefix
+    "") reaches every key. Otherwise each prefix the caller's shares read under counts if
+    `authorize` admits a key there, so that an explicit Deny of the policy still refuses; a
+    search then shows only the keys under these prefixes, as GetObject would read them.
+    """
+    bucket = access.bucket
+    assert bucket is not None
+    whole_shares = tuple(share for share in bucket.shares if share.prefix == "")
+    whole = dataclasses.replace(
+        access, bucket=dataclasses.replace(bucket, shares=whole_shares), key="*"
+    )
+    try:
+        verdict = authorize(whole)
+    except errors.AccessDenied:
+        verdict = Verdict.OBJECT_ACL
+    if verdict is not Verdict.OBJECT_ACL:
+        return verdict, None
+    found: set[str] = set()
+    granted = Verdict.ALLOW
+    for prefix in access.shared_read_prefixes():
+        try:
+            verdict = authorize(dataclasses.replace(access, key=prefix))
+        except errors.AccessDenied:
+            continue
+        if verdict is not Verdict.OBJECT_ACL:
+            found.add(prefix)
+            granted = verdict  # the same for every key: what a grant of the bucket gives
+    if not found:
+        raise errors.AccessDenied()
+    return granted, frozenset(found)
 
 
 def bucket_owns(access: Access, obj: ObjectVersion) -> bool:

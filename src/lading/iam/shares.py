@@ -107,3 +107,35 @@ def allows(
             if operation in _LISTING and (prefix or "").startswith(share.prefix):
                 return True
     return False
+
+
+def read_prefixes(
+    shares: Iterable[Share],
+    *,
+    user_id: int | None,
+    groups: frozenset[int],
+    now_us: int,
+    public: bool = True,
+) -> frozenset[str]:
+    """The key prefixes under which some live share lets the principal read, as `allows`
+    judges reading a key there; none inside another (the whole bucket shared: {""})."""
+    found = [
+        share.prefix
+        for share in shares
+        if allows(
+            (share,),
+            user_id=user_id,
+            groups=groups,
+            action="read-object",
+            operation="GetObject",
+            key=share.prefix,
+            prefix=None,
+            now_us=now_us,
+            public=public,
+        )
+    ]
+    return frozenset(
+        prefix
+        for prefix in found
+        if not any(other != prefix and prefix.startswith(other) for other in found)
+    )

@@ -35,7 +35,7 @@ from lading.catalog.query import SearchTarget, compile_filter, extent_query, fil
 from lading.metadata import schema as t
 from lading.metadata.hooks import ObjectChange
 from lading.metadata.models import Bucket
-from lading.metadata.store import DriverQuery, MetadataStore
+from lading.metadata.store import DriverQuery, MetadataStore, key_successor
 
 _O = t.objects.c
 _A = t.catalog_attributes.c
@@ -176,6 +176,22 @@ class Page:
     facets: dict[str, list[tuple[Any, int]]]
 
 
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a search shows of one bucket: the objects of `owners` (None: everyone's) whose
+    keys start with one of `prefixes` (None: every key)."""
+
+    owners: frozenset[int] | None = None
+    prefixes: frozenset[str] | None = None
+
+    def limits(self) -> tuple[frozenset[int] | None, frozenset[str] | None]:
+        """(owners, prefixes), None for what does not limit (a prefix "" holds every key)."""
+        prefixes = self.prefixes
+        if prefixes is not None and "" in prefixes:
+            prefixes = None
+        return self.owners, prefixes
+
+
 SORTABLE = {
     "bucket": _O.bucket_id,  # buckets in creation order, as ids
     "key": _O.key,
@@ -259,10 +275,26 @@ class CatalogQueries:
         return objects, attributes
 
     def candidate_bucket_names(self, user_id: int | None) -> list[str]:
-        """Buckets a user owns and those whose policy or ACL may admit others (one query)."""
-        b, configs = t.buckets.c, t.bucket_configs.c
-        shared = sa.select(configs.bucket_id).where(configs.name.in_(["policy", "acl"]))
-        condition: Any = b.id.in_(shared)
+        """Buckets a user owns, those whose policy or ACL may admit others, and those with a
+        share to the user, a group of theirs, every authenticated user or anyone (one query;
+        authorization then decides, expiry included)."""
+        b, configs, s = t.buckets.c, t.bucket_configs.c, t.shares.c
+        granted: Any = s.principal_type == "anonymous"
+        if user_id is not None:
+            groups = sa.select(t.group_members.c.group_id).where(
+                t.group_members.c.user_id == user_id
+            )
+            granted = sa.or_(
+                granted,
+                s.principal_type == "all_authenticated_users",
+                sa.and_(s.principal_type == "user", s.principal_id == user_id),
+                sa.and_(s.principal_type == "group", s.principal_id.in_(groups)),
+            )
+        open_to_others = sa.union(
+            sa.select(configs.bucket_id).where(configs.name.in_(["policy", "acl"])),
+            sa.select(s.bucket_id).where(granted),
+        )
+        condition: Any = b.id.in_(open_to_others)
         if user_id is not None:
             condition = sa.or_(b.owner_id == user_id, condition)
         with self.store._read() as conn:
@@ -401,7 +433,7 @@ class CatalogQueries:
 
     def _conditions(
         self,
-        scope: Mapping[int, Set[int] | None],
+        scope: Mapping[int, Scope],
         node: Any,
         text: str | None,
         box: Any,
@@ -412,9 +444,9 @@ class CatalogQueries:
         # whole listing (`+ 0` keeps SQLite's planner off the objects index)
         bucket_column = _O.bucket_id + 0 if selective else _O.bucket_id
         conditions: list[sa.ColumnElement[bool]] = [bucket_column.in_(list(scope))]
-        owned = _owned(scope)
-        if owned is not None:
-            conditions.append(owned)
+        scoped = _scoped(scope)
+        if scoped is not None:
+            conditions.append(scoped)
         # the filter drives the query unless full text looks more selective
         text_drives = bool(text) and (node is None or filter_rank(node) > 2)
         if node is not None:
@@ -460,7 +492,7 @@ class CatalogQueries:
 
     def search(
         self,
-        scope: Mapping[int, Set[int] | None],
+        scope: Mapping[int, Scope],
         *,
         node: Any = None,
         text: str | None = None,
@@ -474,11 +506,11 @@ class CatalogQueries:
     ) -> Page:
         """A page of current versions in the buckets of `scope` that match, in `sort` order.
 
-        `scope` maps a bucket id to the owner ids whose objects count there (None: every
-        object); facet counts see the same objects. `node` is a parsed CQL2 filter, `text` a
-        full-text query, `box` and `interval` the STAC spatial and temporal filters. `cursor`
-        continues a previous page of the same query. InvalidArgument for an unknown sort
-        field or a cursor of another query.
+        `scope` maps a bucket id to the objects that count there: those of some owners, under
+        some key prefixes (`Scope`); facet counts see the same objects. `node` is a parsed
+        CQL2 filter, `text` a full-text query, `box` and `interval` the STAC spatial and
+        temporal filters. `cursor` continues a previous page of the same query.
+        InvalidArgument for an unknown sort field or a cursor of another query.
         """
         if not scope:
             return Page([], None, {name: [] for name in facets})
@@ -619,8 +651,9 @@ class CatalogQueries:
             )
         return found
 
-    def bucket_extent(self, bucket: Bucket) -> tuple[Any, ...]:
-        """(xmin, ymin, xmax, ymax, start, end) over a bucket's current items."""
+    def bucket_extent(self, bucket: Bucket, scope: Scope | None = None) -> tuple[Any, ...]:
+        """(xmin, ymin, xmax, ymax, start, end) over a bucket's current items (those of
+        `scope`, if given)."""
         e = t.catalog_extents.c
         query = (
             sa.select(
@@ -634,29 +667,51 @@ class CatalogQueries:
             .select_from(t.catalog_extents.join(t.objects, _O.id == e.object_id))
             .where(_O.bucket_id == bucket.id, _O.is_latest == sa.true())
         )
+        if scope is not None and scope.limits() != (None, None):
+            query = query.where(_limit(*scope.limits()))
         with self.store._read() as conn:
             return tuple(conn.execute(query).one())
 
 
-def _owned(scope: Mapping[int, Set[int] | None]) -> sa.ColumnElement[bool] | None:
-    """The condition that keeps, in each bucket of `scope` limited to some owners, only their
-    objects; None if no bucket is limited."""
+def _scoped(scope: Mapping[int, Scope]) -> sa.ColumnElement[bool] | None:
+    """The condition that keeps, in each bucket of `scope` limited to some owners or key
+    prefixes, only those objects; None if no bucket is limited."""
     free: list[int] = []
-    limited: dict[frozenset[int], list[int]] = {}
-    for bucket_id, owners in scope.items():
-        if owners is None:
+    limited: dict[tuple[frozenset[int] | None, frozenset[str] | None], list[int]] = {}
+    for bucket_id, bucket_scope in scope.items():
+        limits = bucket_scope.limits()
+        if limits == (None, None):
             free.append(bucket_id)
         else:
-            limited.setdefault(frozenset(owners), []).append(bucket_id)
+            limited.setdefault(limits, []).append(bucket_id)
     if not limited:
         return None
-    if not free and len(limited) == 1:  # the common case: one owner set for every bucket
-        return _O.owner_id.in_(sorted(next(iter(limited))))
+    if not free and len(limited) == 1:  # the common case: one limit for every bucket
+        return _limit(*next(iter(limited)))
     bucket = _O.bucket_id + 0  # tests rows found, not a way to find them
     alternatives: list[sa.ColumnElement[bool]] = [bucket.in_(free)] if free else []
-    for owners, bucket_ids in limited.items():
-        alternatives.append(sa.and_(bucket.in_(bucket_ids), _O.owner_id.in_(sorted(owners))))
+    for (owners, prefixes), bucket_ids in limited.items():
+        alternatives.append(sa.and_(bucket.in_(bucket_ids), _limit(owners, prefixes)))
     return sa.or_(*alternatives)
+
+
+def _limit(
+    owners: frozenset[int] | None, prefixes: frozenset[str] | None
+) -> sa.ColumnElement[bool]:
+    """Objects of these owners, under these key prefixes (None: no limit)."""
+    parts: list[sa.ColumnElement[bool]] = []
+    if owners is not None:
+        parts.append(_O.owner_id.in_(sorted(owners)))
+    if prefixes is not None:
+        ranges: list[sa.ColumnElement[bool]] = []
+        for prefix in sorted(prefixes):
+            # a key range rather than LIKE: exact on both databases (SQLite's LIKE ignores
+            # case) and a seek in the (bucket, key) index
+            upper = key_successor(prefix)
+            lower = _O.key >= prefix
+            ranges.append(lower if upper is None else sa.and_(lower, _O.key < upper))
+        parts.append(sa.or_(*ranges) if ranges else sa.false())
+    return sa.and_(*parts)
 
 
 def _after(

@@ -5,13 +5,17 @@ inside every object transaction; this service sets typed attributes and searches
 hold only objects the bucket's own grants let the caller read, as `lading.iam.policy.authorize`
 decides: in a bucket without BucketOwnerEnforced, that is the objects of the bucket's account
 (`bucket_owns`) and the caller's own. An object readable only through a grant in its own ACL
-stays out of the catalog, as do objects of buckets the caller may not read.
+stays out of the catalog, as do objects of buckets the caller may not read. In a bucket the
+caller reaches only through shares of some prefixes, results hold the keys under those
+prefixes (`lading.iam.policy.readable_keys`); an entry is read or written as GetObject and
+PutObjectTagging of its key would be.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -28,9 +32,10 @@ from lading.catalog.attributes import (
 )
 from lading.catalog.query import parse_filter, text_parser
 from lading.concurrency import run_blocking
-from lading.iam.policy import Access, Action, Verdict, authorize, bucket_account
+from lading.iam.policy import Access, Action, Verdict, authorize, bucket_account, readable_keys
 from lading.iam.principals import Principal
-from lading.metadata.catalog import CatalogQueries, Entry, Page, Sort
+from lading.iam.shares import needs_groups
+from lading.metadata.catalog import CatalogQueries, Entry, Page, Scope, Sort
 from lading.metadata.models import Bucket
 from lading.metadata.store import MetadataStore
 from lading.services.buckets import BucketService
@@ -152,18 +157,23 @@ class CatalogService:
     """Attributes and search, with authorization through `lading.iam.policy`."""
 
     def __init__(
-        self, meta: MetadataStore, queries: CatalogQueries, buckets: BucketService
+        self,
+        meta: MetadataStore,
+        queries: CatalogQueries,
+        buckets: BucketService,
+        groups_of: Callable[[int], Awaitable[frozenset[int]]] | None = None,
     ) -> None:
         self.meta = meta
         self.queries = queries
         self.buckets = buckets
+        self.groups_of = groups_of  # a user's groups, which shares to a group need
         text_parser()  # build the CQL2 parser now rather than in the first search
 
     # --- authorization -------------------------------------------------------------------------
 
     @staticmethod
     def _verdict(
-        principal: Principal, bucket: Bucket, operation: str, action: Action, key: str = "*"
+        principal: Principal, bucket: Bucket, operation: str, action: Action, key: str
     ) -> Verdict | None:
         """What the bucket policy, ownership or bucket ACL grant: ALLOW, BUCKET_OWNED (only
         on objects of the bucket's account), or None (object ACLs alone do not open the
@@ -173,6 +183,29 @@ class CatalogService:
         except errors.AccessDenied:
             return None
         return None if verdict is Verdict.OBJECT_ACL else verdict
+
+    @classmethod
+    def _scope(cls, principal: Principal, bucket: Bucket) -> Scope | None:
+        """What a search shows of the bucket: the owners and key prefixes GetObject reaches
+        without the objects' own ACLs (None: nothing)."""
+        try:
+            verdict, prefixes = readable_keys(
+                Access(principal, "GetObject", Action.READ_OBJECT, bucket)
+            )
+        except errors.AccessDenied:
+            return None
+        owned = verdict is Verdict.BUCKET_OWNED
+        return Scope(cls._owners(principal, bucket) if owned else None, prefixes)
+
+    async def _with_groups(self, principal: Principal, buckets: Sequence[Bucket]) -> Principal:
+        """The principal with its groups, when one of the buckets shares with a group."""
+        user = principal.user
+        if user is None or principal.groups or self.groups_of is None:
+            return principal
+        if not any(needs_groups(bucket.shares) for bucket in buckets):
+            return principal
+        groups = await self.groups_of(user.id)
+        return dataclasses.replace(principal, groups=groups) if groups else principal
 
     @staticmethod
     def _owners(principal: Principal, bucket: Bucket) -> frozenset[int] | None:
@@ -195,8 +228,8 @@ class CatalogService:
 
     async def _readable_scopes(
         self, principal: Principal, names: Sequence[str] = ()
-    ) -> list[tuple[Bucket, frozenset[int] | None]]:
-        """`readable_buckets`, each with the owners whose objects it shows (None: all)."""
+    ) -> list[tuple[Bucket, Scope]]:
+        """`readable_buckets`, each with the objects a search shows of it."""
         if names:
             chosen = [await self.buckets.get_bucket(name) for name in names]
         else:
@@ -206,28 +239,30 @@ class CatalogService:
                     chosen.append(await self.buckets.get_bucket(name))
                 except errors.NoSuchBucket:
                     continue
+        principal = await self._with_groups(principal, chosen)
         found = []
         for bucket in chosen:
-            verdict = self._verdict(principal, bucket, "GetObject", Action.READ_OBJECT)
-            if verdict is None:
+            scope = self._scope(principal, bucket)
+            if scope is None:
                 if names:
                     raise errors.AccessDenied()
                 continue
-            owned = verdict is Verdict.BUCKET_OWNED
-            found.append((bucket, self._owners(principal, bucket) if owned else None))
+            found.append((bucket, scope))
         return found
 
     def _candidate_names(self, principal: Principal) -> list[str]:
-        """Owned buckets and those with a policy or ACL that may admit others."""
+        """Owned buckets, those with a policy or ACL that may admit others, shared ones."""
         user = principal.user
         return self.queries.candidate_bucket_names(user.id if user is not None else None)
 
     async def _writable(
-        self, principal: Principal, bucket_name: str
+        self, principal: Principal, bucket_name: str, key: str
     ) -> tuple[Bucket, frozenset[int] | None]:
         """The bucket, and the owners of the objects whose attributes the caller may set."""
         bucket = await self.buckets.get_bucket(bucket_name)
-        if self._verdict(principal, bucket, "PutObjectTagging", Action.WRITE_OBJECT) is None:
+        principal = await self._with_groups(principal, [bucket])
+        verdict = self._verdict(principal, bucket, "PutObjectTagging", Action.WRITE_OBJECT, key)
+        if verdict is None:
             raise errors.AccessDenied()
         return bucket, self._owners(principal, bucket)
 
@@ -236,6 +271,7 @@ class CatalogService:
     ) -> tuple[Bucket, frozenset[int] | None]:
         """The bucket, and the owners of the objects whose entries the caller may read."""
         bucket = await self.buckets.get_bucket(bucket_name)
+        principal = await self._with_groups(principal, [bucket])
         verdict = self._verdict(principal, bucket, "GetObject", Action.READ_OBJECT, key)
         if verdict is None:
             raise errors.AccessDenied()
@@ -279,7 +315,7 @@ class CatalogService:
         attributes = parse_attributes(
             {name: value for name, value in document.items() if value is not None}
         )
-        bucket, owners = await self._writable(principal, bucket_name)
+        bucket, owners = await self._writable(principal, bucket_name, key)
         return await run_blocking(
             lambda: self.queries.set_attributes(
                 bucket, key, version_id, attributes, replace=replace, remove=remove, owners=owners
@@ -306,7 +342,7 @@ class CatalogService:
         scopes = await self._readable_scopes(principal, request.buckets)
         page: Page = await run_blocking(
             lambda: self.queries.search(
-                {bucket.id: owners for bucket, owners in scopes},
+                {bucket.id: scope for bucket, scope in scopes},
                 node=node,
                 text=request.q,
                 box=box,
@@ -320,8 +356,14 @@ class CatalogService:
         )
         return SearchResult(page.entries, page.next_cursor, page.facets)
 
-    async def bucket_extent(self, bucket: Bucket) -> tuple[Any, ...]:
-        return await run_blocking(self.queries.bucket_extent, bucket)
+    async def readable_extents(
+        self, principal: Principal, names: Sequence[str] = ()
+    ) -> list[tuple[Bucket, tuple[Any, ...]]]:
+        """`readable_buckets`, each with the extent of the items a search shows of it."""
+        return [
+            (bucket, await run_blocking(self.queries.bucket_extent, bucket, scope))
+            for bucket, scope in await self._readable_scopes(principal, names)
+        ]
 
 
 def attribute_json(attributes: Sequence[Attribute]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from pystac_client import Client
 
-from lading.client import CatalogClient
+from lading.client import CatalogClient, SharesClient
 from lading.testing.server import RunningServer
 
 # (key, geometry or bbox, time attributes)
@@ -103,6 +103,22 @@ def test_private_buckets_stay_out_of_anonymous_stac(server: RunningServer, scene
     response = httpx.get(f"{server.url}/_/stac/search", params={"collections": scenes})
     assert response.status_code == 403
     assert response.json()["code"] == "AccessDenied"
+
+
+def test_an_anonymous_share_of_a_prefix_shows_its_items_and_their_extent_alone(
+    server: RunningServer, scenes: str
+) -> None:
+    with SharesClient(
+        server.url, access_key=server.access_key, secret_key=server.secret_key
+    ) as shares:
+        shares.create_share(scenes, principal_type="anonymous", prefix="scenes/paris")
+    client = Client.open(f"{server.url}/_/stac/")
+    assert scenes in {c.id for c in client.get_collections()}
+    found = client.search(collections=[scenes]).items()
+    assert {item.id for item in found} == {"scenes/paris.tif"}
+    assert {item.id for item in client.search(bbox=[-80, 40, -70, 41]).items()} == set()
+    collection = client.get_collection(scenes)
+    assert collection.extent.spatial.bboxes[0] == [2.35, 48.85, 2.35, 48.85]
 
 
 def test_bad_stac_queries_are_clear(server: RunningServer, scenes: str, s3: Any) -> None:

@@ -14,7 +14,10 @@ import pytest
 from lading import errors
 from lading.iam.policy_language import user_arn
 from lading.iam.principals import Principal
+from lading.metadata.catalog import Scope, Sort
+from lading.metadata.identity import Directory
 from lading.metadata.models import Bucket, ObjectVersion, User
+from lading.metadata.shares import ShareStore
 from lading.metadata.store import MetadataStore, now_us
 from lading.services.catalog import CatalogService, SearchRequest
 
@@ -441,3 +444,148 @@ def test_versions_keep_their_own_rows_and_search_sees_the_current_one(
     assert keys("meta:n = 'one'") == []
     store.delete_object(bucket, "k", "v2")  # v1 becomes current again, still indexed
     assert keys("meta:n = 'one'") == [("k", "v1")]
+
+
+def test_a_scope_limits_each_bucket_to_its_owners_and_key_prefixes(
+    world: World, store: MetadataStore, catalog: CatalogService
+) -> None:
+    queries = catalog.queries
+    mine, theirs = world.owner, world.other
+    suffix = uuid.uuid4().hex[:8]
+    first = store.create_bucket(f"scoped1-{suffix}", mine, "us-east-1")
+    other = store.create_bucket(f"scoped2-{suffix}", mine, "us-east-1")
+    for key in sorted(ALL):
+        put(store, first, key, 1)
+    for key, owner in [
+        ("data/x", mine),
+        ("Data/y", mine),
+        ("data/z", theirs),
+        ("datum", mine),
+        ("é/1", mine),
+    ]:
+        put(store, other, key, 1, owner=owner)
+    b, o = first.id, other.id
+
+    def found(scope: dict[int, Scope], **options: Any) -> list[str]:
+        page = queries.search(scope, sort=[Sort("bucket"), Sort("key")], **options)
+        return [e.key for e in page.entries]
+
+    assert found({b: Scope(prefixes=frozenset({"data/exp1/", "notes/"}))}) == [A, B, README]
+    # keys as stored, to the byte: "Data/" is not "data/", "data/" not "datum"
+    assert found({o: Scope(prefixes=frozenset({"data/"}))}) == ["data/x", "data/z"]
+    assert found({o: Scope(prefixes=frozenset({"Data/"}))}) == ["Data/y"]
+    assert found({o: Scope(prefixes=frozenset({"é/"}))}) == ["é/1"]
+    every = ["Data/y", "data/x", "data/z", "datum", "é/1"]
+    assert found({o: Scope(prefixes=frozenset({""}))}) == every
+    # owners and prefixes together, beside a bucket shown whole and one with other limits
+    assert found({b: Scope(), o: Scope(frozenset({mine.id}), frozenset({"data/"}))}) == [
+        A,
+        B,
+        C,
+        README,
+        "data/x",
+    ]
+    scope = {
+        b: Scope(prefixes=frozenset({"notes/"})),
+        o: Scope(frozenset({theirs.id}), frozenset({"data/", "é/"})),
+    }
+    assert found(scope) == [README, "data/z"]
+    assert found(scope, text="readme") == [README]
+    assert found(scope, node=None, limit=1) == [README]
+    # facets count, and pages cover, the same objects
+    page = queries.search(scope, facets=["owner", "key"])
+    assert sorted(page.facets["owner"]) == sorted([(mine.name, 1), (theirs.name, 1)])
+    assert sorted(page.facets["key"]) == [("data/z", 1), (README, 1)]
+    pages, cursor = [], None
+    while True:
+        page = queries.search(scope, limit=1, cursor=cursor)
+        pages.append([e.key for e in page.entries])
+        if not (cursor := page.next_cursor):
+            break
+    assert pages == [[README], ["data/z"]]
+
+
+def test_shares_open_the_catalog_to_the_keys_they_share(
+    store: MetadataStore, catalog: CatalogService
+) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    owner = store.create_user(f"so-{suffix}")
+    grantee = store.create_user(f"sg-{suffix}")
+    member = store.create_user(f"sm-{suffix}")
+    writer = store.create_user(f"sw-{suffix}")
+    bucket = store.create_bucket(f"shared-{suffix}", owner, "us-east-1")
+    for key in ("docs/a", "docs/sub/b", "docsx/c", "team/t", "private/p"):
+        put(store, bucket, key, 1, metadata={"kind": "k"})
+    put(store, bucket, "docs/theirs", 1, metadata={"kind": "k"}, owner=writer)
+    directory, shares = Directory(store), ShareStore(store)
+    group = directory.create_group(f"team-{suffix}")
+    directory.set_group_member(group.name, member.name, True)
+    service = CatalogService(store, catalog.queries, catalog.buckets, groups(shares))
+
+    def share(prefix: str, kind: str, principal: int | None, **extra: Any) -> None:
+        shares.create_share(
+            bucket_id=bucket.id,
+            prefix=prefix,
+            principal_type=kind,
+            principal_id=principal,
+            principal_name="",
+            permission=extra.get("permission", "r"),
+            created_by=owner.id,
+            created_at=now_us(),
+            expires_at=extra.get("expires_at"),
+            message="",
+            notify_email="",
+        )
+
+    def found(user: User, *buckets: str) -> list[str]:
+        request = SearchRequest(filter="meta:kind = 'k'", buckets=buckets, sortby=["key"])
+        return [e.key for e in run(service.search(Principal(user), request)).entries]
+
+    assert found(grantee) == []
+    share("docs/", "user", grantee.id)
+    share("docs/sub/", "user", grantee.id)
+    share("private/", "user", grantee.id, expires_at=now_us() - 1)
+    share("team/", "group", group.id, permission="rw")
+    # keys under the live shares' prefixes, of the bucket's own account only
+    assert found(grantee) == ["docs/a", "docs/sub/b"]
+    assert found(grantee, bucket.name) == ["docs/a", "docs/sub/b"]
+    assert found(member) == ["team/t"]
+    assert found(writer) == []
+    assert run(service.get_entry(Principal(member), bucket.name, "team/t")).key == "team/t"
+    run(service.set_attributes(Principal(member), bucket.name, "team/t", {"n": 1}, replace=True))
+    for user, key in ((grantee, "docs/a"), (grantee, "private/p"), (member, "docs/a")):
+        with pytest.raises(errors.AccessDenied):
+            run(service.set_attributes(Principal(user), bucket.name, key, {"n": 1}, replace=True))
+    with pytest.raises(errors.AccessDenied):
+        run(service.get_entry(Principal(grantee), bucket.name, "private/p"))
+    # the policy's explicit Deny refuses a shared prefix all the same
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": ["s3:GetObject"],
+                "Resource": [f"arn:aws:s3:::{bucket.name}/docs/*"],
+            }
+        ],
+    }
+    store.set_bucket_config(bucket, "policy", json.dumps(deny))
+    assert found(grantee) == []
+    with pytest.raises(errors.AccessDenied):
+        found(grantee, bucket.name)
+    assert found(member) == ["team/t"]
+    # a share of the whole bucket shows it whole (the bucket account's objects, and the
+    # caller's own)
+    store.set_bucket_config(bucket, "policy", None)
+    share("", "all_authenticated_users", None)
+    whole = ["docs/a", "docs/sub/b", "docsx/c", "private/p", "team/t"]
+    assert found(grantee) == whole
+    assert found(writer) == sorted([*whole, "docs/theirs"])
+
+
+def groups(shares: ShareStore) -> Any:
+    async def groups_of(user_id: int) -> frozenset[int]:
+        return shares.member_groups(user_id)
+
+    return groups_of

@@ -154,3 +154,31 @@ def test_restricted_public_buckets_ignore_public_shares(
         public=False,
     )
     assert found is expected
+
+
+def test_read_prefixes_combine_the_live_shares_of_the_principal() -> None:
+    shares = [
+        share(prefix="docs/"),
+        share(prefix="docs/sub/", permission="rw"),  # inside docs/: adds nothing
+        share(prefix="data/", expires_at=NOW),  # expired
+        share("user", 8, prefix="private/"),  # someone else's
+        share("group", 3, prefix="team/"),
+        share("anonymous", None, prefix="public/"),
+    ]
+
+    def prefixes(user_id: int | None, groups: frozenset[int] = frozenset()) -> frozenset[str]:
+        return rules.read_prefixes(shares, user_id=user_id, groups=groups, now_us=NOW)
+
+    assert prefixes(7) == {"docs/", "public/"}
+    assert prefixes(7, frozenset({3})) == {"docs/", "team/", "public/"}
+    assert prefixes(None) == {"public/"}
+    assert rules.read_prefixes(shares, user_id=7, groups=frozenset(), now_us=NOW - 1) == {
+        "docs/",
+        "data/",
+        "public/",
+    }
+    whole = [*shares, share(prefix="")]
+    assert rules.read_prefixes(whole, user_id=7, groups=frozenset(), now_us=NOW) == {""}
+    assert rules.read_prefixes(shares, user_id=9, groups=frozenset(), now_us=NOW, public=False) == (
+        frozenset()
+    )
