@@ -120,9 +120,10 @@ class _PinnedBackend(httpcore.AsyncNetworkBackend):
 def pinned_client(verify: bool, timeout: float, outbound: OutboundPolicy) -> httpx.AsyncClient:
     """An httpx client whose connections go only to addresses `outbound` checked.
 
-    httpx takes no network backend, so its transport's pool is replaced by one with the
-    pinned backend (and httpx's default limits). A client given a transport uses no proxy
-    from the environment, which would resolve the names itself.
+    httpx's transport takes no network backend, so its pool (`_pool`, not public API) is
+    replaced by one with the pinned backend and httpx's default limits; the rebinding tests
+    (tests/unit/test_outbound_pinning.py) fail should httpx stop using it. A client given a
+    transport uses no proxy from the environment, which would resolve the names itself.
     """
     transport = httpx.AsyncHTTPTransport(verify=verify)
     transport._pool = httpcore.AsyncConnectionPool(
