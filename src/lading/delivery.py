@@ -12,7 +12,9 @@ asyncio, with publisher confirms): `amqp-ack-level` none publishes without confi
 waits for the broker's confirm, routable also asks that a queue took the message (mandatory);
 `persistent` true makes delivery_mode 2. The exchange must exist (the consumer declares it,
 as with RadosGW): a missing one is a failure retried later. HTTP endpoints get a POST of the
-event JSON through httpx; any 2xx is a delivery.
+event JSON through httpx; any 2xx is a delivery. httpx connects only to addresses the
+outbound policy checked (`_PinnedBackend`), never through a proxy; AMQP endpoints are checked
+before connecting, and aio-pika resolves their names again (see lading.outbound).
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
 import aio_pika
 import aio_pika.abc
+import httpcore
 import httpx
 
 from lading import errors, notifications
@@ -67,6 +70,72 @@ def backoff_us(attempts: int, settings: EventSettings, rand: Callable[[], float]
     return int(ceiling * (0.5 + 0.5 * rand()) * 1_000_000)
 
 
+class _PinnedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend, connecting only to addresses the outbound policy checked.
+
+    Why a backend and not the `sni_hostname` extension on a URL rewritten to an address:
+    here httpx keeps everything of the URL (the Host header, TLS SNI and certificate
+    verification by the name) and its pool keeps connections by the name, so a kept-alive
+    TLS connection verified for one name never carries a request for another name that
+    resolves to the same address. Only where the TCP connection goes changes.
+    """
+
+    def __init__(self, outbound: OutboundPolicy) -> None:
+        self.outbound = outbound
+        self.backend = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        # DestinationNotAllowed when the name now resolves to a denied address
+        addresses = await run_blocking(self.outbound.checked_addresses, host)
+        if not addresses:
+            raise httpcore.ConnectError(f"{host} does not resolve")
+        for address in addresses[:-1]:
+            with contextlib.suppress(httpcore.ConnectError, httpcore.ConnectTimeout):
+                return await self.backend.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+        return await self.backend.connect_tcp(
+            addresses[-1], port, timeout, local_address, socket_options
+        )
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("push endpoints are not Unix sockets")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.backend.sleep(seconds)
+
+
+def pinned_client(verify: bool, timeout: float, outbound: OutboundPolicy) -> httpx.AsyncClient:
+    """An httpx client whose connections go only to addresses `outbound` checked.
+
+    httpx's transport takes no network backend, so its pool (`_pool`, not public API) is
+    replaced by one with the pinned backend and httpx's default limits; the rebinding tests
+    (tests/unit/test_outbound_pinning.py) fail should httpx stop using it. A client given a
+    transport uses no proxy from the environment, which would resolve the names itself.
+    """
+    transport = httpx.AsyncHTTPTransport(verify=verify)
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(verify=verify),
+        max_connections=100,
+        max_keepalive_connections=20,
+        keepalive_expiry=5.0,
+        network_backend=_PinnedBackend(outbound),
+    )
+    return httpx.AsyncClient(transport=transport, timeout=timeout)
+
+
 @dataclass
 class _Amqp:
     connection: aio_pika.abc.AbstractConnection
@@ -89,7 +158,8 @@ class Publisher:
         endpoint = topic.attributes.get("push-endpoint", "")
         scheme = urlsplit(endpoint).scheme
         if scheme:
-            try:  # right before connecting: what the name resolves to may have changed
+            try:  # again: what the name resolves to may have changed (also for a kept-alive
+                # HTTP connection; a new one is checked and pinned as it is made)
                 await run_blocking(self.outbound.check_url, endpoint)
             except errors.DestinationNotAllowed as exc:
                 raise DeliveryFailed(exc.message) from exc
@@ -103,6 +173,8 @@ class Publisher:
                 raise DeliveryFailed(f"topic {topic.name} has no push-endpoint")
         except DeliveryFailed:
             raise
+        except errors.DestinationNotAllowed as exc:  # checked again as httpx connects
+            raise DeliveryFailed(exc.message) from exc
         except (
             TimeoutError,
             OSError,
@@ -162,7 +234,7 @@ class Publisher:
         verify = notifications.flag(topic.attributes, "verify-ssl", True)
         client = self._http.get(verify)
         if client is None:
-            client = self._http[verify] = httpx.AsyncClient(verify=verify, timeout=self.timeout)
+            client = self._http[verify] = pinned_client(verify, self.timeout, self.outbound)
         response = await client.post(
             endpoint, content=payload, headers={"content-type": "application/json"}
         )

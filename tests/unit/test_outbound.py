@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from ipaddress import ip_address, ip_network
 
 import pytest
@@ -104,6 +105,36 @@ def test_a_link_local_address_with_a_zone_is_denied() -> None:
     zoned = OutboundPolicy(policy().deny, resolver=lambda host: ["fe80::1%eth0"])
     with pytest.raises(errors.DestinationNotAllowed):
         zoned.check_host("router.local")
+
+
+def test_checked_addresses_resolve_once_and_are_what_to_connect_to() -> None:
+    asked: list[str] = []
+
+    def resolver(host: str) -> list[str]:
+        asked.append(host)
+        return {"two.example": ["93.184.216.34", "2606:4700::1"]}.get(host, [])
+
+    pinned = OutboundPolicy(policy().deny, resolver=resolver)
+    assert pinned.checked_addresses("two.example") == ["93.184.216.34", "2606:4700::1"]
+    assert asked == ["two.example"]
+    assert pinned.checked_addresses("nowhere.example") == []  # nothing to connect to
+    rebound = OutboundPolicy(policy().deny, resolver=lambda host: ["169.254.169.254"])
+    with pytest.raises(errors.DestinationNotAllowed, match="169.254.0.0/16"):
+        rebound.checked_addresses("two.example")
+
+
+def test_connect_goes_to_a_checked_address_and_tries_the_next() -> None:
+    with socket.create_server(("127.0.0.2", 0)) as listening:
+        port = listening.getsockname()[1]
+        # nothing listens on 127.0.0.3: refused, then the next address is tried
+        answers = {"svc.example": ["127.0.0.3", "127.0.0.2"], "bad.example": ["169.254.1.1"]}
+        pinned = OutboundPolicy(policy().deny, resolver=lambda host: answers.get(host, []))
+        with pinned.connect("svc.example", port, 5) as connected:
+            assert connected.getpeername() == ("127.0.0.2", port)
+        with pytest.raises(errors.DestinationNotAllowed, match="169.254.0.0/16"):
+            pinned.connect("bad.example", port, 5)
+        with pytest.raises(OSError, match="does not resolve"):
+            pinned.connect("nowhere.example", port, 5)
 
 
 def test_a_url_without_a_host_is_refused() -> None:

@@ -8,9 +8,12 @@ cannot be delivered never changes the task: it is recorded as one of its events.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import re
+import socket
+import sys
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -116,6 +119,50 @@ def message(task: Mapping[str, Any]) -> tuple[str, str]:
     return subject, "\n".join(lines) + "\n"
 
 
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to an address the outbound policy checked, never to a fresh resolution.
+
+    The name stays the request's Host header (http.client writes it from self.host).
+    """
+
+    outbound: OutboundPolicy
+
+    def connect(self) -> None:
+        sys.audit("http.client.connect", self, self.host, self.port)  # as http.client does
+        # DestinationNotAllowed when the name now resolves to a denied address
+        self.sock = self.outbound.connect(self.host, self.port, self.timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection, _PinnedHTTPConnection):
+    """HTTPSConnection.connect wraps the socket its super().connect() opened (the pinned
+    connect above, next in the MRO) in TLS with the name as SNI and certificate host."""
+
+
+class _PinnedHandler(urllib.request.AbstractHTTPHandler):
+    """Opens http:// and https:// URLs through the pinned connections."""
+
+    def __init__(self, outbound: OutboundPolicy) -> None:
+        super().__init__()
+        self.outbound = outbound
+
+    def _connection(self, kind: type[_PinnedHTTPConnection]) -> Any:
+        def make(host: str, **kwargs: Any) -> _PinnedHTTPConnection:
+            made = kind(host, **kwargs)
+            made.outbound = self.outbound
+            return made
+
+        return make
+
+    def http_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(self._connection(_PinnedHTTPConnection), req)
+
+    def https_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(self._connection(_PinnedHTTPSConnection), req)
+
+    http_request = https_request = urllib.request.AbstractHTTPHandler.do_request_
+
+
 class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
     """Follows a webhook's redirects only to hosts the outbound policy allows."""
 
@@ -133,6 +180,30 @@ class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
     ) -> urllib.request.Request | None:
         self.outbound.check_url(newurl)  # DestinationNotAllowed
         return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def post_webhook(outbound: OutboundPolicy, url: str, body: bytes, timeout: float = 10) -> int:
+    """POST `body` (JSON) to `url`; the status of the answer (HTTPError for 4xx and 5xx).
+
+    Every connection, a redirect's too, goes to an address the policy checked when it was
+    made (DestinationNotAllowed otherwise). The opener has only the handlers of http(s): no
+    proxy (one would resolve the name itself), no ftp:// or file:// a redirect could reach.
+    """
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        _PinnedHandler(outbound),
+        _CheckedRedirects(outbound),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPErrorProcessor(),
+        urllib.request.UnknownHandler(),
+    ):
+        opener.add_handler(handler)
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+    )
+    outbound.check_url(url)  # as before any request; the connection checks again and pins
+    with opener.open(request, timeout=timeout) as answer:
+        return int(answer.status)
 
 
 @dataclass
@@ -155,16 +226,9 @@ class Notifier:
         if not url:
             return
         body = json.dumps({"event": "transfer.ended", "task": dict(view)}).encode()
-        request = urllib.request.Request(
-            url, data=body, headers={"Content-Type": "application/json"}, method="POST"
-        )
-        opener = urllib.request.build_opener(_CheckedRedirects(self.outbound))
         try:
-            self.outbound.check_url(url)  # again: what the name resolves to may have changed
-            with opener.open(request, timeout=10) as answer:
-                self.store.add_events(
-                    task.id, [("notified", None, {"webhook_status": answer.status})]
-                )
+            status = post_webhook(self.outbound, url, body)
+            self.store.add_events(task.id, [("notified", None, {"webhook_status": status})])
         except errors.DestinationNotAllowed as exc:
             self.store.add_events(task.id, [("notify_failed", None, {"error": exc.message})])
         except OSError as exc:
