@@ -217,19 +217,14 @@ class CatalogService:
         user = principal.user
         return account | {user.id} if user is not None else account
 
-    async def readable_buckets(
-        self, principal: Principal, names: Sequence[str] = ()
-    ) -> list[Bucket]:
-        """The buckets whose objects the principal may read (all of `names`, if given).
-
-        A named bucket the caller may not read raises AccessDenied (NoSuchBucket if absent).
-        """
-        return [bucket for bucket, _ in await self._readable_scopes(principal, names)]
-
     async def _readable_scopes(
         self, principal: Principal, names: Sequence[str] = ()
     ) -> list[tuple[Bucket, Scope]]:
-        """`readable_buckets`, each with the objects a search shows of it."""
+        """The buckets whose objects the principal may read (all of `names`, if given), each
+        with the objects a search shows of it.
+
+        A named bucket the caller may not read raises AccessDenied (NoSuchBucket if absent).
+        """
         if names:
             chosen = [await self.buckets.get_bucket(name) for name in names]
         else:
@@ -359,7 +354,8 @@ class CatalogService:
     async def readable_extents(
         self, principal: Principal, names: Sequence[str] = ()
     ) -> list[tuple[Bucket, tuple[Any, ...]]]:
-        """`readable_buckets`, each with the extent of the items a search shows of it."""
+        """The readable buckets (`_readable_scopes`), each with the extent of the items a
+        search shows of it."""
         return [
             (bucket, await run_blocking(self.queries.bucket_extent, bucket, scope))
             for bucket, scope in await self._readable_scopes(principal, names)
