@@ -40,10 +40,6 @@ class PageCache:
             self._syscall = libc.syscall
         self.page = os.sysconf("SC_PAGESIZE") if hasattr(os, "sysconf") else 4096
 
-    @property
-    def available(self) -> bool:
-        return self._syscall is not None
-
     def cached_pages(self, fd: int, offset: int, length: int) -> int | None:
         """Pages of fd's bytes offset..offset+length in the cache; None if unknown (an old
         kernel or a sandbox without cachestat: the caller stops asking)."""
