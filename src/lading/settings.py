@@ -48,6 +48,12 @@ class MetadataSettings(BaseModel):
     checkpoint_seconds: float = Field(
         1.0, gt=0, description="how often a server copies SQLite's WAL back into the database"
     )
+    text_index_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="how often a server adds the text of new writes to SQLite's full-text "
+        "index, in one batch (a full-text search first does so itself)",
+    )
 
 
 class S3Settings(BaseModel):

@@ -142,6 +142,42 @@ def _rewrite_text(conn: sa.Connection, object_id: int, key: str) -> None:
     conn.execute(t.catalog_text.insert(), {"object_id": object_id, "body": body})
 
 
+# SQLite: the triggers on catalog_text queue their changes (migration 0015); these apply them.
+TEXT_BATCH = 10_000  # queued changes applied per transaction
+_PENDING_TEXT = "SELECT seq, object_id, body, added FROM catalog_text_pending ORDER BY seq LIMIT ?"
+_ANY_PENDING_TEXT = "SELECT 1 FROM catalog_text_pending LIMIT 1"
+_FTS_DELETE = "INSERT INTO catalog_fts(catalog_fts, rowid, body) VALUES ('delete', ?, ?)"
+_FTS_INSERT = "INSERT INTO catalog_fts(rowid, body) VALUES (?, ?)"
+_DROP_PENDING_TEXT = "DELETE FROM catalog_text_pending WHERE seq <= ?"
+
+
+def apply_pending_text(conn: sa.Connection, limit: int = TEXT_BATCH) -> int:
+    """Apply up to `limit` queued text changes to the FTS5 index, oldest first, in conn's
+    write transaction; returns how many were taken from the queue.
+
+    An object id's changes alternate, added and removed (catalog_text holds one row per
+    object). A text added and removed again within the batch never reaches the index; what
+    is left of an id is at most the removal of what the index holds, then one addition, so
+    all removals go first and all additions after them.
+    """
+    queued = conn.exec_driver_sql(_PENDING_TEXT, (limit,)).all()
+    if not queued:
+        return 0
+    removals: list[tuple[int, str]] = []
+    additions: dict[int, str] = {}  # object id -> text not yet in the index
+    for _seq, object_id, body, added in queued:
+        if added:
+            additions[object_id] = body
+        elif additions.pop(object_id, None) is None:  # else added in this batch: never indexed
+            removals.append((object_id, body))
+    if removals:
+        conn.exec_driver_sql(_FTS_DELETE, removals)
+    if additions:
+        conn.exec_driver_sql(_FTS_INSERT, list(additions.items()))
+    conn.exec_driver_sql(_DROP_PENDING_TEXT, (queued[-1][0],))
+    return len(queued)
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One catalog entry: an object's current version with its attributes."""
@@ -230,6 +266,22 @@ class CatalogQueries:
             dialect=self.dialect,
         )
         self._entries_query, self._attributes_query = self._entry_statements()
+
+    def index_pending_text(self) -> int:
+        """Bring SQLite's full-text index up to date with every committed write (a server
+        does so every `metadata.text_index_seconds`, and before each full-text search);
+        returns how many queued changes it applied. Nothing to do on PostgreSQL."""
+        if self.dialect != "sqlite":
+            return 0
+        applied = 0
+        while True:
+            with self.store._read() as conn:
+                if conn.exec_driver_sql(_ANY_PENDING_TEXT).first() is None:
+                    return applied
+            taken = self.store._write(apply_pending_text)
+            applied += taken
+            if taken < TEXT_BATCH:
+                return applied
 
     def _entry_statements(self) -> tuple[sa.Select[Any], sa.Select[Any]]:
         """The two statements that read a page of entries, built once (ids bound on use)."""
@@ -514,6 +566,8 @@ class CatalogQueries:
         """
         if not scope:
             return Page([], None, {name: [] for name in facets})
+        if text:
+            self.index_pending_text()  # a search sees every write committed before it
         conditions = self._conditions(scope, node, text, box, interval)
         if extents_only:
             conditions.append(_O.id.in_(sa.select(t.catalog_extents.c.object_id)))

@@ -386,7 +386,7 @@ catalog_extents = sa.Table(
     sa.Index(None, "start", "end"),
 )
 
-# Full-text objects the 0006 migration makes for one dialect only, outside this metadata.
+# Full-text objects the 0006 and 0015 migrations make for one dialect only, outside this metadata.
 DIALECT_OBJECTS = frozenset(
     {
         "catalog_fts",  # SQLite FTS5 and its shadow tables
@@ -395,6 +395,7 @@ DIALECT_OBJECTS = frozenset(
         "catalog_fts_docsize",
         "catalog_fts_config",
         "catalog_fts_content",
+        "catalog_text_pending",  # SQLite: the index's queue of changes (migration 0015)
         "ix_catalog_text_tsv",  # PostgreSQL GIN index on to_tsvector('simple', body)
     }
 )

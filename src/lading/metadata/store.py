@@ -485,6 +485,11 @@ class GroupCommit:
         self.pending = threading.Condition(self.lock)
         self.queue: list[_Job] = []
         self.writer: threading.Thread | None = None
+        # the writer thread's own connection, kept: SQLite keeps a connection's page cache
+        # while no other connection writes, so batch after batch finds its pages in memory
+        self._connection: sa.Connection | None = None
+        self._using = threading.Lock()  # held while a batch runs on it
+        event.listen(engine, "engine_disposed", self._on_dispose)
 
     def run(self, work: Callable[[sa.Connection], T]) -> T:
         """Run work in the next batch, waiting in this thread."""
@@ -514,6 +519,17 @@ class GroupCommit:
             elif len(self.queue) == 1:
                 self.pending.notify()
 
+    def _on_dispose(self, _engine: sa.Engine) -> None:
+        with self._using:
+            self._forget_connection()
+
+    def _forget_connection(self) -> None:
+        """Close the kept connection (after a failed batch: the next one starts afresh)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.close()
+
     def _write_forever(self) -> None:
         while True:
             with self.lock:
@@ -521,7 +537,8 @@ class GroupCommit:
                     self.pending.wait()
                 batch, self.queue = self.queue, []
             try:
-                self._execute(batch)
+                with self._using:
+                    self._execute(batch)
             except BaseException as exc:  # nobody may wait for a batch that is gone
                 for job in batch:
                     if not job.done:
@@ -544,8 +561,10 @@ class GroupCommit:
     def _execute(self, batch: list[_Job]) -> None:
         conflicted: list[_Job] = []
         try:
-            connection = self.engine.connect().execution_options(lading_write=True)
-            with self.locked(), connection as conn, conn.begin():
+            if self._connection is None:
+                self._connection = self.engine.connect().execution_options(lading_write=True)
+            conn = self._connection
+            with self.locked(), conn.begin():
                 # savepoints straight on the driver (SQLite, autocommit mode: BEGIN is ours):
                 # through SQLAlchemy they cost more than the statements of a small PUT
                 driver = conn.connection.dbapi_connection
@@ -566,6 +585,7 @@ class GroupCommit:
         except Exception as exc:  # the commit failed: nothing of the batch is stored
             for job in batch:
                 job.error, job.result = exc, None
+            self._forget_connection()
         for job in conflicted:
             try:
                 job.result, job.error = self.alone(job.work), None

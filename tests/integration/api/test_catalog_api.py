@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -198,3 +201,25 @@ def test_search_pages_sorts_counts_and_refuses_bad_filters(
 def test_unsigned_catalog_calls_are_401(server: RunningServer) -> None:
     with CatalogClient(server.url) as anonymous, pytest.raises(AuthenticationError):
         anonymous.search("a = 1")
+
+
+def test_the_server_indexes_new_text_without_waiting_for_a_search(
+    server: RunningServer, bucket: str, s3: Any
+) -> None:
+    """Writes queue their text for SQLite's full-text index; the server's own pass (every
+    `metadata.text_index_seconds`) applies the queue, so it does not grow until a search."""
+    s3.put_object(Bucket=bucket, Key="queued/one", Body=b"1", Metadata={"w": "quokkaword"})
+    s3.put_object(Bucket=bucket, Key="queued/one", Body=b"2", Metadata={"w": "wombatword"})
+
+    def index() -> tuple[int, list[str]]:
+        with contextlib.closing(sqlite3.connect(server.data_dir / "metadata.db")) as db:
+            queued = db.execute("SELECT count(*) FROM catalog_text_pending").fetchone()[0]
+            found = db.execute(
+                "SELECT body FROM catalog_fts WHERE catalog_fts MATCH 'quokkaword OR wombatword'"
+            ).fetchall()
+        return int(queued), [row[0] for row in found]
+
+    deadline = time.monotonic() + 15
+    while (state := index())[0] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert state == (0, ["queued one wombatword"])

@@ -82,3 +82,76 @@ def test_0010_keeps_keys_and_the_first_start_seals_their_secrets(tmp_path: Path)
     assert build_keyring(settings).open_sealed(stored, SECRET_PURPOSE) == (
         b"clear-secret-from-before"
     )
+
+
+def test_0015_queues_full_text_changes_and_its_downgrade_indexes_the_queue(
+    tmp_path: Path,
+) -> None:
+    from lading.metadata.catalog import CatalogQueries, index_change
+    from lading.metadata.models import ObjectVersion
+    from lading.metadata.store import MetadataStore, now_us
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0014")
+    store = MetadataStore(engine, hooks=(index_change,))
+    owner = store.create_user("owner")
+    bucket = store.create_bucket("texts", owner, "us-east-1")
+
+    def put(key: str, word: str) -> None:
+        version = ObjectVersion(
+            bucket_id=bucket.id,
+            key=key,
+            version_id="null",
+            size=1,
+            etag='"e"',
+            last_modified=now_us(),
+            content_type="text/plain",
+            metadata={"w": word},
+            owner_id=owner.id,
+        )
+        store.put_object(bucket, version)
+
+    def matching(word: str) -> list[str]:
+        with engine.connect() as conn:
+            return list(
+                conn.exec_driver_sql(
+                    "SELECT o.key FROM catalog_fts f JOIN objects o ON o.id = f.rowid "
+                    "WHERE catalog_fts MATCH ? ORDER BY o.key",
+                    (word,),
+                ).scalars()
+            )
+
+    def queued() -> int:
+        with engine.connect() as conn:
+            return int(conn.exec_driver_sql("SELECT count(*) FROM catalog_text_pending").scalar())
+
+    def index_is_whole() -> None:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO catalog_fts(catalog_fts, rank) VALUES ('integrity-check', 1)"
+            )
+
+    put("one", "before")  # 0014: indexed in the write
+    assert matching("before") == ["one"]
+    upgrade(engine)
+    assert matching("before") == ["one"]  # what was indexed stays
+    put("two", "after")
+    put("one", "changed")  # an overwrite: the old text's removal, the new text's addition
+    assert queued() == 3
+    assert matching("after") == []  # queued, not yet in the index
+    assert CatalogQueries(store).index_pending_text() == 3
+    assert queued() == 0
+    assert (matching("after"), matching("changed"), matching("before")) == (["two"], ["one"], [])
+    index_is_whole()
+    put("three", "waiting")  # still queued when the schema goes back
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0014")
+    assert matching("waiting") == ["three"]
+    put("four", "direct")  # 0014's triggers index in the write again
+    assert matching("direct") == ["four"]
+    index_is_whole()
+    with engine.connect() as conn:
+        tables = sa.inspect(conn).get_table_names()
+    engine.dispose()
+    assert "catalog_text_pending" not in tables
