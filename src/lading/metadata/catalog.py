@@ -327,9 +327,10 @@ class CatalogQueries:
         return objects, attributes
 
     def candidate_bucket_names(self, user_id: int | None) -> list[str]:
-        """Buckets a user owns, those whose policy or ACL may admit others, and those with a
-        share to the user, a group of theirs, every authenticated user or anyone (one query;
-        authorization then decides, expiry included)."""
+        """Buckets a user owns or whose project they are a member of, those whose policy or
+        ACL may admit others, and those with a share to the user, a group of theirs, every
+        authenticated user or anyone (one query; authorization then decides, the project
+        role and expiry included)."""
         b, configs, s = t.buckets.c, t.bucket_configs.c, t.shares.c
         granted: Any = s.principal_type == "anonymous"
         if user_id is not None:
@@ -348,7 +349,9 @@ class CatalogQueries:
         )
         condition: Any = b.id.in_(open_to_others)
         if user_id is not None:
-            condition = sa.or_(b.owner_id == user_id, condition)
+            m = t.project_members.c
+            member_of = sa.select(m.project_id).where(m.user_id == user_id)
+            condition = sa.or_(b.owner_id == user_id, b.project_id.in_(member_of), condition)
         with self.store._read() as conn:
             return list(conn.execute(sa.select(b.name).where(condition).order_by(b.name)).scalars())
 

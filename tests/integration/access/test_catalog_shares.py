@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +16,7 @@ from lading.client import CatalogClient, PermissionDeniedError, SharesClient
 from lading.iam.policy_language import user_arn
 from lading.testing.server import RunningServer
 from tests.conftest import new_bucket_name
-from tests.integration.access.conftest import Actor, add_actor
+from tests.integration.access.conftest import Actor, add_actor, root_api
 
 KEYS = ("docs/a", "docs/sub/b", "docsx/c", "private/p", "public/q")
 
@@ -135,3 +136,29 @@ def test_a_share_to_every_user_reaches_the_objects_of_the_bucket_account_only(
         shares.create_share(owned, principal_type="all_authenticated_users", prefix="docs/")
         items = catalog.search(buckets=[owned], sortby=["key"], fields=["key"])["items"]
         assert [i["key"] for i in items] == ["docs/a", "docs/sub/b"]
+
+
+def test_a_project_member_finds_the_project_buckets_without_naming_them(
+    deployment: RunningServer, owner: Actor
+) -> None:
+    """A reader of a project finds the objects of its buckets in an unscoped search, as
+    ListObjects and GetObject let them; a stranger finds none, a former member none."""
+    reader, stranger = add_actor(deployment, "reader"), add_actor(deployment, "stranger")
+    project, bucket = f"p-{uuid.uuid4().hex[:8]}", new_bucket_name()
+    with root_api(deployment) as root:
+        root.request("POST", "/projects", json={"name": project, "admin": owner.name})
+        root.request("PUT", f"/projects/{project}/members/{reader.name}", json={"role": "reader"})
+    with owner.api(deployment) as api, owner.api(deployment, CatalogClient) as catalog:
+        api.request("POST", f"/projects/{project}/buckets", json={"name": bucket})
+        for key in ("run/1", "run/2"):
+            owner.s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+            catalog.set_attributes(bucket, key, {"kind": "k"})
+    with (
+        reader.api(deployment, CatalogClient) as reader_catalog,
+        stranger.api(deployment, CatalogClient) as stranger_catalog,
+    ):
+        assert [i["key"] for i in reader_catalog.search(q="run")["items"]] == ["run/1", "run/2"]
+        assert bucket not in {i["bucket"] for i in stranger_catalog.search(q="run")["items"]}
+        with root_api(deployment) as root:
+            root.request("DELETE", f"/projects/{project}/members/{reader.name}")
+        assert reader_catalog.search(q="run")["items"] == []
