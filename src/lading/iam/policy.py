@@ -247,6 +247,15 @@ def denied_by_policy(access: Access) -> bool:
     return _policy_decision(access)[0] is pl.Decision.DENY
 
 
+def policy_denies_some(bucket: Bucket) -> bool:
+    """Whether the bucket's policy has a Deny statement: a grant of the bucket or of a
+    prefix may then still refuse some keys, which only `denied_by_policy` key by key tells."""
+    text = bucket.configs.get("policy")
+    if text is None:
+        return False
+    return any(s.effect is pl.Effect.DENY for s in bucket_policy(text, bucket.name).statements)
+
+
 def authorize(access: Access) -> Verdict:
     """ALLOW, OBJECT_ACL (decide with the object's ACL) or raise AccessDenied.
 

@@ -32,7 +32,16 @@ from lading.catalog.attributes import (
 )
 from lading.catalog.query import parse_filter, text_parser
 from lading.concurrency import run_blocking
-from lading.iam.policy import Access, Action, Verdict, authorize, bucket_account, readable_keys
+from lading.iam.policy import (
+    Access,
+    Action,
+    Verdict,
+    authorize,
+    bucket_account,
+    denied_by_policy,
+    policy_denies_some,
+    readable_keys,
+)
 from lading.iam.principals import Principal
 from lading.iam.shares import needs_groups
 from lading.metadata.catalog import CatalogQueries, Entry, Page, Scope, Sort
@@ -219,9 +228,10 @@ class CatalogService:
 
     async def _readable_scopes(
         self, principal: Principal, names: Sequence[str] = ()
-    ) -> list[tuple[Bucket, Scope]]:
-        """The buckets whose objects the principal may read (all of `names`, if given), each
-        with the objects a search shows of it.
+    ) -> tuple[Principal, list[tuple[Bucket, Scope]]]:
+        """The principal with the groups the buckets' shares need, and the buckets whose
+        objects it may read (all of `names`, if given), each with the objects a search shows
+        of it.
 
         A named bucket the caller may not read raises AccessDenied (NoSuchBucket if absent).
         """
@@ -243,7 +253,7 @@ class CatalogService:
                     raise errors.AccessDenied()
                 continue
             found.append((bucket, scope))
-        return found
+        return principal, found
 
     def _candidate_names(self, principal: Principal) -> list[str]:
         """Owned buckets, those with a policy or ACL that may admit others, shared ones."""
@@ -334,7 +344,7 @@ class CatalogService:
         for name in request.facets:
             if name in SYSTEM_FIELDS and name not in self.queries.target.system:
                 raise errors.InvalidArgument(f"cannot count facets of {name!r}")
-        scopes = await self._readable_scopes(principal, request.buckets)
+        principal, scopes = await self._readable_scopes(principal, request.buckets)
         page: Page = await run_blocking(
             lambda: self.queries.search(
                 {bucket.id: scope for bucket, scope in scopes},
@@ -349,16 +359,37 @@ class CatalogService:
                 extents_only=request.items_only,
             )
         )
-        return SearchResult(page.entries, page.next_cursor, page.facets)
+        entries = self._not_denied(principal, [bucket for bucket, _ in scopes], page.entries)
+        return SearchResult(entries, page.next_cursor, page.facets)
+
+    @staticmethod
+    def _not_denied(
+        principal: Principal, buckets: Sequence[Bucket], entries: list[Entry]
+    ) -> list[Entry]:
+        """The entries but those a Deny of their bucket's policy refuses GetObject of, key by
+        key: a scope is of whole buckets and prefixes, a Deny may name any key pattern. A page
+        may then hold fewer entries than its limit, and facets still count what it left out."""
+        denying = {bucket.name: bucket for bucket in buckets if policy_denies_some(bucket)}
+        if not denying:
+            return entries
+        return [
+            entry
+            for entry in entries
+            if entry.bucket not in denying
+            or not denied_by_policy(
+                Access(principal, "GetObject", Action.READ_OBJECT, denying[entry.bucket], entry.key)
+            )
+        ]
 
     async def readable_extents(
         self, principal: Principal, names: Sequence[str] = ()
     ) -> list[tuple[Bucket, tuple[Any, ...]]]:
         """The readable buckets (`_readable_scopes`), each with the extent of the items a
         search shows of it."""
+        _, scopes = await self._readable_scopes(principal, names)
         return [
             (bucket, await run_blocking(self.queries.bucket_extent, bucket, scope))
-            for bucket, scope in await self._readable_scopes(principal, names)
+            for bucket, scope in scopes
         ]
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from lading.client import CatalogClient, PermissionDeniedError, SharesClient
 from lading.iam.policy_language import user_arn
@@ -162,3 +163,38 @@ def test_a_project_member_finds_the_project_buckets_without_naming_them(
         with root_api(deployment) as root:
             root.request("DELETE", f"/projects/{project}/members/{reader.name}")
         assert reader_catalog.search(q="run")["items"] == []
+
+
+def test_a_policy_deny_under_a_granted_prefix_keeps_those_keys_out_of_search(
+    deployment: RunningServer, owner: Actor, owned: str
+) -> None:
+    """GetObject refuses keys a Deny statement names, under a shared prefix or a whole-bucket
+    share alike; search leaves out the same keys, page after page."""
+    prefix_grantee = add_actor(deployment, "prefix-grantee")
+    bucket_grantee = add_actor(deployment, "bucket-grantee")
+    deny = {
+        "Effect": "Deny",
+        "Principal": {"AWS": [user_arn(prefix_grantee.name), user_arn(bucket_grantee.name)]},
+        "Action": ["s3:GetObject"],
+        "Resource": [f"arn:aws:s3:::{owned}/docs/sub/*", f"arn:aws:s3:::{owned}/*/q"],
+    }
+    policy = {"Version": "2012-10-17", "Statement": [deny]}
+    owner.s3.put_bucket_policy(Bucket=owned, Policy=json.dumps(policy))
+    with owner.api(deployment, SharesClient) as shares:
+        shares.create_share(
+            owned, principal_type="user", principal=prefix_grantee.name, prefix="docs/"
+        )
+        shares.create_share(owned, principal_type="user", principal=bucket_grantee.name, prefix="")
+    for grantee, readable in (
+        (prefix_grantee, ["docs/a"]),
+        (bucket_grantee, ["docs/a", "docsx/c", "private/p"]),
+    ):
+        with grantee.api(deployment, CatalogClient) as catalog:
+            assert found(catalog, owned) == readable
+            unscoped = catalog.search_all("kind = 'k'", fields=["bucket", "key"], limit=2)
+            assert [i["key"] for i in unscoped if i["bucket"] == owned] == readable
+        for key in ("docs/sub/b", "public/q"):
+            with pytest.raises(ClientError, match="AccessDenied"):
+                grantee.s3.get_object(Bucket=owned, Key=key)
+    with owner.api(deployment, CatalogClient) as catalog:  # the Deny names the grantees only
+        assert found(catalog, owned) == list(KEYS)
