@@ -29,6 +29,15 @@ def _drop_triggers() -> None:
         op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
 
 
+def _queue(row: str, added: int) -> str:
+    """A trigger's statement queueing the text of `row` ("new" or "old") as added (1) or
+    removed (0)."""
+    return (
+        "INSERT INTO catalog_text_pending(object_id, body, added) "
+        f"VALUES ({row}.object_id, {row}.body, {added});"
+    )
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         return
@@ -40,22 +49,11 @@ def upgrade() -> None:
         "added BOOLEAN NOT NULL)"
     )
     _drop_triggers()
+    added, removed = _queue("new", 1), _queue("old", 0)
+    op.execute(f"CREATE TRIGGER catalog_text_ai AFTER INSERT ON catalog_text BEGIN {added} END")
+    op.execute(f"CREATE TRIGGER catalog_text_ad AFTER DELETE ON catalog_text BEGIN {removed} END")
     op.execute(
-        "CREATE TRIGGER catalog_text_ai AFTER INSERT ON catalog_text BEGIN "
-        "INSERT INTO catalog_text_pending(object_id, body, added) "
-        "VALUES (new.object_id, new.body, 1); END"
-    )
-    op.execute(
-        "CREATE TRIGGER catalog_text_ad AFTER DELETE ON catalog_text BEGIN "
-        "INSERT INTO catalog_text_pending(object_id, body, added) "
-        "VALUES (old.object_id, old.body, 0); END"
-    )
-    op.execute(
-        "CREATE TRIGGER catalog_text_au AFTER UPDATE ON catalog_text BEGIN "
-        "INSERT INTO catalog_text_pending(object_id, body, added) "
-        "VALUES (old.object_id, old.body, 0); "
-        "INSERT INTO catalog_text_pending(object_id, body, added) "
-        "VALUES (new.object_id, new.body, 1); END"
+        f"CREATE TRIGGER catalog_text_au AFTER UPDATE ON catalog_text BEGIN {removed} {added} END"
     )
 
 
