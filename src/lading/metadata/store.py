@@ -535,15 +535,26 @@ class GroupCommit:
             with self.lock:
                 while not self.queue:
                     self.pending.wait()
-                batch, self.queue = self.queue, []
-            try:
-                with self._using:
-                    self._execute(batch)
-            except BaseException as exc:  # nobody may wait for a batch that is gone
-                for job in batch:
-                    if not job.done:
-                        job.error, job.done = exc, True
-            self._wake(batch)
+            self._write_next_batch()
+
+    def _write_next_batch(self) -> None:
+        batch: list[_Job] = []
+
+        def take() -> list[_Job]:
+            """Every job queued by now: the batch, taken once the write lock is held."""
+            if not batch:
+                with self.lock:
+                    batch[:], self.queue = self.queue, []
+            return batch
+
+        try:
+            with self._using:
+                self._execute(take)
+        except BaseException as exc:  # nobody may wait for a batch that is gone
+            for job in take():
+                if not job.done:
+                    job.error, job.done = exc, True
+        self._wake(take())
 
     @staticmethod
     def _wake(batch: list[_Job]) -> None:
@@ -558,13 +569,21 @@ class GroupCommit:
             with contextlib.suppress(RuntimeError):  # a loop closed meanwhile
                 loop.call_soon_threadsafe(_resolve, jobs)
 
-    def _execute(self, batch: list[_Job]) -> None:
+    def _execute(self, take: Callable[[], list[_Job]]) -> None:
+        """Run the jobs `take` returns in one transaction.
+
+        The batch is taken only once the lock shared with the other server processes is
+        held: jobs that arrive while another process commits join this batch, where taking
+        them before waiting would leave them for one more commit (and one more WAL fsync).
+        """
         conflicted: list[_Job] = []
+        batch: list[_Job] = []
         try:
             if self._connection is None:
                 self._connection = self.engine.connect().execution_options(lading_write=True)
             conn = self._connection
             with self.locked(), conn.begin():
+                batch = take()
                 # savepoints straight on the driver (SQLite, autocommit mode: BEGIN is ours):
                 # through SQLAlchemy they cost more than the statements of a small PUT
                 driver = conn.connection.dbapi_connection
@@ -583,6 +602,7 @@ class GroupCommit:
                     else:
                         driver.execute("RELEASE SAVEPOINT job")
         except Exception as exc:  # the commit failed: nothing of the batch is stored
+            batch = take()
             for job in batch:
                 job.error, job.result = exc, None
             self._forget_connection()
