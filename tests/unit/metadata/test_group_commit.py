@@ -86,7 +86,7 @@ def test_writes_queued_while_another_process_commits_share_one_commit(
         meta.get_object(bucket, "key-7")
 
 
-def test_a_batch_whose_commit_fails_fails_every_write_and_the_next_one_succeeds(
+def test_a_failed_commit_fails_its_write_and_the_next_write_succeeds(
     meta: MetadataStore,
 ) -> None:
     owner = meta.create_user("owner")
