@@ -96,6 +96,7 @@ def build_stores(settings: Settings, *, serving: bool = False) -> tuple[Metadata
         settings.metadata_url,
         pool_size=settings.metadata.pool_size,
         background_checkpoints=serving,
+        wal_limit_bytes=settings.metadata.wal_limit_mib * 1024 * 1024,
     )
     files = LocalBlobStore(
         settings.data_dir, fsync=settings.storage.fsync, direct_io=settings.storage.direct_io

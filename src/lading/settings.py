@@ -48,6 +48,12 @@ class MetadataSettings(BaseModel):
     checkpoint_seconds: float = Field(
         1.0, gt=0, description="how often a server copies SQLite's WAL back into the database"
     )
+    wal_limit_mib: int = Field(
+        64,
+        ge=0,
+        description="size SQLite's write-ahead log is cut back to once a checkpoint has copied "
+        "it into the database (a burst of writes grows it); 0: cut back to nothing",
+    )
     text_index_seconds: float = Field(
         1.0,
         gt=0,

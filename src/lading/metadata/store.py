@@ -71,9 +71,18 @@ def key_successor(prefix: str) -> str | None:
 
 
 def create_engine(
-    url: str, *, pool_size: int = 8, background_checkpoints: bool = False
+    url: str,
+    *,
+    pool_size: int = 8,
+    background_checkpoints: bool = False,
+    wal_limit_bytes: int = 64 * 1024 * 1024,
 ) -> sa.Engine:
-    """An engine with the pragmas and transaction behaviour the store relies on."""
+    """An engine with the pragmas and transaction behaviour the store relies on.
+
+    On SQLite the write-ahead log is cut back to `wal_limit_bytes` by the first commit after a
+    checkpoint has copied all of it: without that, a burst of writes leaves the file at its
+    largest size for good.
+    """
     if url.startswith("sqlite"):
         # one pooled connection per worker thread, kept open: reconnecting re-runs the PRAGMAs
         engine = sa.create_engine(
@@ -92,6 +101,7 @@ def create_engine(
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA journal_size_limit={int(wal_limit_bytes)}")
             if background_checkpoints:
                 # commits never stop to copy the WAL back: MetadataStore.checkpoint() does
                 cursor.execute("PRAGMA wal_autocheckpoint=0")
