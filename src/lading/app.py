@@ -49,6 +49,7 @@ from lading.services.buckets import BucketService
 from lading.services.catalog import CatalogService
 from lading.services.container import Services
 from lading.services.credentials import CredentialService
+from lading.services.deletes import DelayedDeletes
 from lading.services.directory import DirectoryService
 from lading.services.events import EventService
 from lading.services.identity import IdentityService, NewCredentials
@@ -161,6 +162,7 @@ def build_services(
     blobs: BlobStore,
     writes: Executor | None = None,
     clock: Callable[[], dt.datetime] | None = None,
+    deletes: DelayedDeletes | None = None,
 ) -> Services:
     clock = clock or utc_now
     keyring = build_keyring(settings)
@@ -171,6 +173,7 @@ def build_services(
         keyring=keyring,
         kms=kms_keyring(settings.kms_keys),
         inline_bytes=settings.storage.inline_kib * 1024,
+        deletes=deletes,
     )
     directory = Directory(meta)
     buckets = BucketService(
@@ -313,7 +316,9 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
     """Build the ASGI application for these settings (stores, services, routes)."""
     meta, blobs = build_stores(settings, serving=True)
     writes = blocking_executor(settings.write_threads, "lading-write")
-    services = build_services(settings, meta, blobs, writes, clock)
+    delay = settings.storage.delete_delay_seconds
+    deletes = DelayedDeletes(blobs, delay) if delay > 0 else None
+    services = build_services(settings, meta, blobs, writes, clock, deletes)
     s3 = S3Dispatcher(services, settings, HANDLERS, clock)
 
     async def health(request: Request) -> JSONResponse:
@@ -337,6 +342,8 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
             background.append(asyncio.create_task(deliverer.run()))
         flush_every = settings.usage_flush_seconds
         background.append(asyncio.create_task(usage_flushes(services, flush_every)))
+        if deletes is not None:
+            background.append(asyncio.create_task(deletes.run()))
         stop_transfers = start_transfer_workers(services.transfers)
         # what start-up made lives as long as the process: out of the collector's sight, a
         # full collection no longer walks it (the longest pauses of a busy server)
@@ -349,6 +356,8 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
                 await task
         await flush_recorders(services)
         await services.usage.flush(now_us())
+        if deletes is not None:  # no GET is under way any more
+            await deletes.delete_due(everything=True)
         await run_blocking(meta.checkpoint)
         executor.shutdown(wait=True)
         writes.shutdown(wait=True)

@@ -30,6 +30,13 @@ class StorageSettings(BaseModel):
         "system allows it (no page-cache copy, little left for the final fsync), and read "
         "ranges of 256 KiB to 4 MiB that the page cache does not hold with O_DIRECT too",
     )
+    delete_delay_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="a server deletes the bytes of an overwritten or deleted object this long "
+        "after the commit that dropped them, so that GETs already under way still read them; "
+        "0: at once (a GET that looked the version up just before may then fail)",
+    )
     inline_kib: int = Field(
         64,
         ge=0,

@@ -172,6 +172,19 @@ _VERSION = sa.select(t.objects).where(
     _O.key == sa.bindparam("p_key"),
     _O.version_id == sa.bindparam("p_version"),
 )
+# A version with, when it is at most p_limit bytes and its first blob is an inline one, that
+# blob's bytes: a small GET reads both in one statement, hence one snapshot (read one after the
+# other, an overwrite committing in between would remove the blob the row names).
+_INLINE_DATA = sa.case(
+    (
+        _O.size <= sa.bindparam("p_limit"),  # a HEAD's limit is 0: no blob is looked up
+        sa.select(t.inline_blobs.c.data)
+        .where(t.inline_blobs.c.blob_id == _O.segments[(0, 0)].as_string())
+        .scalar_subquery(),
+    ),
+).label("inline_data")
+_CURRENT_INLINE = _CURRENT.add_columns(_INLINE_DATA)
+_VERSION_INLINE = _VERSION.add_columns(_INLINE_DATA)
 _DELETE_VERSION = (
     t.objects.delete()
     .where(
@@ -186,6 +199,11 @@ _DELETE_VERSION = (
 def _row_type(names: list[str]) -> Any:
     """A named tuple class of these column names: rows read as SQLAlchemy's read."""
     return collections.namedtuple("Row", names)
+
+
+def _driver_value(dialect: sa.Dialect, bind: sa.BindParameter[Any], value: Any) -> Any:
+    process = dialect.type_descriptor(bind.type).bind_processor(dialect)
+    return process(value) if process is not None else value
 
 
 class DriverQuery:
@@ -211,10 +229,11 @@ class DriverQuery:
         self.readers = readers or threading.local()  # per thread: the connection first() uses
         self.sql = str(compiled)
         self.binds = tuple(compiled.positiontup or ())
-        # values a query carries itself (LIMIT 1, and the OFFSET 0 SQLite adds to a LIMIT);
-        # its parameters are the bindparams named p_...
+        # values a query carries itself (LIMIT 1, the OFFSET 0 SQLite adds to a LIMIT, a JSON
+        # path), as the driver takes them; its parameters are the bindparams named p_...
+        dialect = engine.dialect
         self.constants = {
-            name: value
+            name: _driver_value(dialect, compiled.binds[name], value)
             for name, value in compiled.params.items()
             if isinstance(statement, sa.Select) and not name.startswith("p_")
         }
@@ -644,6 +663,8 @@ class MetadataStore:
             self._hot = {
                 _CURRENT: DriverQuery(engine, _CURRENT, readers=readers),
                 _VERSION: DriverQuery(engine, _VERSION, readers=readers),
+                _CURRENT_INLINE: DriverQuery(engine, _CURRENT_INLINE, readers=readers),
+                _VERSION_INLINE: DriverQuery(engine, _VERSION_INLINE, readers=readers),
                 _DELETE_VERSION: DriverQuery(engine, _DELETE_VERSION),
                 _INSERT: DriverQuery(engine, _INSERT, column_keys=_INSERTED_COLUMNS),
                 _INLINE_INSERT: DriverQuery(engine, _INLINE_INSERT),
@@ -981,6 +1002,21 @@ class MetadataStore:
         """
         params = {"p_bucket": bucket.id, "p_key": key, "p_version": version_id}
         row = self._first(_CURRENT if version_id is None else _VERSION, params)
+        return self._found(bucket, key, version_id, row)
+
+    def get_object_inline(
+        self, bucket: Bucket, key: str, version_id: str | None, limit: int
+    ) -> tuple[ObjectVersion, bytes | None]:
+        """As get_object, with the bytes of its first blob if that is an inline blob and the
+        object is at most `limit` bytes; read in one statement, so the two always agree."""
+        params = {"p_bucket": bucket.id, "p_key": key, "p_version": version_id, "p_limit": limit}
+        row = self._first(_CURRENT_INLINE if version_id is None else _VERSION_INLINE, params)
+        return self._found(bucket, key, version_id, row), row.inline_data
+
+    @staticmethod
+    def _found(bucket: Bucket, key: str, version_id: str | None, row: Any) -> ObjectVersion:
+        """The version a lookup found; NoSuchKey / NoSuchVersion if none, or a delete marker
+        found as the current version."""
         if row is None:
             if version_id is not None:
                 raise errors.NoSuchVersion(bucket.name, key, version_id)

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import anyio
 
 from lading import checksums, errors
-from lading.blob_ids import is_inline, new_inline_id
+from lading.blob_ids import new_inline_id
 from lading.concurrency import run_blocking
 from lading.encryption import (
     SSE_C,
@@ -37,6 +37,7 @@ from lading.encryption import (
 from lading.metadata.hooks import Origin
 from lading.metadata.models import NULL_VERSION, Bucket, ObjectVersion, Segment
 from lading.metadata.store import MetadataStore, now_us
+from lading.services.deletes import DelayedDeletes
 from lading.storage.base import BlobStore, BlobWriter, delete_blobs
 
 log = logging.getLogger(__name__)
@@ -358,9 +359,12 @@ class ObjectService:
         keyring: Keyring | None = None,
         kms: Keyring | None = None,
         inline_bytes: int = 0,
+        deletes: DelayedDeletes | None = None,
     ) -> None:
         self.meta = meta
         self.blobs = blobs
+        # where blobs no row references any more wait for GETs under way; None: deleted at once
+        self.deletes = deletes
         # PutObject bodies up to this size are inline blobs, committed with their row
         self.inline_bytes = min(inline_bytes, FLUSH_BYTES)
         self.writes = writes  # where blob writes and their commits wait on fsync
@@ -563,7 +567,15 @@ class ObjectService:
         ids = list(blob_ids)
         if ids:
             with anyio.CancelScope(shield=True):
-                await run_blocking(delete_blobs, self.blobs, ids)
+                await run_blocking(self._let_go, ids)
+
+    def _let_go(self, blob_ids: list[str]) -> None:
+        """`discard`, in a worker thread: at once, or in a server once GETs that may have
+        looked the blobs up before the commit are done with them."""
+        if self.deletes is not None:
+            self.deletes.add(blob_ids)
+        else:
+            delete_blobs(self.blobs, blob_ids)
 
     # --- objects -------------------------------------------------------------------------------
 
@@ -619,7 +631,7 @@ class ObjectService:
         def store(written: WrittenBlob) -> ObjectVersion:
             obj = version(written)
             garbage = self.meta.put_object(bucket, obj, check=check, cause=cause, origin=origin)
-            delete_blobs(self.blobs, garbage)
+            self._let_go(garbage)
             return obj
 
         async def store_inline(written: WrittenBlob) -> ObjectVersion:
@@ -767,32 +779,29 @@ class ObjectService:
     ) -> tuple[ObjectVersion, bytes | None]:
         """The version and, when it is at most inline_limit bytes in one blob, its bytes.
 
-        Small-object GETs are bound by this. Where the metadata store reads from local
-        memory-mapped pages (SQLite), the lookup and an inline blob are read on the loop: a
-        worker-thread hop cost more CPU than the lookup itself. Otherwise (PostgreSQL, blob
-        files) one worker-thread hop does both.
+        Small-object GETs are bound by this. The version and an inline blob come from one
+        lookup. Where the metadata store reads from local memory-mapped pages (SQLite), that
+        runs on the loop: a worker-thread hop cost more CPU than the lookup itself. Otherwise
+        (PostgreSQL, blob files) one worker-thread hop does the lookup and the file read.
         """
 
-        def small(obj: ObjectVersion) -> Segment | None:
-            if obj.size <= inline_limit and len(obj.segments) == 1 and not obj.encryption:
-                return obj.segments[0]
-            return None
+        def lookup() -> tuple[ObjectVersion, Segment | None, bytes | None]:
+            obj, data = self.meta.get_object_inline(bucket, key, version_id, inline_limit)
+            if obj.size > inline_limit or len(obj.segments) != 1 or obj.encryption:
+                return obj, None, None
+            return obj, obj.segments[0], data
 
         def work() -> tuple[ObjectVersion, bytes | None]:
-            obj = self.meta.get_object(bucket, key, version_id)
-            segment = small(obj)
-            if segment is None:
-                return obj, None
+            obj, segment, data = lookup()
+            if segment is None or data is not None:
+                return obj, data
             return obj, self.blobs.read(segment.blob_id, 0, segment.size)
 
         if not self.meta.local_reads:
             return await run_blocking(work)
-        obj = self.meta.get_object(bucket, key, version_id)
-        segment = small(obj)
-        if segment is None:
-            return obj, None
-        if is_inline(segment.blob_id):
-            return obj, self.blobs.read(segment.blob_id, 0, segment.size)
+        obj, segment, data = lookup()
+        if segment is None or data is not None:
+            return obj, data
         return obj, await run_blocking(self.blobs.read, segment.blob_id, 0, segment.size)
 
     async def delete_object(

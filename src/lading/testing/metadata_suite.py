@@ -536,6 +536,28 @@ class MetadataStoreSuite:
         meta.put_object(bucket, self.version(bucket, "f", blobs=("file-blob",)))
         assert self.put_inline(meta, bucket, "f", b"x")[1] == ["file-blob"]
 
+    def test_a_small_object_is_looked_up_with_its_inline_bytes(
+        self, meta: MetadataStore, bucket: Bucket
+    ) -> None:
+        self.put_inline(meta, bucket, "k", b"old", version_id="v1")
+        self.put_inline(meta, bucket, "k", b"new!", version_id="v2")
+        obj, data = meta.get_object_inline(bucket, "k", None, 4)
+        assert (obj.version_id, data) == ("v2", b"new!")
+        assert meta.get_object_inline(bucket, "k", "v1", 4)[1] == b"old"
+        # larger than the limit: the version alone
+        obj, data = meta.get_object_inline(bucket, "k", None, 3)
+        assert (obj.version_id, data) == ("v2", None)
+        # a file blob is read from its file
+        meta.put_object(bucket, self.version(bucket, "f", blobs=("file-blob",)))
+        assert meta.get_object_inline(bucket, "f", None, 1024)[1] is None
+        # and what is missing is missing as for get_object
+        with pytest.raises(errors.NoSuchKey):
+            meta.get_object_inline(bucket, "nothing", None, 1024)
+        with pytest.raises(errors.NoSuchVersion):
+            meta.get_object_inline(bucket, "k", "v3", 1024)
+        meta.delete_object(bucket, "k", "v2")  # v1 is current again: its own bytes
+        assert meta.get_object_inline(bucket, "k", None, 4)[1] == b"old"
+
     def test_versions_keep_their_own_inline_blobs(
         self, meta: MetadataStore, bucket: Bucket
     ) -> None:

@@ -120,6 +120,9 @@ def run_server(
     if known_root_keys:
         child_env["LADING_ROOT_ACCESS_KEY"] = ROOT_ACCESS_KEY
         child_env["LADING_ROOT_SECRET_KEY"] = ROOT_SECRET_KEY
+    # replaced bytes go at once: tests count blob files right after an overwrite or a delete
+    # (tests of storage.delete_delay_seconds set their own)
+    child_env.setdefault("LADING_STORAGE__DELETE_DELAY_SECONDS", "0")
     child_env.update(env or {})
     args = [
         sys.executable,

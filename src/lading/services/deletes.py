@@ -1,0 +1,66 @@
+"""Blobs a commit stopped referencing, deleted a while later.
+
+An overwrite or a delete commits first and removes the replaced bytes after. A GET that looked
+the version up just before that commit reads its blobs just after it, and a download reads
+them for as long as it lasts: deleted at once, they were gone from under it (a 500, or a body
+cut short). Ceph's radosgw keeps such data for two hours before its garbage collector removes
+it; here a server keeps them `storage.delete_delay_seconds`, in memory. A process that stops
+cleanly deletes what it still holds (no GET is under way any more); one that crashes leaves
+them to the start-up sweep of blobs no row references.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import time
+from collections.abc import Callable, Iterable
+
+import anyio
+
+from lading.concurrency import run_blocking
+from lading.storage.base import BlobStore, delete_blobs
+
+log = logging.getLogger(__name__)
+
+
+class DelayedDeletes:
+    """Blob ids to delete `delay` seconds after they were handed over (one process)."""
+
+    def __init__(
+        self, blobs: BlobStore, delay: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.blobs = blobs
+        self.delay = delay
+        self.clock = clock
+        self._due: collections.deque[tuple[float, list[str]]] = collections.deque()
+
+    def add(self, blob_ids: Iterable[str]) -> None:
+        """Hand over blobs no row references any more; from any thread (a deque's append
+        and popleft are atomic)."""
+        ids = list(blob_ids)
+        if ids:
+            self._due.append((self.clock() + self.delay, ids))
+
+    def __len__(self) -> int:
+        return sum(len(ids) for _, ids in self._due)
+
+    async def delete_due(self, *, everything: bool = False) -> None:
+        """Delete what is due (`everything`: all that is held, as at shutdown)."""
+        now = self.clock()
+        ids: list[str] = []
+        while self._due and (everything or self._due[0][0] <= now):
+            ids += self._due.popleft()[1]
+        if ids:
+            with anyio.CancelScope(shield=True):  # taken off the queue: finish, or they leak
+                await run_blocking(delete_blobs, self.blobs, ids)
+
+    async def run(self) -> None:
+        """Delete blobs as they fall due, checking every second (or every `delay`, if less)."""
+        while True:
+            await asyncio.sleep(min(1.0, self.delay))
+            try:
+                await self.delete_due()
+            except Exception:  # those are left to the start-up sweep; the next ones go on
+                log.exception("delayed blob deletion failed")
