@@ -356,11 +356,11 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
                 await task
         await flush_recorders(services)
         await services.usage.flush(now_us())
-        if deletes is not None:  # no GET is under way any more
-            await deletes.delete_due(everything=True)
         await run_blocking(meta.checkpoint)
         executor.shutdown(wait=True)
         writes.shutdown(wait=True)
+        if deletes is not None:  # no GET is under way any more, nor a write adding to it
+            deletes.close()
         meta.engine.dispose()
 
     control = Starlette(

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from lading import errors
 from lading.http.api.errors import status_of
-from lading.http.s3.common import parse_range
+from lading.http.s3.common import SMALL_OBJECT, parse_range
 from lading.metadata.models import ShareLink
 from lading.services.container import Services
 
@@ -120,7 +120,8 @@ async def link_key(request: Request) -> Response:
 async def _download(request: Request, services: Services, link: ShareLink, key: str) -> Response:
     bucket = await services.buckets.get_bucket(link.bucket_name)
     await services.shares.refuse_if_denied(link, bucket, key, remote=_remote(request))
-    obj = await services.objects.head_object(bucket, key)
+    inline = 0 if request.method == "HEAD" else SMALL_OBJECT
+    obj, stored = await services.objects.open_object(bucket, key, None, inline_limit=inline)
     services.objects.check_readable(obj, None)
     span = parse_range(request.headers.get("range"), obj.size)
     start, end = span if span is not None else (0, obj.size - 1)
@@ -149,7 +150,7 @@ async def _download(request: Request, services: Services, link: ShareLink, key: 
     await services.shares.consume(link, remote=remote, key=key, nbytes=length)
     if length == 0:
         return Response(status_code=status, headers=headers)
-    return StreamingResponse(services.objects.read(obj, start, end), status, headers)
+    return StreamingResponse(services.objects.read(obj, start, end, stored=stored), status, headers)
 
 
 async def _index(request: Request, services: Services, link: ShareLink, token: str) -> Response:

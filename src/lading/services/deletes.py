@@ -17,8 +17,6 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 
-import anyio
-
 from lading.concurrency import run_blocking
 from lading.storage.base import BlobStore, delete_blobs
 
@@ -26,7 +24,11 @@ log = logging.getLogger(__name__)
 
 
 class DelayedDeletes:
-    """Blob ids to delete `delay` seconds after they were handed over (one process)."""
+    """Blob ids to delete `delay` seconds after they were handed over (one process).
+
+    Only while `run` runs: before it starts and once `close` has run (or where nothing runs
+    it), handed-over blobs are deleted at once.
+    """
 
     def __init__(
         self, blobs: BlobStore, delay: float, clock: Callable[[], float] = time.monotonic
@@ -35,32 +37,41 @@ class DelayedDeletes:
         self.delay = delay
         self.clock = clock
         self._due: collections.deque[tuple[float, list[str]]] = collections.deque()
+        self._running = False
 
     def add(self, blob_ids: Iterable[str]) -> None:
-        """Hand over blobs no row references any more; from any thread (a deque's append
-        and popleft are atomic)."""
+        """Hand over blobs no row references any more; in a worker thread (a deque's append
+        and popleft are atomic; with no `run` under way, this deletes them)."""
         ids = list(blob_ids)
-        if ids:
+        if not ids:
+            return
+        if self._running:
             self._due.append((self.clock() + self.delay, ids))
+        else:
+            delete_blobs(self.blobs, ids)
 
-    def __len__(self) -> int:
-        return sum(len(ids) for _, ids in self._due)
-
-    async def delete_due(self, *, everything: bool = False) -> None:
-        """Delete what is due (`everything`: all that is held, as at shutdown)."""
+    def _take(self, *, everything: bool) -> list[str]:
         now = self.clock()
         ids: list[str] = []
         while self._due and (everything or self._due[0][0] <= now):
             ids += self._due.popleft()[1]
-        if ids:
-            with anyio.CancelScope(shield=True):  # taken off the queue: finish, or they leak
-                await run_blocking(delete_blobs, self.blobs, ids)
+        return ids
 
     async def run(self) -> None:
         """Delete blobs as they fall due, checking every second (or every `delay`, if less)."""
+        self._running = True
         while True:
             await asyncio.sleep(min(1.0, self.delay))
+            ids = self._take(everything=False)
+            if not ids:
+                continue
             try:
-                await self.delete_due()
+                await run_blocking(delete_blobs, self.blobs, ids)
             except Exception:  # those are left to the start-up sweep; the next ones go on
                 log.exception("delayed blob deletion failed")
+
+    def close(self) -> None:
+        """Delete everything held, now, and every blob handed over from now on (a stopping
+        server: no GET is under way any more)."""
+        self._running = False
+        delete_blobs(self.blobs, self._take(everything=True))

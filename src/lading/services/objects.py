@@ -698,20 +698,30 @@ class ObjectService:
         return await run_blocking(self.meta.get_object, bucket, key, version_id)
 
     async def read(
-        self, obj: ObjectVersion, start: int, end: int, customer_key: bytes | None = None
+        self,
+        obj: ObjectVersion,
+        start: int,
+        end: int,
+        customer_key: bytes | None = None,
+        stored: bytes | None = None,
     ) -> AsyncIterator[bytes]:
         """Yield bytes start..end (inclusive) of obj, in pieces of at most READ_BYTES.
 
         An encrypted object is decrypted as it is read (`customer_key` opens SSE-C).
+        `stored`: the bytes of obj's one blob as stored, when `open_object` read them.
         """
         envelopes = segment_envelopes(obj)
         if envelopes is None:
+            if stored is not None:
+                yield stored[start : end + 1]
+                return
             async for data in self._read_plain(obj.segments, start, end):
                 yield data
             return
         for index, segment, offset, stop in _spans(obj.segments, start, end):
             envelope = envelopes[index]
-            async for data in self._decrypt(segment, envelope, customer_key, offset, stop):
+            pieces = self._decrypt(segment, envelope, customer_key, offset, stop, stored)
+            async for data in pieces:
                 yield data
 
     async def _read_plain(
@@ -753,8 +763,10 @@ class ObjectService:
         customer_key: bytes | None,
         offset: int,
         stop: int,
+        stored: bytes | None = None,
     ) -> AsyncIterator[bytes]:
-        """Yield plaintext bytes offset..stop (exclusive) of one encrypted segment."""
+        """Yield plaintext bytes offset..stop (exclusive) of one encrypted segment (read
+        from `stored`, its ciphertext, when given)."""
         if envelope.plaintext_size != segment.size:
             raise errors.LadingError(f"blob {segment.blob_id} does not match its envelope")
         data_key = self._data_key(envelope, customer_key)
@@ -762,7 +774,10 @@ class ObjectService:
         decryptor = Decryptor(envelope, data_key, span.first_chunk, span.skip, stop - offset)
 
         def step(position: int, length: int) -> bytes:
-            data = self._read_piece(segment.blob_id, position, length)
+            if stored is not None:
+                data = stored[position : position + length]
+            else:
+                data = self._read_piece(segment.blob_id, position, length)
             return decryptor.feed(data)  # decrypting releases the GIL: one hop for both
 
         position = span.cipher_start
@@ -777,30 +792,37 @@ class ObjectService:
     async def open_object(
         self, bucket: Bucket, key: str, version_id: str | None, *, inline_limit: int
     ) -> tuple[ObjectVersion, bytes | None]:
-        """The version and, when it is at most inline_limit bytes in one blob, its bytes.
+        """The version and, when its bytes are one blob that is inline or of at most
+        inline_limit bytes, that blob as stored (ciphertext if encrypted: `read` takes it).
 
         Small-object GETs are bound by this. The version and an inline blob come from one
-        lookup. Where the metadata store reads from local memory-mapped pages (SQLite), that
-        runs on the loop: a worker-thread hop cost more CPU than the lookup itself. Otherwise
-        (PostgreSQL, blob files) one worker-thread hop does the lookup and the file read.
+        lookup, so they always agree, even while an overwrite commits. Where the metadata
+        store reads from local memory-mapped pages (SQLite), that runs on the loop: a
+        worker-thread hop cost more CPU than the lookup itself. Otherwise (PostgreSQL, blob
+        files) one worker-thread hop does the lookup and the file read. An inline_limit of 0
+        (HEAD) reads no bytes.
         """
+        limit = max(inline_limit, self.inline_bytes) if inline_limit else 0
 
         def lookup() -> tuple[ObjectVersion, Segment | None, bytes | None]:
-            obj, data = self.meta.get_object_inline(bucket, key, version_id, inline_limit)
-            if obj.size > inline_limit or len(obj.segments) != 1 or obj.encryption:
+            """The version, the file segment to read whole (if any), inline bytes (if any)."""
+            obj, data = self.meta.get_object_inline(bucket, key, version_id, limit)
+            if len(obj.segments) != 1:
                 return obj, None, None
-            return obj, obj.segments[0], data
+            if data is not None or obj.size > inline_limit or obj.encryption:
+                return obj, None, data
+            return obj, obj.segments[0], None
 
         def work() -> tuple[ObjectVersion, bytes | None]:
             obj, segment, data = lookup()
-            if segment is None or data is not None:
+            if segment is None:
                 return obj, data
             return obj, self.blobs.read(segment.blob_id, 0, segment.size)
 
         if not self.meta.local_reads:
             return await run_blocking(work)
         obj, segment, data = lookup()
-        if segment is None or data is not None:
+        if segment is None:
             return obj, data
         return obj, await run_blocking(self.blobs.read, segment.blob_id, 0, segment.size)
 

@@ -21,6 +21,8 @@ from lading.services.objects import (
 )
 
 XML = "application/xml"
+# a GET of an object this small (in one blob file) reads it in one hop and answers a plain Response
+SMALL_OBJECT = 256 * 1024
 STORED_HEADERS = (
     "cache-control",
     "content-disposition",

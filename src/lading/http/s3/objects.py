@@ -8,6 +8,7 @@ from lading import errors, lifecycle
 from lading.http.s3 import sse, xml
 from lading.http.s3.common import (
     RESPONSE_OVERRIDES,
+    SMALL_OBJECT,
     body_checks,
     bypass_governance,
     checksum_headers,
@@ -26,8 +27,6 @@ from lading.http.s3.errors import lookup
 from lading.http.s3.object_attrs import write_attributes, writer_owner_id
 from lading.metadata.models import NULL_VERSION, Bucket, ObjectVersion
 from lading.services.objects import DeleteConditions, Deleted, NewObject
-
-SMALL_OBJECT = 256 * 1024  # read in one hop and answered with a plain Response
 
 
 def _part_range(obj: ObjectVersion, part_number: int) -> tuple[int, int]:
@@ -88,9 +87,9 @@ async def get_object(ctx: ReqCtx) -> Response:
     headers["content-length"] = str(length)
     if ctx.request.method == "HEAD" or length == 0:
         return Response(status_code=status, headers=headers)
-    if data is not None:
+    if data is not None and not obj.encryption:
         return Response(data[start : end + 1], status, headers)
-    body = ctx.services.objects.read(obj, start, end, customer_key)
+    body = ctx.services.objects.read(obj, start, end, customer_key, stored=data)
     return StreamingResponse(body, status, headers)
 
 
