@@ -1093,13 +1093,16 @@ class MetadataStore:
                 ).first():
                     raise errors.NoSuchUpload(upload_id)
                 kept = {s.blob_id for s in obj.segments}
-                garbage += [
-                    b
-                    for b in conn.execute(
+                parts = set(
+                    conn.execute(
                         sa.select(t.parts.c.blob_id).where(t.parts.c.upload_id == upload_id)
                     ).scalars()
-                    if b not in kept
-                ]
+                )
+                if not kept <= parts:  # a part was uploaded again since the caller listed them
+                    raise errors.InvalidPart(
+                        "A part of this upload was replaced while it was being completed."
+                    )
+                garbage += list(parts - kept)
                 conn.execute(t.parts.delete().where(t.parts.c.upload_id == upload_id))
                 conn.execute(t.uploads.delete().where(t.uploads.c.upload_id == upload_id))
             replaced = None

@@ -441,6 +441,22 @@ class MetadataStoreSuite:
             meta.get_upload(bucket, "k", upload.upload_id)
         assert meta.list_parts(upload.upload_id) == []
 
+    def test_completing_with_a_part_replaced_meanwhile_raises_invalid_part(
+        self, meta: MetadataStore, bucket: Bucket
+    ) -> None:
+        """An UploadPart retried while the upload completes replaces the blob the completion
+        listed: the object must not name a blob that is about to be deleted."""
+        upload = self.upload(bucket, "k")
+        meta.create_upload(upload)
+        meta.put_part(upload.upload_id, self.part(1, "listed"))
+        obj = self.version(bucket, "k", blobs=("listed",))  # made from the parts listed
+        assert meta.put_part(upload.upload_id, self.part(1, "retried")) == ["listed"]
+        with pytest.raises(errors.InvalidPart):
+            meta.put_object(bucket, obj, upload_id=upload.upload_id)
+        assert [p.blob_id for p in meta.list_parts(upload.upload_id)] == ["retried"]
+        with pytest.raises(errors.NoSuchKey):
+            meta.get_object(bucket, "k")
+
     def test_completing_an_unknown_upload_raises_no_such_upload_and_writes_nothing(
         self, meta: MetadataStore, bucket: Bucket
     ) -> None:
