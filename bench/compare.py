@@ -4,7 +4,14 @@ started, measured and stopped before the next one starts) and print a side-by-si
 table. Per-server JSON, the combined JSON and the table are saved under bench/results/.
 
     .venv/bin/python bench/compare.py [--peers lading,moto,radosgw] [--lading-workers N]
-                                      [--install] [any s3bench.py option, e.g. --duration 5]
+                                      [--rounds N] [--install]
+                                      [any s3bench.py option, e.g. --duration 5]
+
+With --rounds N (default 1) the peers are measured N times, the order reversed every other
+round (A B, B A, A B, ...) so that a machine that drifts favours nobody, and the table shows
+each line's median over the rounds; every round's figures are in the combined JSON. On a small
+shared VM one peer's figures can move 2x from one run to the next: 3 rounds or more decide a
+ratio, one run does not.
 
 Peers come from peers.sh ($PEERS_SH, default ../shared/peers/peers.sh next to the repo).
 """
@@ -19,6 +26,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -114,6 +122,16 @@ def measure(srv: Server, out: Path, timeout: int, extra: list[str]) -> Metrics:
     return metrics
 
 
+def medians(rounds: list[Metrics]) -> Metrics:
+    """Each line's median over the rounds that measured it (one round: its own figures)."""
+    lines = list(dict.fromkeys(line for metrics in rounds for line in metrics))
+    out: Metrics = {}
+    for line in lines:
+        values = [v for metrics in rounds if (v := metrics.get(line)) is not None]
+        out[line] = statistics.median(values) if values else None
+    return out
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--peers", default="lading,moto,radosgw", help="comma-separated, in order")
@@ -121,7 +139,10 @@ def main() -> int:
     p.add_argument("--install", action="store_true", help="peers.sh install bench + peers")
     p.add_argument("--timeout", type=int, default=1800, help="s3bench limit per server, s")
     p.add_argument("--results", type=Path, default=HERE / "results")
+    p.add_argument("--rounds", type=int, default=1, help="measure every peer N times (medians)")
     a, extra = p.parse_known_args()
+    if a.rounds < 1:
+        p.error("--rounds must be at least 1")
     parse_args(["--endpoint=-", "--access-key=-", "--secret-key=-", *extra])  # fail early
     stamp = time.strftime("%Y%m%d-%H%M%S")
     a.results.mkdir(parents=True, exist_ok=True)
@@ -130,31 +151,37 @@ def main() -> int:
         for name in ["bench", *(n for n in peers if n not in ("lading", "moto"))]:
             subprocess.run([PEERS_SH, "install", name], check=True, timeout=3600)
 
-    report: dict[str, dict[str, Any]] = {}
-    for name in peers:
-        entry: dict[str, Any] = report.setdefault(name, {})
-        out = a.results / f"{stamp}-{name}.json"
-        server: contextlib.AbstractContextManager[Server] = (
-            lading(a.lading_workers, a.results / f"{stamp}-lading.log")
-            if name == "lading"
-            else peer(name)
-        )
-        log(f"starting {name}")
-        try:
-            with server as srv:
-                entry |= {"version": srv.get("VERSION", name), "startup_s": srv.get("STARTUP_S")}
-                log(f"{entry['version']} up at {srv['ENDPOINT']}; running s3bench")
-                entry["metrics"] = measure(srv, out, a.timeout, extra)
-        except Exception as exc:  # one server failing must not lose the others' results
-            stderr = getattr(exc, "stderr", None)
-            entry["error"] = f"{exc}" + (f": {stderr.strip()[-500:]}" if stderr else "")
-            log(f"{name} failed: {entry['error']}")
+    report: dict[str, dict[str, Any]] = {name: {"rounds": []} for name in peers}
+    for round_number in range(1, a.rounds + 1):
+        order = peers if round_number % 2 else peers[::-1]
+        for name in order:
+            entry = report[name]
+            tag = name if a.rounds == 1 else f"{name}-round{round_number}"
+            out = a.results / f"{stamp}-{tag}.json"
+            server: contextlib.AbstractContextManager[Server] = (
+                lading(a.lading_workers, a.results / f"{stamp}-{tag}.log")
+                if name == "lading"
+                else peer(name)
+            )
+            log(f"round {round_number} of {a.rounds}: starting {name}")
+            try:
+                with server as srv:
+                    entry["version"] = srv.get("VERSION", name)
+                    startup = float(srv["STARTUP_S"]) if srv.get("STARTUP_S") else None
+                    log(f"{entry['version']} up at {srv['ENDPOINT']}; running s3bench")
+                    metrics = measure(srv, out, a.timeout, extra)
+                    entry["rounds"].append({"server startup (s)": startup, **metrics})
+            except Exception as exc:  # one server failing must not lose the others' results
+                stderr = getattr(exc, "stderr", None)
+                entry["error"] = f"{exc}" + (f": {stderr.strip()[-500:]}" if stderr else "")
+                log(f"{name} failed: {entry['error']}")
 
-    columns: dict[str, Metrics] = {}
-    for n, e in report.items():
-        startup = float(e["startup_s"]) if e.get("startup_s") else None
-        columns[n] = {"server startup (s)": startup, **e.get("metrics", {})}
+    columns = {n: medians(e["rounds"]) for n, e in report.items()}
     notes = [f"- {n}: {e.get('version', '?')}" for n, e in report.items()]
+    if a.rounds > 1:
+        counts = ", ".join(f"{n} {len(e['rounds'])}" for n, e in report.items())
+        notes.insert(0, f"- medians of {a.rounds} rounds, order reversed every other round")
+        notes.insert(1, f"- rounds measured: {counts}")
     notes += [f"- {n} FAILED: {e['error']}" for n, e in report.items() if "error" in e]
     text = markdown_table(columns) + "\n\n" + "\n".join(notes) + "\n"
     print(text)
