@@ -120,7 +120,7 @@ async def link_key(request: Request) -> Response:
 async def _download(request: Request, services: Services, link: ShareLink, key: str) -> Response:
     bucket = await services.buckets.get_bucket(link.bucket_name)
     await services.shares.refuse_if_denied(link, bucket, key, remote=_remote(request))
-    inline = 0 if request.method == "HEAD" else SMALL_OBJECT
+    inline = None if request.method == "HEAD" else SMALL_OBJECT
     obj, stored = await services.objects.open_object(bucket, key, None, inline_limit=inline)
     services.objects.check_readable(obj, None)
     span = parse_range(request.headers.get("range"), obj.size)

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import anyio
 
 from lading import checksums, errors
-from lading.blob_ids import new_inline_id
+from lading.blob_ids import is_inline, new_inline_id
 from lading.concurrency import run_blocking
 from lading.encryption import (
     SSE_C,
@@ -674,15 +674,24 @@ class ObjectService:
         fresh_blobs: list[str],
         upload_id: str | None = None,
         cause: str = "Put",
+        inline: tuple[str, bytes] | None = None,
         origin: Origin | None = None,
     ) -> ObjectVersion:
-        """Commit obj as the current version; on failure drop the blobs written for it."""
+        """Commit obj as the current version; on failure drop the blobs written for it.
+
+        `inline` (blob id, bytes) is an inline blob of obj's, inserted with its row."""
 
         check = self._condition(bucket, obj.key, conditions)
         try:
             garbage = await run_blocking(
                 lambda: self.meta.put_object(
-                    bucket, obj, check=check, upload_id=upload_id, cause=cause, origin=origin
+                    bucket,
+                    obj,
+                    check=check,
+                    upload_id=upload_id,
+                    cause=cause,
+                    inline=inline,
+                    origin=origin,
                 ),
                 executor=self.writes,
             )
@@ -790,26 +799,29 @@ class ObjectService:
         decryptor.finish()
 
     async def open_object(
-        self, bucket: Bucket, key: str, version_id: str | None, *, inline_limit: int
+        self, bucket: Bucket, key: str, version_id: str | None, *, inline_limit: int | None
     ) -> tuple[ObjectVersion, bytes | None]:
         """The version and, when its bytes are one blob that is inline or of at most
-        inline_limit bytes, that blob as stored (ciphertext if encrypted: `read` takes it).
+        inline_limit bytes, that blob as stored (ciphertext if encrypted: `read` and
+        `copy_object` take it).
 
         Small-object GETs are bound by this. The version and an inline blob come from one
-        lookup, so they always agree, even while an overwrite commits. Where the metadata
-        store reads from local memory-mapped pages (SQLite), that runs on the loop: a
-        worker-thread hop cost more CPU than the lookup itself. Otherwise (PostgreSQL, blob
-        files) one worker-thread hop does the lookup and the file read. An inline_limit of 0
-        (HEAD) reads no bytes.
+        lookup, so they always agree, even while an overwrite commits (which deletes the
+        inline blob it replaces at once). Where the metadata store reads from local
+        memory-mapped pages (SQLite), that runs on the loop: a worker-thread hop cost more
+        CPU than the lookup itself. Otherwise (PostgreSQL, blob files) one worker-thread hop
+        does the lookup and the file read. An inline_limit of None (HEAD) reads no bytes; 0
+        reads inline blobs only (a copy source: blob files are linked, not read).
         """
-        limit = max(inline_limit, self.inline_bytes) if inline_limit else 0
+        limit = 0 if inline_limit is None else max(inline_limit, self.inline_bytes)
+        file_limit = inline_limit or 0
 
         def lookup() -> tuple[ObjectVersion, Segment | None, bytes | None]:
             """The version, the file segment to read whole (if any), inline bytes (if any)."""
             obj, data = self.meta.get_object_inline(bucket, key, version_id, limit)
             if len(obj.segments) != 1:
                 return obj, None, None
-            if data is not None or obj.size > inline_limit or obj.encryption:
+            if data is not None or obj.size > file_limit or obj.encryption:
                 return obj, None, data
             return obj, obj.segments[0], None
 
@@ -925,16 +937,20 @@ class ObjectService:
         conditions: WriteConditions | None = None,
         sse: Sse | None = None,
         source_customer_key: bytes | None = None,
+        stored: bytes | None = None,
         origin: Origin | None = None,
     ) -> ObjectVersion:
         """Copy source to bucket/key; `new` None keeps the source's metadata (COPY directive).
 
         `attributes` are the copy's tags, ACL and lock (none are carried over otherwise);
         `sse` is the copy's encryption and `source_customer_key` opens an SSE-C source.
+        `stored`: the source's one blob as stored, when `open_object` read it (inline).
 
         Whole blobs are linked, not copied, where the store can (hard links on POSIX) and the
         copy keeps the source's encryption (plaintext, or SSE-S3 with its envelopes); other
-        copies are decrypted and encrypted again, segment by segment.
+        copies are decrypted and encrypted again, segment by segment. An inline source read
+        with the version is committed from those bytes: the source's own inline blob may be
+        gone by now, deleted by an overwrite.
         """
         validate_key(key)
         if new is not None:
@@ -953,12 +969,16 @@ class ObjectService:
                 "location or encryption attributes."
             )
         encryption = source.encryption
-        if linkable:
+        inline: tuple[str, bytes] | None = None
+        if linkable and stored is not None and is_inline(source.segments[0].blob_id):
+            inline = (new_inline_id(), stored)
+            linked = [Segment(inline[0], source.size)]
+        elif linkable:
             linked = await run_blocking(
                 lambda: [Segment(self.blobs.link_blob(s.blob_id), s.size) for s in source.segments]
             )
         else:
-            linked, encryption = await self._recode(source, sse, source_customer_key)
+            linked, encryption = await self._recode(source, sse, source_customer_key, stored)
         kept = new or NewObject(
             source.content_type, source.metadata, source.headers, source.storage_class
         )
@@ -987,11 +1007,17 @@ class ObjectService:
                 "encryption": encryption,
             },
         )
-        linked_ids = [s.blob_id for s in linked]
-        return await self.commit(bucket, obj, conditions, linked_ids, cause="Copy", origin=origin)
+        fresh = [s.blob_id for s in linked if inline is None]
+        return await self.commit(
+            bucket, obj, conditions, fresh, cause="Copy", inline=inline, origin=origin
+        )
 
     async def _recode(
-        self, source: ObjectVersion, sse: Sse | None, customer_key: bytes | None
+        self,
+        source: ObjectVersion,
+        sse: Sse | None,
+        customer_key: bytes | None,
+        stored: bytes | None,
     ) -> tuple[list[Segment], dict[str, Any] | None]:
         """New blobs holding source's segments as `sse` asks, and the copy's `encryption`."""
         written: list[WrittenBlob] = []
@@ -999,7 +1025,7 @@ class ObjectService:
         try:
             for segment in source.segments:
                 end = position + segment.size - 1
-                body = self.read(source, position, end, customer_key)
+                body = self.read(source, position, end, customer_key, stored)
                 blob = await self.write_blob(body, BodyChecks(), limit=MAX_OBJECT_BYTES, sse=sse)
                 written.append(blob)
                 position += segment.size

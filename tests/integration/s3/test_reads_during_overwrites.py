@@ -5,6 +5,7 @@ overwrite replaced are deleted once GETs under way are done with them
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import http.client
 import threading
 import time
@@ -130,3 +131,66 @@ def test_a_clean_stop_deletes_what_it_held(tmp_path: Path) -> None:
         assert stored_blobs(server.data_dir) == (before[0] + 1, before[1])
         server.stop()  # SIGTERM: GETs are done, nothing needs the bytes any more
         assert stored_blobs(server.data_dir) == (before[0] - 1, before[1])
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
+@pytest.mark.parametrize("operation", ["CopyObject", "UploadPartCopy"])
+def test_copies_during_overwrites_copy_one_whole_version(
+    s3: Any, operation: str, encrypted: bool
+) -> None:
+    """A copy whose small source was overwritten between its lookup and its read used to
+    find the source's bytes gone (500 InternalError)."""
+    bucket, size, overwrites = f"copies-{operation}-{encrypted}".lower(), 4096, 300
+    s3.create_bucket(Bucket=bucket)
+    if encrypted:
+        rule = {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+        s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [rule]})
+    versions = {bytes([97 + n]) * size for n in range(26)}
+    etags = {f'"{hashlib.md5(body).hexdigest()}"': body for body in versions}
+    s3.put_object(Bucket=bucket, Key="k", Body=b"a" * size)
+    source = {"Bucket": bucket, "Key": "k"}
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="parts")["UploadId"]
+    writing = threading.Event()
+    writing.set()
+    copied: list[str] = []
+    failures: list[BaseException] = []
+
+    def write() -> None:
+        for n in range(overwrites):
+            s3.put_object(Bucket=bucket, Key="k", Body=bytes([97 + n % 26]) * size)
+
+    def copy(reader: int) -> None:
+        try:
+            while writing.is_set():
+                if operation == "CopyObject":
+                    key = f"copy-{reader}"
+                    answer = s3.copy_object(Bucket=bucket, Key=key, CopySource=source)
+                    etag = answer["CopyObjectResult"]["ETag"]
+                    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+                    assert body == etags.get(etag), "the copy is not the version it names"
+                else:
+                    answer = s3.upload_part_copy(
+                        Bucket=bucket,
+                        Key="parts",
+                        UploadId=upload,
+                        PartNumber=reader + 1,
+                        CopySource=source,
+                    )
+                    etag = answer["CopyPartResult"]["ETag"]
+                copied.append(etag)
+        except Exception as exc:
+            failures.append(exc)
+
+    copiers = [threading.Thread(target=copy, args=(n,)) for n in range(2)]
+    for copier in copiers:
+        copier.start()
+    try:
+        write()
+    finally:
+        writing.clear()
+        for copier in copiers:
+            copier.join()
+
+    assert failures == []
+    assert set(copied) <= set(etags)
+    assert len(set(copied)) > 1  # the copies overlapped the overwrites

@@ -99,11 +99,11 @@ def _copy_range(header: str | None, size: int) -> tuple[int, int]:
 async def upload_part_copy(ctx: ReqCtx) -> Response:
     number = _part_number(ctx)
     upload = await _upload(ctx)
-    source = await source_object(ctx)
+    source, stored = await source_object(ctx)
     source_key = source_customer_key(ctx, source)
     encrypt = ctx.services.multipart.upload_sse(upload, sse.customer_key(ctx.headers))
     start, end = _copy_range(ctx.headers.get("x-amz-copy-source-range"), source.size)
-    body = ctx.services.objects.read(source, start, end, source_key)
+    body = ctx.services.objects.read(source, start, end, source_key, stored)
     part = await ctx.services.multipart.upload_part(
         upload,
         number,

@@ -40,7 +40,7 @@ def _part_range(obj: ObjectVersion, part_number: int) -> tuple[int, int]:
 async def get_object(ctx: ReqCtx) -> Response:
     """GetObject and HeadObject: conditions, ranges, part numbers and header overrides."""
     bucket, key = ctx.need_bucket(), ctx.need_key()
-    inline = SMALL_OBJECT if ctx.request.method == "GET" else 0
+    inline = SMALL_OBJECT if ctx.request.method == "GET" else None
     try:
         obj, data = await ctx.services.objects.open_object(
             bucket, key, ctx.query.get("versionId"), inline_limit=inline
@@ -249,17 +249,21 @@ def _copy_directive(ctx: ReqCtx, source: ObjectVersion) -> NewObject | None:
     return None
 
 
-async def source_object(ctx: ReqCtx) -> ObjectVersion:
-    """The object x-amz-copy-source names, with the x-amz-copy-source-if-* conditions checked."""
+async def source_object(ctx: ReqCtx) -> tuple[ObjectVersion, bytes | None]:
+    """The object x-amz-copy-source names, with the x-amz-copy-source-if-* conditions checked,
+    and its bytes as stored when they are an inline blob (an overwrite deletes those at once).
+    """
     assert ctx.source_bucket is not None, "dispatch resolves the copy source bucket"
     _, key, version = copy_source(ctx.headers)
-    source = await ctx.services.objects.head_object(ctx.source_bucket, key, version)
+    source, stored = await ctx.services.objects.open_object(
+        ctx.source_bucket, key, version, inline_limit=0
+    )
     await ctx.check_object(source, source=True)
     if source.is_delete_marker:
         raise errors.InvalidRequest("The source of a copy request may not be a delete marker.")
     ctx.seen.copied_from = (ctx.source_bucket, key, source.version_id, source.size)
     read_conditions(ctx.headers, "x-amz-copy-source-if-").check(source, copy_source=True)
-    return source
+    return source, stored
 
 
 def source_customer_key(ctx: ReqCtx, source: ObjectVersion) -> bytes | None:
@@ -270,12 +274,13 @@ def source_customer_key(ctx: ReqCtx, source: ObjectVersion) -> bytes | None:
 
 
 async def copy_object(ctx: ReqCtx) -> Response:
-    source = await source_object(ctx)
+    source, stored = await source_object(ctx)
     bucket = ctx.need_bucket()
     obj = await ctx.services.objects.copy_object(
         source,
         bucket,
         ctx.need_key(),
+        stored=stored,
         owner_id=writer_owner_id(ctx),
         new=_copy_directive(ctx, source),
         attributes=await write_attributes(ctx, source),
