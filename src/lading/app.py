@@ -295,11 +295,24 @@ async def usage_flushes(services: Services, every: float) -> None:
             log.exception("usage flush failed")
 
 
-def open_for_work(settings: Settings) -> tuple[MetadataStore, Services]:
-    """The migrated store and the services, for a process that works without serving."""
+def delayed_deletes(settings: Settings, blobs: BlobStore) -> DelayedDeletes | None:
+    """What deletes the blobs a commit stopped referencing, `storage.delete_delay_seconds`
+    later while its `run` runs (None: at once)."""
+    delay = settings.storage.delete_delay_seconds
+    return DelayedDeletes(blobs, delay) if delay > 0 else None
+
+
+def open_for_work(
+    settings: Settings,
+) -> tuple[MetadataStore, Services, DelayedDeletes | None]:
+    """The migrated store, the services and their delayed deletes, for a process that works
+    without serving: while it runs `deletes.run()`, the bytes its lifecycle passes expire go
+    `storage.delete_delay_seconds` later, as a server's do (GETs of servers may still be
+    reading them)."""
     meta, blobs = build_stores(settings)
     upgrade(meta.engine)
-    return meta, build_services(settings, meta, blobs)
+    deletes = delayed_deletes(settings, blobs)
+    return meta, build_services(settings, meta, blobs, deletes=deletes), deletes
 
 
 def build_deliverer(settings: Settings, meta: MetadataStore) -> Deliverer:
@@ -316,8 +329,7 @@ def create_app(settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now
     """Build the ASGI application for these settings (stores, services, routes)."""
     meta, blobs = build_stores(settings, serving=True)
     writes = blocking_executor(settings.write_threads, "lading-write")
-    delay = settings.storage.delete_delay_seconds
-    deletes = DelayedDeletes(blobs, delay) if delay > 0 else None
+    deletes = delayed_deletes(settings, blobs)
     services = build_services(settings, meta, blobs, writes, clock, deletes)
     s3 = S3Dispatcher(services, settings, HANDLERS, clock)
 

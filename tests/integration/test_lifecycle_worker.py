@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import random
+import signal
 import subprocess
 import sys
 import time
@@ -41,7 +43,7 @@ class Store:
     """A data directory opened as `lading worker` opens it, with a user to own buckets."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.meta, self.services = open_for_work(Settings(data_dir=data_dir))
+        self.meta, self.services, _ = open_for_work(Settings(data_dir=data_dir))
         self.owner = self.meta.create_user("owner")
 
     def bucket(self, name: str, *, versioning: str = "", rules: list[dict[str, Any]]) -> Bucket:
@@ -340,6 +342,53 @@ def test_worker_aborts_stale_multipart_uploads(
     assert pass_at(lc_server, 3)["uploads_aborted"] == 1
     uploads = client.list_multipart_uploads(Bucket=lc_bucket).get("Uploads", [])
     assert [u["Key"] for u in uploads] == ["keep/y"]
+
+
+def test_a_download_under_way_outlives_its_objects_expiration_by_a_worker(
+    lc_server: RunningServer, client: Any, lc_bucket: str
+) -> None:
+    """A worker that deleted expired bytes at once cut short the GETs reading them."""
+    body = random.randbytes(40 * 1024 * 1024)  # a blob file, read piece by piece
+    blobs = lc_server.data_dir / "blobs"
+    before = {path for path in blobs.rglob("*") if path.is_file()}
+    client.put_object(Bucket=lc_bucket, Key="old/run.h5", Body=body)
+    (blob,) = {path for path in blobs.rglob("*") if path.is_file()} - before
+    download = client.get_object(Bucket=lc_bucket, Key="old/run.h5")["Body"]
+    first = download.read(1024 * 1024)  # the server now waits for the client to read on
+    client.put_bucket_lifecycle_configuration(
+        Bucket=lc_bucket,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "past",
+                    "Filter": {"Prefix": "old/"},
+                    "Status": "Enabled",
+                    "Expiration": {"Date": dt.datetime(2020, 1, 1, tzinfo=dt.UTC)},
+                }
+            ]
+        },
+    )
+    env = {
+        **lc_server.env,
+        "LADING_LIFECYCLE_SECONDS": "1",
+        "LADING_STORAGE__DELETE_DELAY_SECONDS": "60",
+    }
+    command = [sys.executable, "-m", "lading", "worker", "--data-dir", str(lc_server.data_dir)]
+    running = subprocess.Popen(
+        [*command, "--transfers", "0"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while client.list_objects_v2(Bucket=lc_bucket, Prefix="old/")["KeyCount"]:
+            assert time.monotonic() < deadline and running.poll() is None, "no expiration"
+            time.sleep(0.2)
+        assert first + download.read() == body  # the expired version's bytes, whole
+        assert blob.exists()
+    finally:
+        running.send_signal(signal.SIGINT)  # a clean stop deletes what the worker held
+        _, errors = running.communicate(timeout=60)
+    assert running.returncode == 0, errors
+    assert not blob.exists()
 
 
 def test_worker_help_and_usage_errors(lc_server: RunningServer) -> None:

@@ -4,9 +4,11 @@ An overwrite or a delete commits first and removes the replaced bytes after. A G
 the version up just before that commit reads its blobs just after it, and a download reads
 them for as long as it lasts: deleted at once, they were gone from under it (a 500, or a body
 cut short). Ceph's radosgw keeps such data for two hours before its garbage collector removes
-it; here a server keeps them `storage.delete_delay_seconds`, in memory. A process that stops
-cleanly deletes what it still holds (no GET is under way any more); one that crashes leaves
-them to the start-up sweep of blobs no row references.
+it; here the process whose commit dropped them (a server, or `lading worker` expiring them)
+keeps them `storage.delete_delay_seconds`, in memory. A server that stops cleanly deletes what
+it still holds (no GET of its own is under way any more; a worker's stop may still cut a GET of
+a server short); one that crashes leaves them to the start-up sweep of blobs no row
+references.
 """
 
 from __future__ import annotations

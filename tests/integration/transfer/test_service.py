@@ -53,7 +53,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
 
 @pytest.fixture
 def services(settings: Settings) -> Iterator[tuple[Any, Services, int]]:
-    meta, services = open_for_work(settings)
+    meta, services, _ = open_for_work(settings)
     user = meta.create_user(f"u{uuid.uuid4().hex[:6]}")
     yield meta, services, user.id
     meta.engine.dispose()

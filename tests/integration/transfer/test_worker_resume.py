@@ -73,7 +73,7 @@ def test_a_killed_worker_is_followed_by_one_that_resumes_from_the_last_part(
         poll_seconds=0.2,
     )
     settings = Settings(data_dir=data_dir, lifecycle_seconds=0, transfers=transfers)
-    meta, services = open_for_work(settings)
+    meta, services, _ = open_for_work(settings)
     owner = meta.create_user(f"u{uuid.uuid4().hex[:6]}").id
     svc = services.transfers
     svc.create_endpoint(owner, "lab", "posix", {"root": "lab"})

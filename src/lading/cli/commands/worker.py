@@ -58,21 +58,23 @@ def worker(
 ) -> None:
     """Apply bucket lifecycle rules, deliver bucket notification events, sample project usage.
 
-        Runs a lifecycle pass (expiration, noncurrent versions, stale uploads) every
-        lifecycle_seconds (LADING_LIFECYCLE_SECONDS) on the same data directory or database as
-        the servers, without serving HTTP: for deployments of several nodes, or servers started
-        with lifecycle_seconds = 0. Passes never overlap, whichever process runs them. It also
-        delivers notification events from the outbox to their topics (events.delivery), sharing
-        the work with servers and other workers, and carries out transfer tasks (--transfers
-    threads). With --once it runs one pass, then delivers
-        the events that are due, and the exit status is 1 when a bucket's pass failed.
+    Runs a lifecycle pass (expiration, noncurrent versions, stale uploads) every
+    lifecycle_seconds (LADING_LIFECYCLE_SECONDS) on the same data directory or database as
+    the servers, without serving HTTP: for deployments of several nodes, or servers started
+    with lifecycle_seconds = 0. Passes never overlap, whichever process runs them. It also
+    delivers notification events from the outbox to their topics (events.delivery), sharing
+    the work with servers and other workers, and carries out transfer tasks (--transfers
+    threads). The bytes of what a pass expires are deleted storage.delete_delay_seconds
+    later, as a server deletes them, so that downloads under way finish. With --once it runs
+    one pass (deleting at once), then delivers the events that are due, and the exit status
+    is 1 when a bucket's pass failed.
 
-        \b
-        Examples:
-          lading worker --data-dir /srv/lading
-          lading worker --data-dir /srv/lading --transfers 4
-          lading worker --once --json
-          lading worker --once --now 2030-01-31T00:00:00Z --json
+    \b
+    Examples:
+      lading worker --data-dir /srv/lading
+      lading worker --data-dir /srv/lading --transfers 4
+      lading worker --once --json
+      lading worker --once --now 2030-01-31T00:00:00Z --json
     """
     import asyncio
     import logging
@@ -110,7 +112,10 @@ async def _work(
     from lading.concurrency import run_blocking
     from lading.lifecycle import run_lifecycle
 
-    meta, services = await run_blocking(open_for_work, settings)
+    meta, services, deletes = await run_blocking(open_for_work, settings)
+    deleting = None
+    if deletes is not None and not once:  # with --once, replaced blobs go at once
+        deleting = asyncio.create_task(deletes.run())
     delivering = None
     if settings.events.delivery and not once:
         delivering = asyncio.create_task(build_deliverer(settings, meta).run())
@@ -143,4 +148,9 @@ async def _work(
             delivering.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await delivering
+        if deleting is not None and deletes is not None:  # nothing adds to them any more
+            deleting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await deleting
+            await run_blocking(deletes.close)
         meta.engine.dispose()
