@@ -811,9 +811,11 @@ class ObjectService:
         memory-mapped pages (SQLite), that runs on the loop: a worker-thread hop cost more
         CPU than the lookup itself. Otherwise (PostgreSQL, blob files) one worker-thread hop
         does the lookup and the file read. An inline_limit of None (HEAD) reads no bytes; 0
-        reads inline blobs only (a copy source: blob files are linked, not read).
+        reads inline blobs only (a copy source: blob files are linked, not read). Inline
+        blobs of any size one can have (up to FLUSH_BYTES) come back, also those written
+        while `inline_bytes` was larger than it is now.
         """
-        limit = 0 if inline_limit is None else max(inline_limit, self.inline_bytes)
+        limit = 0 if inline_limit is None else max(inline_limit, FLUSH_BYTES)
         file_limit = inline_limit or 0
 
         def lookup() -> tuple[ObjectVersion, Segment | None, bytes | None]:
