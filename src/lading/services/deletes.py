@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 
@@ -40,16 +41,21 @@ class DelayedDeletes:
         self.clock = clock
         self._due: collections.deque[tuple[float, list[str]]] = collections.deque()
         self._running = False
+        # whether blobs wait, and the waiting ones, change together: a blob handed over while
+        # `close` runs is either in what close deletes or deleted by `add` itself
+        self._lock = threading.Lock()
 
     def add(self, blob_ids: Iterable[str]) -> None:
-        """Hand over blobs no row references any more; in a worker thread (a deque's append
-        and popleft are atomic; with no `run` under way, this deletes them)."""
+        """Hand over blobs no row references any more; in a worker thread (with no `run`
+        under way, this deletes them)."""
         ids = list(blob_ids)
         if not ids:
             return
-        if self._running:
-            self._due.append((self.clock() + self.delay, ids))
-        else:
+        with self._lock:
+            held = self._running
+            if held:
+                self._due.append((self.clock() + self.delay, ids))
+        if not held:
             delete_blobs(self.blobs, ids)
 
     def _take(self, *, everything: bool) -> list[str]:
@@ -75,5 +81,7 @@ class DelayedDeletes:
     def close(self) -> None:
         """Delete everything held, now, and every blob handed over from now on (a stopping
         server: no GET is under way any more)."""
-        self._running = False
-        delete_blobs(self.blobs, self._take(everything=True))
+        with self._lock:
+            self._running = False
+            ids = self._take(everything=True)
+        delete_blobs(self.blobs, ids)

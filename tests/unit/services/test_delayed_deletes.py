@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from pathlib import Path
 
 from lading.services.deletes import DelayedDeletes
@@ -62,3 +63,30 @@ def test_without_its_task_a_blob_goes_at_once(tmp_path: Path) -> None:
     deletes.add([gone])  # nothing runs the delay (a process that does not serve)
     assert not exists(store, gone)
     deletes.add([])  # nothing to do
+
+
+def test_a_blob_handed_over_while_closing_is_deleted(tmp_path: Path) -> None:
+    """A close that ran between add's look at whether blobs wait and its putting one in
+    line left that blob behind: held by nobody, deleted by nobody."""
+    store = LocalBlobStore(tmp_path, fsync=False)
+    closing: list[threading.Thread] = []
+
+    def clock() -> float:  # add reads the clock to put its blob in line: close then
+        if not closing:
+            closing.append(threading.Thread(target=deletes.close))
+            closing[0].start()
+            closing[0].join(timeout=0.5)  # it waits for add (or, unguarded, is done)
+        return 1000.0
+
+    deletes = DelayedDeletes(store, delay=60, clock=clock)
+    late = blob(store)
+
+    async def scenario() -> None:
+        running = asyncio.create_task(deletes.run())
+        await asyncio.sleep(0)
+        await asyncio.to_thread(deletes.add, [late])
+        closing[0].join()
+        running.cancel()
+
+    asyncio.run(scenario())
+    assert not exists(store, late)
