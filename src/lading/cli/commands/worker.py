@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -94,7 +94,7 @@ def worker(
     )
     try:
         failed = asyncio.run(_work(settings, once, at_us, as_json, transfer_threads))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C, SIGTERM
         return
     if failed:
         raise SystemExit(1)
@@ -107,22 +107,33 @@ async def _work(
     import asyncio
     import contextlib
     import logging
+    import signal
 
     from lading.app import build_deliverer, open_for_work, transfer_workers
     from lading.concurrency import run_blocking
     from lading.lifecycle import run_lifecycle
 
-    meta, services, deletes = await run_blocking(open_for_work, settings)
-    deleting = None
-    if deletes is not None and not once:  # with --once, replaced blobs go at once
-        deleting = asyncio.create_task(deletes.run())
-    delivering = None
-    if settings.events.delivery and not once:
-        delivering = asyncio.create_task(build_deliverer(settings, meta).run())
-    stop_transfers = None
-    if not once and transfer_threads:
-        stop_transfers = transfer_workers(services, transfer_threads)
-    try:
+    async def cancel(task: asyncio.Task[Any]) -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    main = asyncio.current_task()
+    assert main is not None
+    # SIGTERM (systemd, docker stop) stops it as Ctrl-C does: what it holds is cleaned up
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
+    async with contextlib.AsyncExitStack() as stack:  # every step of the way out is taken
+        meta, services, deletes = await run_blocking(open_for_work, settings)
+        stack.callback(meta.engine.dispose)
+        if deletes is not None and not once:  # with --once, expired blobs go at once
+            stack.push_async_callback(run_blocking, deletes.close)
+            stack.push_async_callback(cancel, asyncio.create_task(deletes.run()))
+        delivering = None
+        if settings.events.delivery and not once:
+            delivering = asyncio.create_task(build_deliverer(settings, meta).run())
+            stack.push_async_callback(cancel, delivering)
+        if not once and transfer_threads:
+            stack.push_async_callback(run_blocking, transfer_workers(services, transfer_threads))
         while settings.lifecycle_seconds > 0 or once:
             moment = at_us if at_us is not None else time.time_ns() // 1000
             report = await run_lifecycle(
@@ -141,16 +152,3 @@ async def _work(
         else:  # transfers only: their threads do the work
             await asyncio.Event().wait()
         return False
-    finally:
-        if stop_transfers is not None:
-            await run_blocking(stop_transfers)
-        if delivering is not None:
-            delivering.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await delivering
-        if deleting is not None and deletes is not None:  # nothing adds to them any more
-            deleting.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await deleting
-            await run_blocking(deletes.close)
-        meta.engine.dispose()
