@@ -252,6 +252,14 @@ def worker(server: RunningServer, *args: str) -> subprocess.CompletedProcess[str
     )
 
 
+def set_rule(client: Any, bucket: str, rule_id: str, prefix: str, **action: Any) -> None:
+    """One enabled lifecycle rule for the keys under prefix; `action`: Expiration=... etc."""
+    rule = {"ID": rule_id, "Filter": {"Prefix": prefix}, "Status": "Enabled", **action}
+    client.put_bucket_lifecycle_configuration(
+        Bucket=bucket, LifecycleConfiguration={"Rules": [rule]}
+    )
+
+
 def pass_at(server: RunningServer, days: float) -> dict[str, Any]:
     """Run `lading worker --once --now <days later> --json`; returns its report."""
     moment = dt.datetime.now(dt.UTC) + dt.timedelta(days=days)
@@ -269,19 +277,7 @@ def test_worker_removes_noncurrent_versions(
     second = client.put_object(Bucket=lc_bucket, Key="hello", Body=b"hello 2")["VersionId"]
     others = [client.put_object(Bucket=lc_bucket, Key="other", Body=b"o") for _ in range(2)]
     assert first != second
-    client.put_bucket_lifecycle_configuration(
-        Bucket=lc_bucket,
-        LifecycleConfiguration={
-            "Rules": [
-                {
-                    "ID": "seed",
-                    "Filter": {"Prefix": "hel"},
-                    "Status": "Enabled",
-                    "NoncurrentVersionExpiration": {"NoncurrentDays": 10},
-                }
-            ]
-        },
-    )
+    set_rule(client, lc_bucket, "seed", "hel", NoncurrentVersionExpiration={"NoncurrentDays": 10})
     assert pass_at(lc_server, 9)["noncurrent_removed"] == 0
     report = pass_at(lc_server, 11)
     assert report["noncurrent_removed"] == 1 and report["failed_buckets"] == 0
@@ -299,19 +295,7 @@ def test_worker_expires_objects_of_an_unversioned_bucket(
 ) -> None:
     client.put_object(Bucket=lc_bucket, Key="logs/a", Body=b"a")
     client.put_object(Bucket=lc_bucket, Key="keep/b", Body=b"b")
-    client.put_bucket_lifecycle_configuration(
-        Bucket=lc_bucket,
-        LifecycleConfiguration={
-            "Rules": [
-                {
-                    "ID": "logs",
-                    "Filter": {"Prefix": "logs/"},
-                    "Status": "Enabled",
-                    "Expiration": {"Days": 1},
-                }
-            ]
-        },
-    )
+    set_rule(client, lc_bucket, "logs", "logs/", Expiration={"Days": 1})
     assert pass_at(lc_server, 0.5)["expired"] == 0
     assert pass_at(lc_server, 2)["expired"] == 1
     keys = [o["Key"] for o in client.list_objects_v2(Bucket=lc_bucket).get("Contents", [])]
@@ -324,18 +308,8 @@ def test_worker_aborts_stale_multipart_uploads(
     stale = client.create_multipart_upload(Bucket=lc_bucket, Key="tmp/x")["UploadId"]
     client.upload_part(Bucket=lc_bucket, Key="tmp/x", UploadId=stale, PartNumber=1, Body=b"p")
     client.create_multipart_upload(Bucket=lc_bucket, Key="keep/y")
-    client.put_bucket_lifecycle_configuration(
-        Bucket=lc_bucket,
-        LifecycleConfiguration={
-            "Rules": [
-                {
-                    "ID": "mpu",
-                    "Filter": {"Prefix": "tmp/"},
-                    "Status": "Enabled",
-                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 2},
-                }
-            ]
-        },
+    set_rule(
+        client, lc_bucket, "mpu", "tmp/", AbortIncompleteMultipartUpload={"DaysAfterInitiation": 2}
     )
     assert pass_at(lc_server, 1)["uploads_aborted"] == 0
     assert pass_at(lc_server, 3)["uploads_aborted"] == 1
@@ -354,18 +328,12 @@ def test_a_download_under_way_outlives_its_objects_expiration_by_a_worker(
     (blob,) = {path for path in blobs.rglob("*") if path.is_file()} - before
     download = client.get_object(Bucket=lc_bucket, Key="old/run.h5")["Body"]
     first = download.read(1024 * 1024)  # the server now waits for the client to read on
-    client.put_bucket_lifecycle_configuration(
-        Bucket=lc_bucket,
-        LifecycleConfiguration={
-            "Rules": [
-                {
-                    "ID": "past",
-                    "Filter": {"Prefix": "old/"},
-                    "Status": "Enabled",
-                    "Expiration": {"Date": dt.datetime(2020, 1, 1, tzinfo=dt.UTC)},
-                }
-            ]
-        },
+    set_rule(
+        client,
+        lc_bucket,
+        "past",
+        "old/",
+        Expiration={"Date": dt.datetime(2020, 1, 1, tzinfo=dt.UTC)},
     )
     env = {
         **lc_server.env,
