@@ -558,22 +558,19 @@ class CatalogQueries:
         cursor: str | None = None,
         facets: Sequence[str] = (),
         extents_only: bool = False,
+        exclude: Sequence[int] = (),
     ) -> Page:
         """A page of current versions in the buckets of `scope` that match, in `sort` order.
 
         `scope` maps a bucket id to the objects that count there: those of some owners, under
         some key prefixes (`Scope`); facet counts see the same objects. `node` is a parsed
         CQL2 filter, `text` a full-text query, `box` and `interval` the STAC spatial and
-        temporal filters. `cursor` continues a previous page of the same query.
-        InvalidArgument for an unknown sort field or a cursor of another query.
+        temporal filters, `exclude` object ids left out. `cursor` continues a previous page of
+        the same query. InvalidArgument for an unknown sort field or a cursor of another query.
         """
         if not scope:
             return Page([], None, {name: [] for name in facets})
-        if text:
-            self.index_pending_text()  # a search sees every write committed before it
-        conditions = self._conditions(scope, node, text, box, interval)
-        if extents_only:
-            conditions.append(_O.id.in_(sa.select(t.catalog_extents.c.object_id)))
+        conditions = self._matching(scope, node, text, box, interval, extents_only, exclude)
         order = [s for s in sort if s.field != "id"] or [Sort("bucket"), Sort("key")]
         for s in order:
             if s.field not in SORTABLE:
@@ -603,6 +600,46 @@ class CatalogQueries:
             last = rows[-1]
             next_cursor = _encode_cursor([*last[1:], last[0]])
         return Page(entries, next_cursor, facet_counts)
+
+    def _matching(
+        self,
+        scope: Mapping[int, Scope],
+        node: Any,
+        text: str | None,
+        box: Any,
+        interval: Any,
+        extents_only: bool,
+        exclude: Sequence[int] = (),
+    ) -> list[sa.ColumnElement[bool]]:
+        """The conditions of a search (`search` tells the arguments)."""
+        if text:
+            self.index_pending_text()  # a search sees every write committed before it
+        conditions = self._conditions(scope, node, text, box, interval)
+        if extents_only:
+            conditions.append(_O.id.in_(sa.select(t.catalog_extents.c.object_id)))
+        if exclude:
+            conditions.append(_O.id.not_in(list(exclude)))
+        return conditions
+
+    def matching_keys(
+        self,
+        scope: Mapping[int, Scope],
+        *,
+        node: Any = None,
+        text: str | None = None,
+        box: tuple[float, float, float, float] | None = None,
+        interval: tuple[int | None, int | None] | None = None,
+        extents_only: bool = False,
+        limit: int,
+    ) -> list[tuple[int, int, str]]:
+        """(object id, bucket id, key) of up to `limit` objects a search with these arguments
+        finds (`search`), in no order: for checks key by key."""
+        if not scope:
+            return []
+        conditions = self._matching(scope, node, text, box, interval, extents_only)
+        query = self._base().add_columns(_O.bucket_id, _O.key).where(*conditions).limit(limit)
+        with self.store._read() as conn:
+            return [(row[0], row[1], row[2]) for row in conn.execute(query)]
 
     def _facet(
         self,
@@ -708,9 +745,11 @@ class CatalogQueries:
             )
         return found
 
-    def bucket_extent(self, bucket: Bucket, scope: Scope | None = None) -> tuple[Any, ...]:
+    def bucket_extent(
+        self, bucket: Bucket, scope: Scope | None = None, exclude: Sequence[int] = ()
+    ) -> tuple[Any, ...]:
         """(xmin, ymin, xmax, ymax, start, end) over a bucket's current items (those of
-        `scope`, if given)."""
+        `scope`, if given, but the object ids of `exclude`)."""
         e = t.catalog_extents.c
         query = (
             sa.select(
@@ -726,6 +765,8 @@ class CatalogQueries:
         )
         if scope is not None and scope.limits() != (None, None):
             query = query.where(_limit(*scope.limits()))
+        if exclude:
+            query = query.where(_O.id.not_in(list(exclude)))
         with self.store._read() as conn:
             return tuple(conn.execute(query).one())
 

@@ -52,6 +52,9 @@ from lading.services.buckets import BucketService
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
 MAX_FACETS = 10
+# objects checked key by key against a bucket policy's Deny statements for facet counts and
+# STAC extents, at most (a search that finds more in such buckets refuses facets)
+MAX_DENY_CHECKS = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,11 +174,13 @@ class CatalogService:
         queries: CatalogQueries,
         buckets: BucketService,
         groups_of: Callable[[int], Awaitable[frozenset[int]]] | None = None,
+        max_deny_checks: int = MAX_DENY_CHECKS,
     ) -> None:
         self.meta = meta
         self.queries = queries
         self.buckets = buckets
         self.groups_of = groups_of  # a user's groups, which shares to a group need
+        self.max_deny_checks = max_deny_checks
         text_parser()  # build the CQL2 parser now rather than in the first search
 
     # --- authorization -------------------------------------------------------------------------
@@ -345,22 +350,61 @@ class CatalogService:
             if name in SYSTEM_FIELDS and name not in self.queries.target.system:
                 raise errors.InvalidArgument(f"cannot count facets of {name!r}")
         principal, scopes = await self._readable_scopes(principal, request.buckets)
+        matching: dict[str, Any] = {
+            "node": node,
+            "text": request.q,
+            "box": box,
+            "interval": interval,
+            "extents_only": request.items_only,
+        }
+        denied: list[int] = []
+        if request.facets:  # counts, unlike entries, cannot be filtered after the query
+            found = await self._denied_ids(principal, scopes, matching)
+            if found is None:
+                raise errors.InvalidArgument(
+                    f"cannot count facets over more than {self.max_deny_checks} objects of "
+                    "buckets whose policy denies you some keys: narrow the search"
+                )
+            denied = found
         page: Page = await run_blocking(
             lambda: self.queries.search(
                 {bucket.id: scope for bucket, scope in scopes},
-                node=node,
-                text=request.q,
-                box=box,
-                interval=interval,
                 sort=sort,
                 limit=request.limit,
                 cursor=request.cursor,
                 facets=list(request.facets),
-                extents_only=request.items_only,
+                exclude=denied,
+                **matching,
             )
         )
         entries = self._not_denied(principal, [bucket for bucket, _ in scopes], page.entries)
         return SearchResult(entries, page.next_cursor, page.facets)
+
+    async def _denied_ids(
+        self,
+        principal: Principal,
+        scopes: Sequence[tuple[Bucket, Scope]],
+        matching: Mapping[str, Any],
+    ) -> list[int] | None:
+        """The ids of the objects a search (`matching`: CatalogQueries.matching_keys's
+        arguments) finds in `scopes` that a Deny of their bucket's policy refuses GetObject
+        of; None when there are more than `max_deny_checks` objects to check."""
+        denying = {bucket.id: bucket for bucket, _ in scopes if policy_denies_some(bucket)}
+        if not denying:
+            return []
+        scope = {bucket.id: scope for bucket, scope in scopes if bucket.id in denying}
+        found = await run_blocking(
+            lambda: self.queries.matching_keys(scope, limit=self.max_deny_checks + 1, **matching)
+        )
+        if len(found) > self.max_deny_checks:
+            return None
+        return [
+            object_id
+            for object_id, bucket_id, key in found
+            if denied_by_policy(
+                Access(principal, "GetObject", Action.READ_OBJECT, denying[bucket_id], key)
+            )
+        ]
 
     @staticmethod
     def _not_denied(
@@ -368,7 +412,8 @@ class CatalogService:
     ) -> list[Entry]:
         """The entries but those a Deny of their bucket's policy refuses GetObject of, key by
         key: a scope is of whole buckets and prefixes, a Deny may name any key pattern. A page
-        may then hold fewer entries than its limit, and facets still count what it left out."""
+        may then hold fewer entries than its limit (facets leave those out before the query:
+        `_denied_ids`)."""
         denying = {bucket.name: bucket for bucket in buckets if policy_denies_some(bucket)}
         if not denying:
             return entries
@@ -385,12 +430,18 @@ class CatalogService:
         self, principal: Principal, names: Sequence[str] = ()
     ) -> list[tuple[Bucket, tuple[Any, ...]]]:
         """The readable buckets (`_readable_scopes`), each with the extent of the items a
-        search shows of it."""
-        _, scopes = await self._readable_scopes(principal, names)
-        return [
-            (bucket, await run_blocking(self.queries.bucket_extent, bucket, scope))
-            for bucket, scope in scopes
-        ]
+        search shows of it (no extent, all None, when a Deny of its policy leaves more than
+        `max_deny_checks` items to check)."""
+        principal, scopes = await self._readable_scopes(principal, names)
+        extents = []
+        for bucket, scope in scopes:
+            denied = await self._denied_ids(principal, [(bucket, scope)], {"extents_only": True})
+            if denied is None:
+                extents.append((bucket, (None,) * 6))
+                continue
+            extent = await run_blocking(self.queries.bucket_extent, bucket, scope, denied)
+            extents.append((bucket, extent))
+        return extents
 
 
 def attribute_json(attributes: Sequence[Attribute]) -> dict[str, Any]:

@@ -169,7 +169,8 @@ def test_a_policy_deny_under_a_granted_prefix_keeps_those_keys_out_of_search(
     deployment: RunningServer, owner: Actor, owned: str
 ) -> None:
     """GetObject refuses keys a Deny statement names, under a shared prefix or a whole-bucket
-    share alike; search leaves out the same keys, page after page."""
+    share alike; search leaves out the same keys, page after page, and facets do not count
+    them (they used to)."""
     prefix_grantee = add_actor(deployment, "prefix-grantee")
     bucket_grantee = add_actor(deployment, "bucket-grantee")
     deny = {
@@ -193,8 +194,13 @@ def test_a_policy_deny_under_a_granted_prefix_keeps_those_keys_out_of_search(
             assert found(catalog, owned) == readable
             unscoped = catalog.search_all("kind = 'k'", fields=["bucket", "key"], limit=2)
             assert [i["key"] for i in unscoped if i["bucket"] == owned] == readable
+            counted = catalog.search("kind = 'k'", buckets=[owned], facets=["kind", "key"])
+            assert counted["facets"]["kind"] == [{"value": "k", "count": len(readable)}]
+            assert sorted(f["value"] for f in counted["facets"]["key"]) == readable
         for key in ("docs/sub/b", "public/q"):
             with pytest.raises(ClientError, match="AccessDenied"):
                 grantee.s3.get_object(Bucket=owned, Key=key)
     with owner.api(deployment, CatalogClient) as catalog:  # the Deny names the grantees only
         assert found(catalog, owned) == list(KEYS)
+        counted = catalog.search("kind = 'k'", buckets=[owned], facets=["kind"])
+        assert counted["facets"]["kind"] == [{"value": "k", "count": len(KEYS)}]

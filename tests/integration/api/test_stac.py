@@ -121,6 +121,27 @@ def test_an_anonymous_share_of_a_prefix_shows_its_items_and_their_extent_alone(
     assert collection.extent.spatial.bboxes[0] == [2.35, 48.85, 2.35, 48.85]
 
 
+def test_a_deny_keeps_its_items_out_of_the_collection_extent(
+    server: RunningServer, scenes: str, s3: Any
+) -> None:
+    """The extent of a collection used to span items a Deny of its policy hides."""
+    policy = json.loads(public_read(scenes))
+    hidden = f"arn:aws:s3:::{scenes}/scenes/new-york.tif"
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": hidden}
+    policy["Statement"].append(deny)
+    s3.put_bucket_policy(Bucket=scenes, Policy=json.dumps(policy))
+    client = Client.open(f"{server.url}/_/stac/")
+    found = {item.id for item in client.search(collections=[scenes]).items()}
+    assert found == {"scenes/paris.tif", "scenes/clermont.tif"}
+    extent = client.get_collection(scenes).extent
+    assert extent.spatial.bboxes[0] == [2.35, 45.7, 3.2, 48.85]
+    start, end = extent.temporal.intervals[0]
+    assert (start.isoformat(), end.isoformat()) == (
+        "2020-01-10T10:00:00+00:00",
+        "2020-02-10T10:00:00+00:00",
+    )
+
+
 def test_bad_stac_queries_are_clear(server: RunningServer, scenes: str, s3: Any) -> None:
     s3.put_bucket_policy(Bucket=scenes, Policy=public_read(scenes))
     for params, words in (

@@ -294,6 +294,47 @@ def test_results_hold_only_buckets_the_caller_may_read(world: World, store: Meta
     assert world.keys(stranger, buckets=()) == set()
 
 
+def test_facets_leave_out_what_a_deny_hides_and_refuse_past_the_check_limit(
+    world: World, store: MetadataStore
+) -> None:
+    """Facets used to count keys a Deny of the bucket's policy hides. They are checked key by
+    key, up to `max_deny_checks` matches; past that a facet search is refused, not counted."""
+    stranger = Principal(world.other)
+    resource = f"arn:aws:s3:::{world.bucket.name}"
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": effect,
+                "Principal": {"AWS": [user_arn(world.other.name)]},
+                "Action": ["s3:GetObject"],
+                "Resource": [f"{resource}/{keys}"],
+            }
+            for effect, keys in (("Allow", "*"), ("Deny", "notes/*"))
+        ],
+    }
+
+    def facets(limit: int, **request: Any) -> dict[str, list[tuple[Any, int]]]:
+        queries, buckets = world.catalog.queries, world.catalog.buckets
+        service = CatalogService(store, queries, buckets, max_deny_checks=limit)
+        asked = SearchRequest(buckets=[world.bucket.name], facets=["content_type"], **request)
+        return run(service.search(stranger, asked)).facets
+
+    store.set_bucket_config(world.bucket, "policy", json.dumps(policy))
+    try:
+        assert facets(4) == {"content_type": [("application/octet-stream", 3)]}  # no README
+        with pytest.raises(errors.InvalidArgument, match="narrow the search"):
+            facets(3)  # four matches to check
+        assert facets(3, filter="item_id >= 1") == {
+            "content_type": [("application/octet-stream", 3)]
+        }
+        assert world.keys(stranger) == {A, B, C}  # entries are still checked one by one
+    finally:
+        store.set_bucket_config(world.bucket, "policy", None)
+    owner = run(world.catalog.search(world.me, SearchRequest(facets=["content_type"])))
+    assert ("text/plain", 1) in owner.facets["content_type"]
+
+
 def test_other_writers_objects_stay_out_unless_the_bucket_owner_enforces(
     store: MetadataStore, catalog: CatalogService
 ) -> None:
