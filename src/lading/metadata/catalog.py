@@ -228,6 +228,18 @@ class Scope:
         return self.owners, prefixes
 
 
+@dataclass(frozen=True, slots=True)
+class Match:
+    """What a search matches in its scope: a parsed CQL2 filter (`node`), full-text words,
+    the STAC bbox and datetime interval, and with `extents_only` only STAC items."""
+
+    node: Any = None
+    text: str | None = None
+    box: tuple[float, float, float, float] | None = None
+    interval: tuple[int | None, int | None] | None = None
+    extents_only: bool = False
+
+
 SORTABLE = {
     "bucket": _O.bucket_id,  # buckets in creation order, as ids
     "key": _O.key,
@@ -548,29 +560,24 @@ class CatalogQueries:
     def search(
         self,
         scope: Mapping[int, Scope],
+        match: Match = Match(),
         *,
-        node: Any = None,
-        text: str | None = None,
-        box: tuple[float, float, float, float] | None = None,
-        interval: tuple[int | None, int | None] | None = None,
         sort: Sequence[Sort] = (),
         limit: int = 100,
         cursor: str | None = None,
         facets: Sequence[str] = (),
-        extents_only: bool = False,
         exclude: Sequence[int] = (),
     ) -> Page:
-        """A page of current versions in the buckets of `scope` that match, in `sort` order.
+        """A page of current versions in the buckets of `scope` that `match`, in `sort` order.
 
         `scope` maps a bucket id to the objects that count there: those of some owners, under
-        some key prefixes (`Scope`); facet counts see the same objects. `node` is a parsed
-        CQL2 filter, `text` a full-text query, `box` and `interval` the STAC spatial and
-        temporal filters, `exclude` object ids left out. `cursor` continues a previous page of
-        the same query. InvalidArgument for an unknown sort field or a cursor of another query.
+        some key prefixes (`Scope`); facet counts see the same objects. `exclude`: object ids
+        left out. `cursor` continues a previous page of the same query. InvalidArgument for an
+        unknown sort field or a cursor of another query.
         """
         if not scope:
             return Page([], None, {name: [] for name in facets})
-        conditions = self._matching(scope, node, text, box, interval, extents_only, exclude)
+        conditions = self._matching(scope, match, exclude)
         order = [s for s in sort if s.field != "id"] or [Sort("bucket"), Sort("key")]
         for s in order:
             if s.field not in SORTABLE:
@@ -602,41 +609,26 @@ class CatalogQueries:
         return Page(entries, next_cursor, facet_counts)
 
     def _matching(
-        self,
-        scope: Mapping[int, Scope],
-        node: Any,
-        text: str | None,
-        box: Any,
-        interval: Any,
-        extents_only: bool,
-        exclude: Sequence[int] = (),
+        self, scope: Mapping[int, Scope], match: Match, exclude: Sequence[int] = ()
     ) -> list[sa.ColumnElement[bool]]:
         """The conditions of a search (`search` tells the arguments)."""
-        if text:
+        if match.text:
             self.index_pending_text()  # a search sees every write committed before it
-        conditions = self._conditions(scope, node, text, box, interval)
-        if extents_only:
+        conditions = self._conditions(scope, match.node, match.text, match.box, match.interval)
+        if match.extents_only:
             conditions.append(_O.id.in_(sa.select(t.catalog_extents.c.object_id)))
         if exclude:
             conditions.append(_O.id.not_in(list(exclude)))
         return conditions
 
     def matching_keys(
-        self,
-        scope: Mapping[int, Scope],
-        *,
-        node: Any = None,
-        text: str | None = None,
-        box: tuple[float, float, float, float] | None = None,
-        interval: tuple[int | None, int | None] | None = None,
-        extents_only: bool = False,
-        limit: int,
+        self, scope: Mapping[int, Scope], match: Match, *, limit: int
     ) -> list[tuple[int, int, str]]:
-        """(object id, bucket id, key) of up to `limit` objects a search with these arguments
-        finds (`search`), in no order: for checks key by key."""
+        """(object id, bucket id, key) of up to `limit` objects a search finds (`search`), in
+        no order: for checks key by key."""
         if not scope:
             return []
-        conditions = self._matching(scope, node, text, box, interval, extents_only)
+        conditions = self._matching(scope, match)
         query = self._base().add_columns(_O.bucket_id, _O.key).where(*conditions).limit(limit)
         with self.store._read() as conn:
             return [(row[0], row[1], row[2]) for row in conn.execute(query)]

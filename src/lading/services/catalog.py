@@ -44,7 +44,7 @@ from lading.iam.policy import (
 )
 from lading.iam.principals import Principal
 from lading.iam.shares import needs_groups
-from lading.metadata.catalog import CatalogQueries, Entry, Page, Scope, Sort
+from lading.metadata.catalog import CatalogQueries, Entry, Match, Page, Scope, Sort
 from lading.metadata.models import Bucket
 from lading.metadata.store import MetadataStore
 from lading.services.buckets import BucketService
@@ -350,16 +350,10 @@ class CatalogService:
             if name in SYSTEM_FIELDS and name not in self.queries.target.system:
                 raise errors.InvalidArgument(f"cannot count facets of {name!r}")
         principal, scopes = await self._readable_scopes(principal, request.buckets)
-        matching: dict[str, Any] = {
-            "node": node,
-            "text": request.q,
-            "box": box,
-            "interval": interval,
-            "extents_only": request.items_only,
-        }
+        match = Match(node, request.q, box, interval, request.items_only)
         denied: list[int] = []
         if request.facets:  # counts, unlike entries, cannot be filtered after the query
-            found = await self._denied_ids(principal, scopes, matching)
+            found = await self._denied_ids(principal, scopes, match)
             if found is None:
                 raise errors.InvalidArgument(
                     f"cannot count facets over more than {self.max_deny_checks} objects of "
@@ -369,12 +363,12 @@ class CatalogService:
         page: Page = await run_blocking(
             lambda: self.queries.search(
                 {bucket.id: scope for bucket, scope in scopes},
+                match,
                 sort=sort,
                 limit=request.limit,
                 cursor=request.cursor,
                 facets=list(request.facets),
                 exclude=denied,
-                **matching,
             )
         )
         entries = self._not_denied(principal, [bucket for bucket, _ in scopes], page.entries)
@@ -384,17 +378,17 @@ class CatalogService:
         self,
         principal: Principal,
         scopes: Sequence[tuple[Bucket, Scope]],
-        matching: Mapping[str, Any],
+        match: Match,
     ) -> list[int] | None:
-        """The ids of the objects a search (`matching`: CatalogQueries.matching_keys's
-        arguments) finds in `scopes` that a Deny of their bucket's policy refuses GetObject
-        of; None when there are more than `max_deny_checks` objects to check."""
+        """The ids of the objects that `match` in `scopes` and that a Deny of their bucket's
+        policy refuses GetObject of; None when there are more than `max_deny_checks` objects
+        to check."""
         denying = {bucket.id: bucket for bucket, _ in scopes if policy_denies_some(bucket)}
         if not denying:
             return []
         scope = {bucket.id: scope for bucket, scope in scopes if bucket.id in denying}
         found = await run_blocking(
-            lambda: self.queries.matching_keys(scope, limit=self.max_deny_checks + 1, **matching)
+            lambda: self.queries.matching_keys(scope, match, limit=self.max_deny_checks + 1)
         )
         if len(found) > self.max_deny_checks:
             return None
@@ -435,7 +429,7 @@ class CatalogService:
         principal, scopes = await self._readable_scopes(principal, names)
         extents = []
         for bucket, scope in scopes:
-            denied = await self._denied_ids(principal, [(bucket, scope)], {"extents_only": True})
+            denied = await self._denied_ids(principal, [(bucket, scope)], Match(extents_only=True))
             if denied is None:
                 extents.append((bucket, (None,) * 6))
                 continue

@@ -15,7 +15,7 @@ import pytest
 from lading import errors
 from lading.iam.policy_language import user_arn
 from lading.iam.principals import Principal
-from lading.metadata.catalog import Scope, Sort
+from lading.metadata.catalog import Match, Scope, Sort
 from lading.metadata.identity import Directory
 from lading.metadata.models import Bucket, ObjectVersion, User
 from lading.metadata.shares import ShareStore
@@ -551,8 +551,10 @@ def test_a_scope_limits_each_bucket_to_its_owners_and_key_prefixes(
         put(store, other, key, 1, owner=owner)
     b, o = first.id, other.id
 
-    def found(scope: dict[int, Scope], **options: Any) -> list[str]:
-        page = queries.search(scope, sort=[Sort("bucket"), Sort("key")], **options)
+    def found(scope: dict[int, Scope], match: Match | None = None, **options: Any) -> list[str]:
+        page = queries.search(
+            scope, match or Match(), sort=[Sort("bucket"), Sort("key")], **options
+        )
         return [e.key for e in page.entries]
 
     assert found({b: Scope(prefixes=frozenset({"data/exp1/", "notes/"}))}) == [A, B, README]
@@ -575,8 +577,8 @@ def test_a_scope_limits_each_bucket_to_its_owners_and_key_prefixes(
         o: Scope(frozenset({theirs.id}), frozenset({"data/", "é/"})),
     }
     assert found(scope) == [README, "data/z"]
-    assert found(scope, text="readme") == [README]
-    assert found(scope, node=None, limit=1) == [README]
+    assert found(scope, Match(text="readme")) == [README]
+    assert found(scope, Match(node=None), limit=1) == [README]
     # facets count, and pages cover, the same objects
     page = queries.search(scope, facets=["owner", "key"])
     assert sorted(page.facets["owner"]) == sorted([(mine.name, 1), (theirs.name, 1)])
