@@ -395,9 +395,7 @@ class CatalogService:
         return [
             object_id
             for object_id, bucket_id, key in found
-            if denied_by_policy(
-                Access(principal, "GetObject", Action.READ_OBJECT, denying[bucket_id], key)
-            )
+            if _read_denied(principal, denying[bucket_id], key)
         ]
 
     @staticmethod
@@ -415,9 +413,7 @@ class CatalogService:
             entry
             for entry in entries
             if entry.bucket not in denying
-            or not denied_by_policy(
-                Access(principal, "GetObject", Action.READ_OBJECT, denying[entry.bucket], entry.key)
-            )
+            or not _read_denied(principal, denying[entry.bucket], entry.key)
         ]
 
     async def readable_extents(
@@ -436,6 +432,11 @@ class CatalogService:
             extent = await run_blocking(self.queries.bucket_extent, bucket, scope, denied)
             extents.append((bucket, extent))
         return extents
+
+
+def _read_denied(principal: Principal, bucket: Bucket, key: str) -> bool:
+    """Whether a Deny of the bucket's policy refuses the principal GetObject of key."""
+    return denied_by_policy(Access(principal, "GetObject", Action.READ_OBJECT, bucket, key))
 
 
 def attribute_json(attributes: Sequence[Attribute]) -> dict[str, Any]:

@@ -1009,7 +1009,7 @@ class ObjectService:
                 "encryption": encryption,
             },
         )
-        fresh = [s.blob_id for s in linked if inline is None]
+        fresh = [] if inline is not None else [s.blob_id for s in linked]  # new blob files
         return await self.commit(
             bucket, obj, conditions, fresh, cause="Copy", inline=inline, origin=origin
         )
